@@ -1,0 +1,33 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+
+/** CloudWatch namespace shared by every metric the controller publishes (alarms and the dashboard use it). */
+export const METRICS_NAMESPACE = 'CoderFleetController';
+
+export interface Observability {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracer: Tracer;
+}
+
+/**
+ * One logger, metrics and tracer per Lambda, created at module scope so a warm container reuses them.
+ * `service` becomes the `service` dimension and log field, so dashboards and alarms can tell capabilities apart.
+ */
+export const createObservability = (service: string): Observability => ({
+  logger: new Logger({ serviceName: service }),
+  metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service }),
+  tracer: new Tracer({ serviceName: service }),
+});
+
+/** The narrow logging surface that core code and adapters need, so tests can pass a plain recorder. */
+export interface LogSink {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** A LogSink that drops everything: for CLI runs and tests that do not assert on logs. */
+export const silentLog: LogSink = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,51 @@
+/**
+ * `npm run build`: bundles every Lambda entry in lambdas/handlers/ into dist/<function-name>/index.mjs
+ * with the same esbuild settings the CDK functions use (lib/function-bundling.ts).
+ */
+import { readdir, rm, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { ESM_REQUIRE_SHIM, HANDLERS_DIR, LAMBDA_NODE_TARGET } from '../lib/function-bundling.js';
+
+export const handlerNames = async (root = process.cwd()): Promise<string[]> =>
+  (await readdir(path.join(root, HANDLERS_DIR)))
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
+    .map((file) => file.slice(0, -'.ts'.length))
+    .sort();
+
+export const bundleHandler = async (name: string, outRoot: string, root = process.cwd()): Promise<string> => {
+  const outfile = path.join(outRoot, name, 'index.mjs');
+  await build({
+    entryPoints: [path.join(root, HANDLERS_DIR, `${name}.ts`)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: LAMBDA_NODE_TARGET,
+    minify: true,
+    sourcemap: true,
+    banner: { js: ESM_REQUIRE_SHIM },
+    mainFields: ['module', 'main'],
+    logLevel: 'warning',
+  });
+  return outfile;
+};
+
+const main = async (): Promise<void> => {
+  const outRoot = path.resolve('dist');
+  await rm(outRoot, { recursive: true, force: true });
+  const names = await handlerNames();
+  if (names.length === 0) throw new Error(`No handlers found in ${HANDLERS_DIR}/`);
+  for (const name of names) {
+    const outfile = await bundleHandler(name, outRoot);
+    const { size } = await stat(outfile);
+    console.log(`${name.padEnd(28)} dist/${name}/index.mjs  ${(size / 1024).toFixed(0)} KiB`);
+  }
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
