@@ -1,0 +1,71 @@
+/**
+ * Client-side pacing per route template, so a large reconcile waits for budget instead of
+ * collecting 429s.
+ *
+ * It is a token bucket kept as a GCRA "theoretical arrival time" per key: each caller reserves
+ * its slot synchronously, so parallel callers queue in order without a lock and without a
+ * thundering herd when a slot frees up.
+ *
+ * Sizing: with a budget of N requests per window W the bucket holds B = max(1, floor(N/16))
+ * and refills at N - B per W. Any window of length W then sees at most N requests, which
+ * satisfies a strict sliding log or fixed window at N, and Coder's httprate sliding-window
+ * counter (prev * (1 - elapsed/W) + curr) estimates at most (N - B) + B = N. A plain sliding log
+ * at N would not: a burst at the end of one window plus one at the start of the next reads as ~2N.
+ */
+export interface RateLimiterOptions {
+  /** Requests allowed per window per key. */
+  limit: number;
+  windowMs: number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export class RouteRateLimiter {
+  readonly burst: number;
+  readonly intervalMs: number;
+  private readonly toleranceMs: number;
+  private readonly theoreticalArrival = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: RateLimiterOptions) {
+    if (!Number.isFinite(options.limit) || options.limit < 1) {
+      throw new RangeError(`rate limit must be at least 1 request per window, got ${options.limit}`);
+    }
+    if (!Number.isFinite(options.windowMs) || options.windowMs <= 0) {
+      throw new RangeError(`rate limit window must be a positive number of ms, got ${options.windowMs}`);
+    }
+    const limit = Math.floor(options.limit);
+    this.burst = Math.max(1, Math.floor(limit / 16));
+    this.intervalMs = options.windowMs / Math.max(1, limit - this.burst);
+    this.toleranceMs = (this.burst - 1) * this.intervalMs;
+    this.now = options.now;
+    this.sleep = options.sleep;
+  }
+
+  /** Reserves the next slot for `key` and resolves when the request may go; returns the wait in ms. */
+  async acquire(key: string): Promise<number> {
+    const wait = this.reserve(key);
+    if (wait > 0) await this.sleep(wait);
+    return wait;
+  }
+
+  /** Reserves a slot now (synchronously) and returns how long the caller must wait for it. */
+  reserve(key: string): number {
+    const now = this.now();
+    const arrival = Math.max(this.theoreticalArrival.get(key) ?? now, now);
+    this.theoreticalArrival.set(key, arrival + this.intervalMs);
+    return Math.max(0, arrival - this.toleranceMs - now);
+  }
+
+  /**
+   * Holds `key` back until `untilMs` (a 429's Retry-After): the server's window is full, so new
+   * callers should queue rather than spend attempts on more 429s.
+   */
+  blockUntil(key: string, untilMs: number): void {
+    const arrival = untilMs + this.toleranceMs;
+    if (arrival > (this.theoreticalArrival.get(key) ?? Number.NEGATIVE_INFINITY)) {
+      this.theoreticalArrival.set(key, arrival);
+    }
+  }
+}
