@@ -1,0 +1,71 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { CoderClient, type CoderClientOptions, type CoderClientStats } from '../adapters/coder/client.js';
+import { ConfigError, requireEnv } from './config.js';
+import { readJsonSecret } from './secrets.js';
+
+/** The controller's own Coder API token secret: `{"token": "<session token>"}`. */
+export const coderTokenSecretSchema = z.object({ token: z.string().min(1, 'the token is empty') });
+
+export interface CoderConnectionSettings {
+  /** Coder's access URL (not a secret). */
+  readonly url: string;
+  /** ARN or name of the Secrets Manager secret holding the token. */
+  readonly tokenSecretId: string;
+}
+
+/** Reads `CODER_URL` and `CODER_TOKEN_SECRET_ARN`, which every Coder-facing construct sets. */
+export const coderConnectionFromEnvironment = (
+  env: NodeJS.ProcessEnv = process.env,
+): CoderConnectionSettings => {
+  const url = requireEnv('CODER_URL', env);
+  try {
+    new URL(url);
+  } catch {
+    throw new ConfigError('Lambda environment', [`CODER_URL is not a URL: ${JSON.stringify(url)}`]);
+  }
+  return { url, tokenSecretId: requireEnv('CODER_TOKEN_SECRET_ARN', env) };
+};
+
+/**
+ * A Coder client whose token is read from Secrets Manager on demand (cached by Powertools for five
+ * minutes), so the token is never in an environment variable and a rotated token is picked up
+ * without a redeploy.
+ */
+export const createCoderClient = (
+  settings: CoderConnectionSettings,
+  options: Omit<Partial<CoderClientOptions>, 'baseUrl' | 'token'> = {},
+): CoderClient =>
+  new CoderClient({
+    ...options,
+    baseUrl: settings.url,
+    token: async () => (await readJsonSecret(settings.tokenSecretId, coderTokenSecretSchema)).token,
+  });
+
+/** Metric names shared by every Coder-facing Lambda; alarms and the dashboard use them. */
+export const CODER_API_METRICS = {
+  requests: 'CoderApiRequests',
+  throttled: 'CoderApiThrottled',
+  unreachable: 'CoderApiUnreachable',
+} as const;
+
+/**
+ * Publishes what one run cost in Coder API calls: the difference between two `stats()` readings,
+ * because the client lives at module scope and keeps counting across warm invocations.
+ */
+export const publishCoderApiMetrics = (
+  metrics: Pick<Metrics, 'addMetric'>,
+  before: CoderClientStats,
+  after: CoderClientStats,
+): { requests: number; throttled: number; unreachable: number } => {
+  const delta = {
+    requests: after.requests - before.requests,
+    throttled: after.rateLimited - before.rateLimited,
+    unreachable: after.timeouts + after.networkErrors - (before.timeouts + before.networkErrors),
+  };
+  metrics.addMetric(CODER_API_METRICS.requests, MetricUnit.Count, delta.requests);
+  metrics.addMetric(CODER_API_METRICS.throttled, MetricUnit.Count, delta.throttled);
+  metrics.addMetric(CODER_API_METRICS.unreachable, MetricUnit.Count, delta.unreachable);
+  return delta;
+};
