@@ -74,3 +74,13 @@ export const summarizeKeyHealth = (
     keys: statuses,
   };
 };
+
+/** Names of the metrics the key-health check publishes (namespace `CoderFleetController`, dimension `service`). */
+export const KEY_HEALTH_METRICS = {
+  currentKeyAgeDays: 'ProvisionerKeyAgeDays',
+  daemonsOnNonCurrentKey: 'DaemonsOnNonCurrentKey',
+  oldKeyInUseHours: 'OldKeyInUseHours',
+  managedKeyCount: 'ManagedProvisionerKeys',
+  keysDeleted: 'ProvisionerKeysDeleted',
+  currentKeyMissing: 'CurrentProvisionerKeyMissing',
+} as const;

@@ -1,0 +1,114 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import { SecretsManagerVersionStore } from '../adapters/aws/secret-versions.js';
+import { CoderProvisionerKeyDirectory } from '../adapters/coder/provisioner-keys.js';
+import { PROVISIONER_KEY_CONFIG_ENV, provisionerKeyRotationConfigSchema } from '../core/rotation/config.js';
+import {
+  type KeyHealthReport,
+  keyHealthRequestSchema,
+  ProvisionerKeyHealthCheck,
+} from '../core/rotation/health-check.js';
+import { KEY_HEALTH_METRICS } from '../core/rotation/key-health.js';
+import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/rotation/ports.js';
+import { coderConnectionFromEnvironment, createCoderClient } from '../shared/coder-connection.js';
+import { ConfigError, configFromEnvironment, requireEnv } from '../shared/config.js';
+import { createObservability, type LogSink } from '../shared/observability.js';
+
+export interface KeyHealthHandlerDeps {
+  readonly secrets: SecretVersionStore;
+  readonly keys: ProvisionerKeyDirectory;
+  readonly log: LogSink;
+  readonly metrics: Pick<Metrics, 'addMetric'>;
+  readonly now: () => Date;
+  readonly secretId: string;
+  readonly managedPrefix: string;
+  readonly previousKeyGraceMs: number;
+}
+
+/** Publishes what the daily check found; status calls and dry runs publish nothing. */
+const publish = (metrics: Pick<Metrics, 'addMetric'>, report: KeyHealthReport): void => {
+  const { figures } = report;
+  if (figures.currentKeyAgeDays !== undefined) {
+    metrics.addMetric(KEY_HEALTH_METRICS.currentKeyAgeDays, MetricUnit.Count, figures.currentKeyAgeDays);
+  }
+  metrics.addMetric(
+    KEY_HEALTH_METRICS.daemonsOnNonCurrentKey,
+    MetricUnit.Count,
+    figures.daemonsOnNonCurrentKey,
+  );
+  metrics.addMetric(KEY_HEALTH_METRICS.oldKeyInUseHours, MetricUnit.Count, figures.oldKeyInUseHours);
+  metrics.addMetric(KEY_HEALTH_METRICS.managedKeyCount, MetricUnit.Count, figures.managedKeyCount);
+  metrics.addMetric(KEY_HEALTH_METRICS.keysDeleted, MetricUnit.Count, report.deleted.length);
+  metrics.addMetric(
+    KEY_HEALTH_METRICS.currentKeyMissing,
+    MetricUnit.Count,
+    figures.currentKeyMissing ? 1 : 0,
+  );
+};
+
+/**
+ * The daily key-health check (`{"action":"check"}` from the schedule), and the operators' ad-hoc
+ * calls: `{"action":"status"}` and `{"dryRun":true}`.
+ */
+export const makeHandler =
+  (deps: KeyHealthHandlerDeps) =>
+  async (event: unknown): Promise<KeyHealthReport> => {
+    const parsed = keyHealthRequestSchema.safeParse(event ?? {});
+    if (!parsed.success) {
+      throw new ConfigError(
+        'key-health request',
+        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      );
+    }
+    const report = await new ProvisionerKeyHealthCheck(deps).run(parsed.data);
+    if (report.action === 'check' && !report.dryRun) publish(deps.metrics, report);
+    deps.log.info('Provisioner key health', {
+      action: report.action,
+      dryRun: report.dryRun,
+      currentKeyAgeDays: report.figures.currentKeyAgeDays,
+      daemonsOnNonCurrentKey: report.figures.daemonsOnNonCurrentKey,
+      managedKeyCount: report.figures.managedKeyCount,
+      deleted: report.deleted,
+    });
+    return report;
+  };
+
+/** Powertools' Logger as the narrow LogSink the core speaks. */
+const logSinkOf = (logger: Logger): LogSink => ({
+  debug: (message, extra) => logger.debug(message, extra ?? {}),
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+});
+
+const createDeps = (): KeyHealthHandlerDeps & { observability: ReturnType<typeof createObservability> } => {
+  const observability = createObservability('provisioner-key-health');
+  const config = configFromEnvironment(provisionerKeyRotationConfigSchema, PROVISIONER_KEY_CONFIG_ENV);
+  const coder = createCoderClient(coderConnectionFromEnvironment());
+  return {
+    observability,
+    secrets: new SecretsManagerVersionStore(
+      observability.tracer.captureAWSv3Client(new SecretsManagerClient({})),
+    ),
+    keys: new CoderProvisionerKeyDirectory(coder),
+    log: logSinkOf(observability.logger),
+    metrics: observability.metrics,
+    now: () => new Date(),
+    secretId: requireEnv('PROVISIONER_KEY_SECRET_ARN'),
+    managedPrefix: config.managedPrefix,
+    previousKeyGraceMs: config.oldKeyGraceHours * 3_600_000,
+  };
+};
+
+const deps = createDeps();
+
+export const handler = middy()
+  .use(injectLambdaContext(deps.observability.logger))
+  .use(captureLambdaHandler(deps.observability.tracer))
+  .use(logMetrics(deps.observability.metrics))
+  .handler(makeHandler(deps));

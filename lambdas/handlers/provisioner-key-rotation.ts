@@ -1,0 +1,71 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import { SecretsManagerVersionStore } from '../adapters/aws/secret-versions.js';
+import { CoderProvisionerKeyDirectory } from '../adapters/coder/provisioner-keys.js';
+import { PROVISIONER_KEY_CONFIG_ENV, provisionerKeyRotationConfigSchema } from '../core/rotation/config.js';
+import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/rotation/ports.js';
+import { ProvisionerKeyRotation, type RotationStepReport } from '../core/rotation/rotation.js';
+import { RotationError, rotationEventSchema } from '../core/rotation/rotation-gate.js';
+import { coderConnectionFromEnvironment, createCoderClient } from '../shared/coder-connection.js';
+import { configFromEnvironment } from '../shared/config.js';
+import { createObservability, type LogSink } from '../shared/observability.js';
+
+export interface RotationHandlerDeps {
+  readonly secrets: SecretVersionStore;
+  readonly keys: ProvisionerKeyDirectory;
+  readonly log: LogSink;
+  readonly now: () => Date;
+  readonly managedPrefix: string;
+}
+
+/** The Secrets Manager rotation function: `{ Step, SecretId, ClientRequestToken }` in, one step run. */
+export const makeHandler =
+  (deps: RotationHandlerDeps) =>
+  async (event: unknown): Promise<RotationStepReport> => {
+    const parsed = rotationEventSchema.safeParse(event);
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
+      throw new RotationError(`Not a Secrets Manager rotation event; bad or missing fields: ${fields}.`);
+    }
+    const { Step, SecretId, ClientRequestToken } = parsed.data;
+    deps.log.info('Rotation step', {
+      step: Step,
+      secretId: SecretId,
+      clientRequestToken: ClientRequestToken,
+    });
+    return new ProvisionerKeyRotation(deps).run(parsed.data);
+  };
+
+/** Powertools' Logger as the narrow LogSink the core speaks. */
+const logSinkOf = (logger: Logger): LogSink => ({
+  debug: (message, extra) => logger.debug(message, extra ?? {}),
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+});
+
+const createDeps = (): RotationHandlerDeps & { observability: ReturnType<typeof createObservability> } => {
+  const observability = createObservability('provisioner-key-rotation');
+  const config = configFromEnvironment(provisionerKeyRotationConfigSchema, PROVISIONER_KEY_CONFIG_ENV);
+  const coder = createCoderClient(coderConnectionFromEnvironment());
+  return {
+    observability,
+    secrets: new SecretsManagerVersionStore(
+      observability.tracer.captureAWSv3Client(new SecretsManagerClient({})),
+    ),
+    keys: new CoderProvisionerKeyDirectory(coder),
+    log: logSinkOf(observability.logger),
+    now: () => new Date(),
+    managedPrefix: config.managedPrefix,
+  };
+};
+
+const deps = createDeps();
+
+export const handler = middy()
+  .use(injectLambdaContext(deps.observability.logger))
+  .use(captureLambdaHandler(deps.observability.tracer))
+  .handler(makeHandler(deps));
