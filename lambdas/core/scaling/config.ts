@@ -1,0 +1,279 @@
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+
+/**
+ * The node group scaling configuration. The CDK construct validates it at synth (so a bad config
+ * fails `cdk synth` naming each bad field) and writes the parsed value, defaults filled in, to the
+ * scaler's `SCALING_CONFIG` environment variable, where the handler parses it again with this schema.
+ */
+
+const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
+const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+/** Profile names become schedule inputs and metric values: keep them short and plain. */
+const PROFILE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+const profileName = z
+  .string()
+  .regex(
+    PROFILE_NAME,
+    'must be 1-32 characters of lower-case letters, digits and hyphens, starting with a letter',
+  );
+
+/** One group's capacity in one profile. */
+export const groupSizesSchema = z
+  .strictObject({
+    minSize: z.int().min(0),
+    maxSize: z.int().min(1, 'must be at least 1 (EKS rejects maxSize 0)'),
+    /** Desired size is never set below this in the profile (it is raised to it, never lowered to it). */
+    desiredFloor: z.int().min(0).optional(),
+  })
+  .superRefine((sizes, ctx) => {
+    if (sizes.minSize > sizes.maxSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minSize'],
+        message: `must be <= maxSize (${sizes.minSize} > ${sizes.maxSize})`,
+      });
+    }
+    if (sizes.desiredFloor !== undefined && sizes.desiredFloor > sizes.maxSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['desiredFloor'],
+        message: `must be <= maxSize (${sizes.desiredFloor} > ${sizes.maxSize})`,
+      });
+    }
+  });
+export type GroupSizes = z.output<typeof groupSizesSchema>;
+
+const roleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('workspaces'),
+    /** How many workspaces fit on one node; the running floor is ceil(running / workspacesPerNode). */
+    workspacesPerNode: z.int().min(1),
+    /** Template names whose workspaces run on this group; absent means every template. */
+    templates: z.array(z.string().min(1)).min(1).optional(),
+  }),
+  z.strictObject({ kind: z.literal('provisioners') }),
+  /** Never described nor changed by the scaler (seed 004's coder-control). */
+  z.strictObject({ kind: z.literal('static') }),
+]);
+export type GroupRole = z.output<typeof roleSchema>;
+
+const groupCommon = {
+  /** The name used in plans, metrics (`NodeGroup` dimension) and alarms. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 characters of [A-Za-z0-9_.-]'),
+  role: roleSchema,
+  /** Sizes per profile name; every profile the schedule uses must be here unless the role is static. */
+  profiles: z.record(profileName, groupSizesSchema).default({}),
+};
+
+export const nodeGroupSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('eks-managed'),
+    nodegroupName: z.string().min(1).max(63),
+    ...groupCommon,
+  }),
+  z.strictObject({
+    kind: z.literal('auto-scaling-group'),
+    autoScalingGroupName: z.string().min(1).max(255),
+    ...groupCommon,
+  }),
+]);
+export type NodeGroupConfig = z.output<typeof nodeGroupSchema>;
+
+export const transitionSchema = z.strictObject({
+  /** Local wall-clock time in the schedule's time zone, HH:MM (24 h). */
+  at: z.string().regex(HH_MM, 'must be HH:MM (24-hour)'),
+  profile: profileName,
+});
+export type TransitionConfig = z.output<typeof transitionSchema>;
+
+export const scheduleSchema = z
+  .strictObject({
+    timeZone: z
+      .string()
+      .refine((zone) => IANAZone.isValidZone(zone), 'must be a valid IANA time zone, e.g. America/New_York')
+      .default('America/New_York'),
+    /** Profile changes on working days, in any order in the config (sorted by time here). */
+    weekdayTransitions: z
+      .array(transitionSchema)
+      .min(1)
+      .default([
+        { at: '07:00', profile: 'peak' },
+        { at: '18:00', profile: 'off-hours' },
+      ])
+      .transform((transitions) => [...transitions].sort((a, b) => a.at.localeCompare(b.at))),
+    /** ISO weekday numbers (1 = Monday … 7 = Sunday) that are not working days. */
+    weekendDays: z
+      .array(z.int().min(1).max(7))
+      .default([6, 7])
+      .refine((days) => new Set(days).size === days.length, 'must not repeat a day'),
+    /** The profile for weekends and holidays, all day. */
+    nonWorkingDayProfile: profileName.default('off-hours'),
+    /** Dates (YYYY-MM-DD, in the schedule's time zone) that stay on the non-working-day profile. */
+    holidays: z
+      .array(z.string().regex(ISO_DATE, 'must be a date YYYY-MM-DD'))
+      .default([])
+      .refine((days) => new Set(days).size === days.length, 'must not repeat a date'),
+    /** How long before a transition that raises a workspace group's minimum to start pre-warming it. */
+    preWarmLeadMinutes: z.int().min(0).max(180).default(30),
+    /** Pre-warm sizes for the workspaces Coder will autostart within this many minutes. */
+    autostartHorizonMinutes: z.int().min(1).max(360).default(60),
+    /** How often the drift check runs (EventBridge Scheduler rate). */
+    driftCheckMinutes: z.int().min(1).max(1440).default(15),
+  })
+  .superRefine((schedule, ctx) => {
+    const seen = new Set<string>();
+    schedule.weekdayTransitions.forEach((t, i) => {
+      if (seen.has(t.at)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['weekdayTransitions', i, 'at'],
+          message: `duplicate time ${t.at}`,
+        });
+      }
+      seen.add(t.at);
+    });
+    if (schedule.weekendDays.length === 7) {
+      ctx.addIssue({ code: 'custom', path: ['weekendDays'], message: 'must leave at least one working day' });
+    }
+  });
+export type ScheduleConfig = z.output<typeof scheduleSchema>;
+
+export const scalingConfigSchema = z
+  .strictObject({
+    /** The EKS cluster that owns the managed node groups (also scopes the IAM policy). */
+    clusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be a valid EKS cluster name'),
+    nodeGroups: z.array(nodeGroupSchema).min(1),
+    schedule: scheduleSchema.default(() => scheduleSchema.parse({})),
+    overrides: z
+      .strictObject({
+        /** The longest an operator can pin a profile for; overrides are time-boxed. */
+        maxDurationHours: z
+          .int()
+          .min(1)
+          .max(24 * 31)
+          .default(72),
+      })
+      .default({ maxDurationHours: 72 }),
+  })
+  .superRefine((config, ctx) => {
+    const schedule = config.schedule;
+    const used = new Set([
+      ...schedule.weekdayTransitions.map((t) => t.profile),
+      schedule.nonWorkingDayProfile,
+    ]);
+    const names = new Map<string, number>();
+    const resources = new Map<string, number>();
+    config.nodeGroups.forEach((group, i) => {
+      const previous = names.get(group.name);
+      if (previous !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodeGroups', i, 'name'],
+          message: `duplicate group name "${group.name}" (also nodeGroups[${previous}])`,
+        });
+      } else names.set(group.name, i);
+      const resource =
+        group.kind === 'eks-managed' ? `eks:${group.nodegroupName}` : `asg:${group.autoScalingGroupName}`;
+      const sameResource = resources.get(resource);
+      if (sameResource !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodeGroups', i, group.kind === 'eks-managed' ? 'nodegroupName' : 'autoScalingGroupName'],
+          message: `the same node group is configured twice (also nodeGroups[${sameResource}])`,
+        });
+      } else resources.set(resource, i);
+      if (group.role.kind === 'static') return;
+      for (const profile of used) {
+        if (!(profile in group.profiles)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['nodeGroups', i, 'profiles', profile],
+            message: `missing: the schedule uses profile "${profile}"`,
+          });
+        }
+      }
+    });
+    // An override may pin any defined profile, so every managed group must size every profile.
+    const defined = new Set<string>();
+    for (const group of config.nodeGroups) {
+      if (group.role.kind !== 'static') for (const name of Object.keys(group.profiles)) defined.add(name);
+    }
+    config.nodeGroups.forEach((group, i) => {
+      if (group.role.kind === 'static') return;
+      for (const profile of defined) {
+        if (!used.has(profile) && !(profile in group.profiles)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['nodeGroups', i, 'profiles', profile],
+            message: `missing: another group defines profile "${profile}", and an override may select it`,
+          });
+        }
+      }
+    });
+  });
+
+/** What callers write (defaults optional). */
+export type ScalingConfigInput = z.input<typeof scalingConfigSchema>;
+/** The parsed config, defaults filled in. */
+export type ScalingConfig = z.output<typeof scalingConfigSchema>;
+
+/** Every profile name a config defines on some group or uses in its schedule. */
+export const profileNames = (config: ScalingConfig): string[] => {
+  const names = new Set<string>([
+    ...config.schedule.weekdayTransitions.map((t) => t.profile),
+    config.schedule.nonWorkingDayProfile,
+  ]);
+  for (const group of config.nodeGroups) for (const name of Object.keys(group.profiles)) names.add(name);
+  return [...names].sort();
+};
+
+/** The groups the scaler manages (static groups are never described nor changed). */
+export const managedGroups = (config: ScalingConfig): NodeGroupConfig[] =>
+  config.nodeGroups.filter((g) => g.role.kind !== 'static');
+
+/** Seed 004's node groups: 3000 workspaces at peak (07:00-18:00 ET), 300 off-hours. */
+export const seed004ScalingConfig = {
+  clusterName: 'coder',
+  nodeGroups: [
+    {
+      name: 'coder-ws',
+      kind: 'eks-managed',
+      nodegroupName: 'coder-ws',
+      // Seed 004 plans 3000 workspaces on at most 200 m5.2xlarge nodes: 15 per node.
+      role: { kind: 'workspaces', workspacesPerNode: 15 },
+      profiles: {
+        peak: { minSize: 10, maxSize: 200 },
+        'off-hours': { minSize: 2, maxSize: 30 },
+      },
+    },
+    {
+      name: 'coder-prov',
+      kind: 'eks-managed',
+      nodegroupName: 'coder-prov',
+      role: { kind: 'provisioners' },
+      profiles: {
+        peak: { minSize: 2, maxSize: 20 },
+        'off-hours': { minSize: 0, maxSize: 5 },
+      },
+    },
+    {
+      name: 'coder-control',
+      kind: 'eks-managed',
+      nodegroupName: 'coder-control',
+      role: { kind: 'static' },
+    },
+  ],
+  schedule: {
+    timeZone: 'America/New_York',
+    weekdayTransitions: [
+      { at: '07:00', profile: 'peak' },
+      { at: '18:00', profile: 'off-hours' },
+    ],
+    nonWorkingDayProfile: 'off-hours',
+    holidays: ['2026-05-25', '2026-07-03', '2026-09-07', '2026-11-26', '2026-12-25', '2027-01-01'],
+    preWarmLeadMinutes: 30,
+    driftCheckMinutes: 15,
+  },
+} as const satisfies ScalingConfigInput;

@@ -1,0 +1,73 @@
+import type { ScalingOverride } from './calendar.js';
+import type { NodeGroupRef, Sizes } from './planner.js';
+
+/**
+ * The ports the scaler talks through. Adapters implement them over AWS and Coder; tests and the
+ * CLI use the in-memory implementations in `in-memory.ts`.
+ */
+
+/** Reads and changes node group sizes (EKS managed node groups or Auto Scaling groups). */
+export interface NodeGroupPort {
+  /** Throws NodeGroupNotFoundError when the group does not exist. */
+  describe(ref: NodeGroupRef): Promise<{ status: string; sizes: Sizes }>;
+  /**
+   * Sets min/desired/max. `requestToken` is the EKS clientRequestToken: the same token for the
+   * same target within a time window, so a redelivered or retried update is idempotent.
+   */
+  update(ref: NodeGroupRef, target: Sizes, requestToken: string): Promise<void>;
+}
+
+/** What Coder says about the workspaces that need nodes. */
+export interface WorkspaceDemandReader {
+  /** Workspaces whose latest build is running; `templates` limits to those template names. */
+  countRunning(templates?: readonly string[]): Promise<number>;
+  /** Stopped, non-dormant workspaces whose next autostart falls in [from, to]. */
+  countAutostartingBetween(from: Date, to: Date, templates?: readonly string[]): Promise<number>;
+}
+
+export interface StoredOverride {
+  readonly override: ScalingOverride;
+  /** Optimistic-lock version: a put or clear based on a stale read fails. */
+  readonly version: number;
+}
+
+/** Where operator overrides are kept (DynamoDB in Lambda, with a TTL attribute). */
+export interface OverrideStore {
+  /** The stored override, if any and not yet expired at `now`. */
+  get(now: Date): Promise<StoredOverride | undefined>;
+  /**
+   * Stores an override. `expectedVersion` is the version read before (undefined when none was
+   * there); throws OverrideConflictError when someone else changed it in between.
+   */
+  put(override: ScalingOverride, expectedVersion: number | undefined): Promise<StoredOverride>;
+  /** Removes the override; true when there was one. */
+  clear(): Promise<boolean>;
+}
+
+export class NodeGroupNotFoundError extends Error {
+  override readonly name = 'NodeGroupNotFoundError';
+  constructor(readonly ref: NodeGroupRef) {
+    super(
+      ref.kind === 'eks-managed'
+        ? `EKS managed node group "${ref.nodegroupName}" not found in cluster "${ref.clusterName}"; check the scaling config and the cluster`
+        : `Auto Scaling group "${ref.autoScalingGroupName}" not found; check the scaling config and the region`,
+    );
+  }
+}
+
+/** An update that kept failing with a retryable error (update in progress, throttling). */
+export class NodeGroupUpdateError extends Error {
+  override readonly name = 'NodeGroupUpdateError';
+  constructor(
+    readonly ref: NodeGroupRef,
+    readonly attempts: number,
+    readonly causeName: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class OverrideConflictError extends Error {
+  override readonly name = 'OverrideConflictError';
+}

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import {
+  managedGroups,
+  profileNames,
+  type ScalingConfigInput,
+  scalingConfigSchema,
+  seed004ScalingConfig,
+} from '../../../lambdas/core/scaling/config.js';
+import { ConfigError, parseConfig } from '../../../lambdas/shared/config.js';
+
+const parse = (value: unknown) => parseConfig(scalingConfigSchema, value, 'scaling config', 'scaling');
+
+const problemsOf = (value: unknown): readonly string[] => {
+  try {
+    parse(value);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the config to be rejected');
+};
+
+describe('scaling config', () => {
+  it('parses the seed 004 example and fills the schedule defaults', () => {
+    const config = parse(seed004ScalingConfig);
+
+    expect(config.schedule.timeZone).toBe('America/New_York');
+    expect(config.schedule.weekdayTransitions).toEqual([
+      { at: '07:00', profile: 'peak' },
+      { at: '18:00', profile: 'off-hours' },
+    ]);
+    expect(config.schedule.weekendDays).toEqual([6, 7]);
+    expect(config.schedule.autostartHorizonMinutes).toBe(60);
+    expect(config.overrides.maxDurationHours).toBe(72);
+    expect(managedGroups(config).map((g) => g.name)).toEqual(['coder-ws', 'coder-prov']);
+    expect(profileNames(config)).toEqual(['off-hours', 'peak']);
+    const ws = config.nodeGroups.find((g) => g.name === 'coder-ws');
+    expect(ws?.profiles.peak).toEqual({ minSize: 10, maxSize: 200 });
+  });
+
+  it('defaults the whole schedule to 07:00 peak / 18:00 off-hours in America/New_York', () => {
+    const config = parse({
+      clusterName: 'c',
+      nodeGroups: [
+        {
+          name: 'ws',
+          kind: 'auto-scaling-group',
+          autoScalingGroupName: 'ws-asg',
+          role: { kind: 'workspaces', workspacesPerNode: 4, templates: ['k8s'] },
+          profiles: { peak: { minSize: 1, maxSize: 5 }, 'off-hours': { minSize: 0, maxSize: 1 } },
+        },
+      ],
+    });
+
+    expect(config.schedule).toMatchObject({
+      timeZone: 'America/New_York',
+      preWarmLeadMinutes: 30,
+      driftCheckMinutes: 15,
+      nonWorkingDayProfile: 'off-hours',
+      holidays: [],
+    });
+  });
+
+  it('sorts weekday transitions by time', () => {
+    const input: ScalingConfigInput = {
+      ...seed004ScalingConfig,
+      schedule: {
+        weekdayTransitions: [
+          { at: '18:00', profile: 'off-hours' },
+          { at: '07:00', profile: 'peak' },
+        ],
+      },
+    };
+    expect(parse(input).schedule.weekdayTransitions.map((t) => t.at)).toEqual(['07:00', '18:00']);
+  });
+
+  it('names every bad field at once', () => {
+    const problems = problemsOf({
+      clusterName: 'coder',
+      nodeGroups: [
+        {
+          name: 'coder-ws',
+          kind: 'eks-managed',
+          nodegroupName: 'coder-ws',
+          role: { kind: 'workspaces', workspacesPerNode: 0 },
+          profiles: { peak: { minSize: 20, maxSize: 10 }, 'off-hours': { minSize: 0, maxSize: 0 } },
+        },
+        {
+          name: 'coder-ws',
+          kind: 'eks-managed',
+          nodegroupName: 'coder-prov',
+          role: { kind: 'provisioners' },
+          profiles: { peak: { minSize: 0, maxSize: 2, desiredFloor: 3 } },
+        },
+      ],
+      schedule: {
+        timeZone: 'America/Nowhere',
+        weekdayTransitions: [
+          { at: '7:00', profile: 'peak' },
+          { at: '24:00', profile: 'off-hours' },
+        ],
+        holidays: ['2026-13-01'],
+      },
+    });
+
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^scaling\.nodeGroups\[0\]\.role\.workspacesPerNode: /),
+        expect.stringMatching(
+          /^scaling\.nodeGroups\[0\]\.profiles\.peak\.minSize: must be <= maxSize \(20 > 10\)/,
+        ),
+        expect.stringMatching(/^scaling\.nodeGroups\[0\]\.profiles\.off-hours\.maxSize: must be at least 1/),
+        expect.stringMatching(/^scaling\.nodeGroups\[1\]\.profiles\.peak\.desiredFloor: must be <= maxSize/),
+        expect.stringMatching(/^scaling\.schedule\.timeZone: must be a valid IANA time zone/),
+        expect.stringMatching(/^scaling\.schedule\.weekdayTransitions\[0\]\.at: must be HH:MM/),
+        expect.stringMatching(/^scaling\.schedule\.weekdayTransitions\[1\]\.at: must be HH:MM/),
+        expect.stringMatching(/^scaling\.schedule\.holidays\[0\]: must be a date YYYY-MM-DD/),
+      ]),
+    );
+  });
+
+  it('names cross-field problems: duplicate names and groups, missing profiles, duplicate times', () => {
+    const problems = problemsOf({
+      clusterName: 'coder',
+      nodeGroups: [
+        {
+          name: 'ws',
+          kind: 'eks-managed',
+          nodegroupName: 'coder-ws',
+          role: { kind: 'workspaces', workspacesPerNode: 10 },
+          profiles: {
+            peak: { minSize: 1, maxSize: 5 },
+            'off-hours': { minSize: 0, maxSize: 1 },
+            maintenance: { minSize: 0, maxSize: 1 },
+          },
+        },
+        {
+          name: 'ws',
+          kind: 'eks-managed',
+          nodegroupName: 'coder-ws',
+          role: { kind: 'provisioners' },
+          profiles: { peak: { minSize: 1, maxSize: 5 } },
+        },
+        { name: 'control', kind: 'eks-managed', nodegroupName: 'coder-control', role: { kind: 'static' } },
+      ],
+      schedule: {
+        weekdayTransitions: [
+          { at: '07:00', profile: 'peak' },
+          { at: '07:00', profile: 'off-hours' },
+        ],
+      },
+    });
+
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'scaling.nodeGroups[1].name: duplicate group name "ws" (also nodeGroups[0])',
+        'scaling.nodeGroups[1].nodegroupName: the same node group is configured twice (also nodeGroups[0])',
+        'scaling.nodeGroups[1].profiles.off-hours: missing: the schedule uses profile "off-hours"',
+        'scaling.nodeGroups[1].profiles.maintenance: missing: another group defines profile "maintenance", and an override may select it',
+        'scaling.schedule.weekdayTransitions[1].at: duplicate time 07:00',
+      ]),
+    );
+    // The static group needs no profiles.
+    expect(problems.some((p) => p.startsWith('scaling.nodeGroups[2]'))).toBe(false);
+  });
+
+  it('rejects unknown kinds and unknown fields', () => {
+    const problems = problemsOf({
+      clusterName: 'coder',
+      nodeGroups: [{ name: 'x', kind: 'karpenter', role: { kind: 'static' } }],
+      extra: true,
+    });
+    expect(problems.some((p) => p.startsWith('scaling.nodeGroups[0].kind'))).toBe(true);
+    expect(problems.some((p) => p.includes('extra'))).toBe(true);
+  });
+
+  it('refuses a week with no working day', () => {
+    const problems = problemsOf({
+      ...seed004ScalingConfig,
+      schedule: { weekendDays: [1, 2, 3, 4, 5, 6, 7] },
+    });
+    expect(problems).toContain('scaling.schedule.weekendDays: must leave at least one working day');
+  });
+});
