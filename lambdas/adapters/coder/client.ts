@@ -727,16 +727,20 @@ export class CoderClient {
         durationMs: this.now() - started,
         attempt,
       });
+    // Racing the signal as well guards against a fetch (or body stream) that ignores it.
+    let stopListening = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      stopListening = () => signal.removeEventListener('abort', onAbort);
+    });
     try {
-      const response = await this.fetchImpl(url, {
-        method: spec.method,
-        headers,
-        body,
-        signal,
-        redirect: 'error',
-      });
+      const response = await Promise.race([
+        this.fetchImpl(url, { method: spec.method, headers, body, signal, redirect: 'error' }),
+        aborted,
+      ]);
       // Reading the body stays under the same signal, so a stalled body also times out.
-      const text = await response.text();
+      const text = await Promise.race([response.text(), aborted]);
       if (response.status === 429) this.counters.rateLimited++;
       emit(response.status);
       return { type: 'answer', answer: { status: response.status, headers: response.headers, text } };
@@ -750,6 +754,8 @@ export class CoderClient {
       this.counters.networkErrors++;
       emit('network-error');
       return { type: 'network', ...describeNetworkFailure(error) };
+    } finally {
+      stopListening();
     }
   }
 

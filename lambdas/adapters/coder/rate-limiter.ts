@@ -37,7 +37,10 @@ export class RouteRateLimiter {
     }
     const limit = Math.floor(options.limit);
     this.burst = Math.max(1, Math.floor(limit / 16));
-    this.intervalMs = options.windowMs / Math.max(1, limit - this.burst);
+    // A budget of 1 cannot refill at N - B = 0 per window; one request per two windows keeps
+    // httprate's two-window estimate at 1.
+    this.intervalMs =
+      limit - this.burst >= 1 ? options.windowMs / (limit - this.burst) : 2 * options.windowMs;
     this.toleranceMs = (this.burst - 1) * this.intervalMs;
     this.now = options.now;
     this.sleep = options.sleep;
@@ -55,7 +58,9 @@ export class RouteRateLimiter {
     const now = this.now();
     const arrival = Math.max(this.theoreticalArrival.get(key) ?? now, now);
     this.theoreticalArrival.set(key, arrival + this.intervalMs);
-    return Math.max(0, arrival - this.toleranceMs - now);
+    const wait = arrival - this.toleranceMs - now;
+    // Sums of fractional intervals drift by ~1e-12; that is "now", not a wait.
+    return wait > 1e-6 ? wait : 0;
   }
 
   /**
