@@ -1,0 +1,213 @@
+/** Public types of the Coder API simulator. */
+
+export interface CoderSimulatorOptions {
+  /** @default 0 (ephemeral). The server binds 127.0.0.1 only. */
+  port?: number;
+  /** Time a build job takes from pending through running to succeeded. @default 100 */
+  buildDurationMs?: number;
+  /**
+   * Coder's per-user, per-route sliding window (httprate). `false` disables it, like
+   * `CODER_API_RATE_LIMIT=0`. @default { perMinute: 512, windowMs: 60000 }
+   */
+  rateLimit?: { perMinute: number; windowMs?: number } | false;
+  /** When set, notifications are POSTed here like `CODER_NOTIFICATIONS_METHOD=webhook`. */
+  webhookUrl?: string;
+  /** Retry policy for webhook deliveries. @default { attempts: 5, intervalMs: 50, timeoutMs: 2000 } */
+  webhookRetry?: { attempts?: number; intervalMs?: number; timeoutMs?: number };
+  faults?: FaultConfig;
+  /** Record every exchange for `exchanges()`. Turn off for benchmarks. @default true */
+  record?: boolean;
+  /** Most recent exchanges kept when recording. @default 2000 */
+  recordLimit?: number;
+  /**
+   * Gap between the create-workspace uniqueness check and the insert, during which a racing create
+   * for the same owner and name slips through and then hits the unique index (500). @default 0
+   * (one event-loop turn)
+   */
+  createRaceWindowMs?: number;
+  /** External URL used in notification action links and buildinfo. @default the simulator's URL */
+  accessUrl?: string;
+}
+
+export interface FaultConfig {
+  /** Added to every request. */
+  latencyMs?: number;
+  /** 0..1 chance of a 500/502/503 before the handler runs (no side effect). */
+  errorRate?: number;
+  /** 0..1 chance of a 500 after a mutating handler ran: the side effect happened, the client sees a failure. */
+  errorAfterEffectRate?: number;
+  /** 0..1 chance the server never answers; the socket is held until the client gives up or close(). */
+  timeoutRate?: number;
+  /** The next N requests get 429 with Retry-After. */
+  rateLimitBurst?: number;
+  /** Retry-After seconds sent with the injected burst. @default 1 */
+  rateLimitBurstRetryAfterSeconds?: number;
+  /** Only apply faults to these route keys, e.g. 'POST /api/v2/users/{user}/workspaces'. */
+  routes?: string[];
+  /** Seed of the PRNG that decides the rates, for repeatable runs. */
+  seed?: number;
+}
+
+export interface RecordedExchange {
+  method: string;
+  /** Path with query string, as requested. */
+  path: string;
+  /** Swagger path template, e.g. '/api/v2/workspaces/{workspace}'; undefined when no route matched. */
+  route: string | undefined;
+  status: number;
+  requestHeaders: Record<string, string>;
+  requestBody: unknown;
+  responseHeaders: Record<string, string>;
+  responseBody: unknown;
+  /** Why the response did not come from the handler, when a fault or a middleware answered. */
+  answeredBy: 'handler' | 'fault' | 'rate-limit' | 'auth' | 'router' | 'body';
+}
+
+export interface SimRichParameterOption {
+  name: string;
+  value: string;
+  description?: string;
+  icon?: string;
+}
+
+export interface SimRichParameter {
+  name: string;
+  displayName?: string;
+  description?: string;
+  /** @default 'string' */
+  type?: 'string' | 'number' | 'bool' | 'list(string)';
+  /** A parameter without a default is required, as in Coder. */
+  defaultValue?: string;
+  /** @default true */
+  mutable?: boolean;
+  /** @default false */
+  ephemeral?: boolean;
+  options?: SimRichParameterOption[];
+  validationRegex?: string;
+  validationError?: string;
+  validationMin?: number;
+  validationMax?: number;
+}
+
+export interface SimWorkspaceView {
+  id: string;
+  name: string;
+  ownerName: string;
+  organizationName: string;
+  templateName: string;
+  parameters: Record<string, string>;
+  status: WorkspaceStatus;
+  deleted: boolean;
+  latestBuildId: string;
+  latestBuildNumber: number;
+  autostartSchedule: string | undefined;
+  nextStartAt: string | null;
+}
+
+export interface WebhookDelivery {
+  msgId: string;
+  status: number | 'error';
+  notificationName: string;
+  /** 1-based attempt number; a retried message has one entry per attempt. */
+  attempt: number;
+}
+
+export interface SimulatorSeeder {
+  user(u: { username: string; email?: string; roles?: string[]; organizations?: string[] }): {
+    id: string;
+    username: string;
+    token: string;
+  };
+  organization(o: { name: string; isDefault?: boolean }): { id: string; name: string };
+  template(t: {
+    name: string;
+    organization?: string;
+    parameters?: SimRichParameter[];
+    allowUserAutostart?: boolean;
+    displayName?: string;
+    defaultTtlMs?: number;
+  }): { id: string; name: string; activeVersionId: string };
+  workspace(w: {
+    owner: string;
+    name: string;
+    template: string;
+    organization?: string;
+    parameters?: Record<string, string>;
+    status?: 'running' | 'stopped';
+    autostartSchedule?: string;
+    nextStartAt?: string | null;
+    createdAt?: string;
+    ttlMs?: number;
+  }): { id: string; name: string; latestBuildId: string };
+  provisionerKey(k: { name: string; organization?: string; tags?: Record<string, string> }): {
+    id: string;
+    name: string;
+    key: string;
+  };
+  provisionerDaemon(d: {
+    name: string;
+    keyName: string;
+    organization?: string;
+    lastSeenAt?: string;
+    status?: 'idle' | 'busy' | 'offline';
+  }): { id: string };
+  removeProvisionerDaemon(name: string): void;
+}
+
+export interface CoderSimulator {
+  readonly url: string;
+  readonly adminToken: string;
+  readonly seed: SimulatorSeeder;
+  setFaults(faults: FaultConfig | undefined): void;
+  requestCounts(): Record<string, number>;
+  totalRequests(): number;
+  resetRequestCounts(): void;
+  exchanges(): RecordedExchange[];
+  clearExchanges(): void;
+  workspacesSnapshot(opts?: { includeDeleted?: boolean }): SimWorkspaceView[];
+  webhookDeliveries(): WebhookDelivery[];
+  /** Every notification message generated, delivered or not (also without a webhookUrl). */
+  notifications(): NotificationMessage[];
+  /** Finish all in-progress builds now. */
+  advanceBuilds(): void;
+  close(): Promise<void>;
+}
+
+export type WorkspaceStatus =
+  | 'pending'
+  | 'starting'
+  | 'running'
+  | 'stopping'
+  | 'stopped'
+  | 'failed'
+  | 'canceling'
+  | 'canceled'
+  | 'deleting'
+  | 'deleted';
+
+export type WorkspaceTransition = 'start' | 'stop' | 'delete';
+
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'canceling' | 'canceled' | 'failed';
+
+/** The webhook body Coder's notification dispatcher sends (`_version` 1.1). */
+export interface NotificationMessage {
+  _version: '1.1';
+  msg_id: string;
+  payload: {
+    _version: '1.2';
+    notification_name: string;
+    notification_template_id: string;
+    user_id: string;
+    user_email: string;
+    user_name: string;
+    user_username: string;
+    actions: Array<{ label: string; url: string }>;
+    labels: Record<string, string>;
+    data: Record<string, unknown> | null;
+    targets: string[] | null;
+  };
+  title: string;
+  title_markdown: string;
+  body: string;
+  body_markdown: string;
+}
