@@ -7,7 +7,7 @@ import { SecretsManagerVersionStore } from '../adapters/aws/secret-versions.js';
 import { CoderProvisionerKeyDirectory } from '../adapters/coder/provisioner-keys.js';
 import { PROVISIONER_KEY_CONFIG_ENV, provisionerKeyRotationConfigSchema } from '../core/rotation/config.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/rotation/ports.js';
-import { ProvisionerKeyRotation, type RotationStepReport } from '../core/rotation/rotation.js';
+import { ProvisionerKeyRotationSteps, type RotationStepReport } from '../core/rotation/rotation.js';
 import { RotationError, rotationEventSchema } from '../core/rotation/rotation-gate.js';
 import { coderConnectionFromEnvironment, createCoderClient } from '../shared/coder-connection.js';
 import { configFromEnvironment } from '../shared/config.js';
@@ -36,7 +36,7 @@ export const makeHandler =
       secretId: SecretId,
       clientRequestToken: ClientRequestToken,
     });
-    return new ProvisionerKeyRotation(deps).run(parsed.data);
+    return new ProvisionerKeyRotationSteps(deps).run(parsed.data);
   };
 
 /** Powertools' Logger as the narrow LogSink the core speaks. */

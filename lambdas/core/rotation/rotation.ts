@@ -73,7 +73,7 @@ export const executePrune = async (
  * The four steps of a Secrets Manager rotation for a Coder provisioner key. Each step can run
  * again with the same token (Secrets Manager retries a failed rotation with it) and converges.
  */
-export class ProvisionerKeyRotation {
+export class ProvisionerKeyRotationSteps {
   constructor(private readonly deps: RotationDeps) {}
 
   async run(event: RotationEvent): Promise<RotationStepReport> {
