@@ -54,7 +54,7 @@ function sessionToken(req: IncomingMessage, url: URL): string | undefined {
   const header = req.headers['coder-session-token'];
   if (typeof header === 'string' && header !== '') return header;
   const auth = req.headers.authorization;
-  if (auth !== undefined && auth.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
   const accessToken = url.searchParams.get('access_token');
   if (accessToken !== null && accessToken !== '') return accessToken;
   return undefined;
