@@ -1,0 +1,180 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type CoderSimulator,
+  NOTIFICATION_TEMPLATE_IDS,
+  type NotificationMessage,
+  startCoderSimulator,
+} from '../../sim/index.js';
+import { api, eventually } from './http.js';
+
+interface Received {
+  headers: Record<string, string | string[] | undefined>;
+  body: NotificationMessage;
+}
+
+/** A local webhook receiver; `failFirst` answers 503 to that many requests before accepting. */
+async function startReceiver(failFirst = 0): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  let failures = failFirst;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (failures > 0) {
+        failures -= 1;
+        res.writeHead(503).end();
+        return;
+      }
+      received.push({
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as NotificationMessage,
+      });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, received, server };
+}
+
+let sim: CoderSimulator | undefined;
+let receiver: Server | undefined;
+afterEach(async () => {
+  await sim?.close();
+  await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
+  sim = undefined;
+  receiver = undefined;
+});
+
+describe('notification webhook', () => {
+  it('posts "Workspace Created" to every template admin with data.parameters and X-Message-Id', async () => {
+    const hook = await startReceiver();
+    receiver = hook.server;
+    sim = await startCoderSimulator({ webhookUrl: hook.url, buildDurationMs: 10 });
+    const t = sim.seed.template({ name: 'docker', parameters: [{ name: 'region', defaultValue: 'eu' }] });
+    sim.seed.user({ username: 'tadmin', roles: ['template-admin'] });
+    const alice = sim.seed.user({ username: 'alice' });
+    const res = await api<{ id: string; organization_id: string }>(
+      sim,
+      'POST',
+      '/api/v2/users/alice/workspaces',
+      {
+        body: { name: 'w1', template_id: t.id, rich_parameter_values: [{ name: 'region', value: 'us' }] },
+      },
+    );
+    expect(res.status).toBe(201);
+    await eventually(
+      () => hook.received.length,
+      (n) => n === 2,
+    );
+    const recipients = hook.received.map((r) => r.body.payload.user_username).sort();
+    expect(recipients).toEqual(['admin', 'tadmin']);
+    const msg = hook.received[0] as Received;
+    expect(msg.headers['content-type']).toBe('application/json');
+    expect(msg.headers['x-message-id']).toBe(msg.body.msg_id);
+    expect(msg.body._version).toBe('1.1');
+    expect(msg.body.payload._version).toBe('1.2');
+    expect(msg.body.payload.notification_name).toBe('Workspace Created');
+    expect(msg.body.payload.notification_template_id).toBe(NOTIFICATION_TEMPLATE_IDS.workspaceCreated);
+    expect(msg.body.payload.labels).toEqual({
+      workspace: 'w1',
+      template: 'docker',
+      version: 'docker-v1',
+      workspace_owner_username: 'alice',
+    });
+    expect(msg.body.payload.targets).toEqual([res.body.id, alice.id, t.id, res.body.organization_id]);
+    expect(msg.body.payload.data).toMatchObject({
+      workspace: { id: res.body.id, name: 'w1' },
+      template: { id: t.id, name: 'docker' },
+      owner: { id: alice.id, name: 'alice' },
+      parameters: [{ name: 'region', value: 'us' }],
+    });
+    expect(new Set(hook.received.map((r) => r.body.msg_id)).size).toBe(2);
+    expect(sim.webhookDeliveries().every((d) => d.status === 204)).toBe(true);
+  });
+
+  it('sends "Workspace Manually Updated" when a start changes parameters, and "Workspace Deleted" to the owner', async () => {
+    const hook = await startReceiver();
+    receiver = hook.server;
+    sim = await startCoderSimulator({ webhookUrl: hook.url, buildDurationMs: 10 });
+    sim.seed.template({ name: 'docker', parameters: [{ name: 'size', defaultValue: 's' }] });
+    sim.seed.user({ username: 'alice' });
+    const ws = sim.seed.workspace({ owner: 'alice', name: 'w1', template: 'docker' });
+    const update = await api(sim, 'POST', `/api/v2/workspaces/${ws.id}/builds`, {
+      body: { transition: 'start', rich_parameter_values: [{ name: 'size', value: 'l' }] },
+    });
+    expect(update.status).toBe(201);
+    sim.advanceBuilds();
+    await api(sim, 'POST', `/api/v2/workspaces/${ws.id}/builds`, { body: { transition: 'delete' } });
+    sim.advanceBuilds();
+    await eventually(
+      () => hook.received.length,
+      (n) => n === 2,
+    );
+    const [updated, deleted] = hook.received.map((r) => r.body);
+    expect(updated?.payload.notification_name).toBe('Workspace Manually Updated');
+    expect(updated?.payload.notification_template_id).toBe('d089fe7b-d5c5-4c0c-aaf5-689859f7d392');
+    expect(updated?.payload.data).toMatchObject({ parameters: [{ name: 'size', value: 'l' }] });
+    expect(deleted?.payload.notification_name).toBe('Workspace Deleted');
+    expect(deleted?.payload.notification_template_id).toBe('f517da0b-cdc9-410f-ab89-a86107c420ed');
+    expect(deleted?.payload.user_username).toBe('alice');
+    expect(deleted?.payload.labels).toEqual({ name: 'w1', reason: 'initiated by user', initiator: 'admin' });
+    expect(deleted?.payload.data).toBeNull();
+  });
+
+  it('does not notify owners who delete their own workspace, nor for a plain stop', async () => {
+    sim = await startCoderSimulator({ buildDurationMs: 10 });
+    sim.seed.template({ name: 'docker' });
+    const alice = sim.seed.user({ username: 'alice' });
+    const ws = sim.seed.workspace({ owner: 'alice', name: 'w1', template: 'docker' });
+    await api(sim, 'POST', `/api/v2/workspaces/${ws.id}/builds`, {
+      token: alice.token,
+      body: { transition: 'stop' },
+    });
+    sim.advanceBuilds();
+    await api(sim, 'POST', `/api/v2/workspaces/${ws.id}/builds`, {
+      token: alice.token,
+      body: { transition: 'delete' },
+    });
+    sim.advanceBuilds();
+    expect(sim.workspacesSnapshot({ includeDeleted: true })[0]?.deleted).toBe(true);
+    expect(sim.notifications()).toEqual([]);
+  });
+
+  it('retries failed deliveries and records every attempt', async () => {
+    const hook = await startReceiver(2);
+    receiver = hook.server;
+    sim = await startCoderSimulator({ webhookUrl: hook.url, webhookRetry: { intervalMs: 10 } });
+    const t = sim.seed.template({ name: 'docker' });
+    await api(sim, 'POST', '/api/v2/users/admin/workspaces', { body: { name: 'w1', template_id: t.id } });
+    await eventually(
+      () => hook.received.length,
+      (n) => n === 1,
+    );
+    const attempts = sim.webhookDeliveries().map((d) => [d.attempt, d.status]);
+    expect(attempts).toEqual([
+      [1, 503],
+      [2, 503],
+      [3, 204],
+    ]);
+  });
+
+  it('records network errors when the receiver is down and gives up after the configured attempts', async () => {
+    sim = await startCoderSimulator({
+      webhookUrl: 'http://127.0.0.1:9/unreachable',
+      webhookRetry: { attempts: 2, intervalMs: 5 },
+    });
+    const t = sim.seed.template({ name: 'docker' });
+    const res = await api(sim, 'POST', '/api/v2/users/admin/workspaces', {
+      body: { name: 'w1', template_id: t.id },
+    });
+    expect(res.status).toBe(201);
+    const deliveries = await eventually(
+      () => sim?.webhookDeliveries() ?? [],
+      (d) => d.length === 2,
+    );
+    expect(deliveries.map((d) => d.status)).toEqual(['error', 'error']);
+  });
+});
