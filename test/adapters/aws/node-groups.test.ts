@@ -7,6 +7,7 @@ import {
 import {
   DescribeNodegroupCommand,
   EKSClient,
+  type NodegroupStatus,
   ResourceInUseException,
   ResourceNotFoundException,
   ThrottlingException,
@@ -14,7 +15,6 @@ import {
 } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsNodeGroups } from '../../../lambdas/adapters/aws/node-groups.js';
 import { executeScalingPlan } from '../../../lambdas/core/scaling/executor.js';
@@ -22,8 +22,6 @@ import { type NodeGroupRef, planNodeGroupScaling } from '../../../lambdas/core/s
 import { NodeGroupNotFoundError, NodeGroupUpdateError } from '../../../lambdas/core/scaling/ports.js';
 import { silentLog } from '../../../lambdas/shared/observability.js';
 import { at, seedConfig } from '../../core/scaling/fixtures.js';
-
-expect.extend(allCustomMatcher);
 
 const eks = mockClient(EKSClient);
 const autoScaling = mockClient(AutoScalingClient);
@@ -223,11 +221,9 @@ describe('a scaling run through the AWS adapter', () => {
     eks
       .on(DescribeNodegroupCommand, { nodegroupName: 'coder-ws' })
       .resolves({ nodegroup: { status, scalingConfig: wsSizes } });
-    eks
-      .on(DescribeNodegroupCommand, { nodegroupName: 'coder-prov' })
-      .resolves({
-        nodegroup: { status: 'ACTIVE', scalingConfig: { minSize: 0, desiredSize: 0, maxSize: 5 } },
-      });
+    eks.on(DescribeNodegroupCommand, { nodegroupName: 'coder-prov' }).resolves({
+      nodegroup: { status: 'ACTIVE', scalingConfig: { minSize: 0, desiredSize: 0, maxSize: 5 } },
+    });
     eks.on(UpdateNodegroupConfigCommand).resolves({});
     const { adapter } = make();
     const groups = {
