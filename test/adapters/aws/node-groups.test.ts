@@ -216,7 +216,7 @@ describe('a scaling run through the AWS adapter', () => {
 
   const run = async (
     wsSizes: { minSize: number; desiredSize: number; maxSize: number },
-    status = 'ACTIVE',
+    status: NodegroupStatus = 'ACTIVE',
   ) => {
     eks
       .on(DescribeNodegroupCommand, { nodegroupName: 'coder-ws' })
