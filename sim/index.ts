@@ -1,4 +1,6 @@
 /** The Coder API simulator: a real HTTP server on 127.0.0.1 that behaves like Coder for the controller's routes. */
+
+export { seedDemoFleet } from './demo-seed.js';
 export type { CoderResponseBody, ValidationError } from './errors.js';
 export { TEMPLATE_IDS as NOTIFICATION_TEMPLATE_IDS } from './notifications.js';
 export { startCoderSimulator } from './server.js';

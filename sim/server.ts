@@ -97,7 +97,8 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
   state.addOrganization({ name: 'coder', isDefault: true });
   const admin = state.addUser({ username: 'admin', email: 'admin@coder.example.com', roles: ['owner'] });
 
-  const table = new RouteTable(buildRoutes({ state, url: () => baseUrl }));
+  const routes = buildRoutes({ state, url: () => baseUrl });
+  const table = new RouteTable(routes);
   const faults = new FaultInjector(options.faults);
   const rateLimit = options.rateLimit ?? { perMinute: 512, windowMs: 60_000 };
   const limiter =
@@ -337,6 +338,7 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
     seed: seeder,
     setFaults: (f) => faults.set(f),
     requestCounts: () => Object.fromEntries(counts),
+    routeKeys: () => routes.map((r) => `${r.method} ${r.template}`),
     totalRequests: () => total,
     resetRequestCounts: () => {
       counts.clear();

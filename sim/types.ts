@@ -160,6 +160,8 @@ export interface CoderSimulator {
   readonly seed: SimulatorSeeder;
   setFaults(faults: FaultConfig | undefined): void;
   requestCounts(): Record<string, number>;
+  /** Every route the simulator serves, as 'METHOD /template' keys (the same keys as requestCounts). */
+  routeKeys(): string[];
   totalRequests(): number;
   resetRequestCounts(): void;
   exchanges(): RecordedExchange[];

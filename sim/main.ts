@@ -1,0 +1,49 @@
+/**
+ * Runs the Coder simulator by hand: `npx tsx sim/main.ts --port 7080 --seed demo`.
+ * Prints the URL and the admin token, and stops on SIGINT or SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { seedDemoFleet } from './demo-seed.js';
+import { startCoderSimulator } from './server.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '7080' },
+    seed: { type: 'string' },
+    'build-duration-ms': { type: 'string', default: '2000' },
+    'webhook-url': { type: 'string' },
+    'no-rate-limit': { type: 'boolean', default: false },
+  },
+});
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  process.stderr.write(`--port must be a port number, got ${values.port}\n`);
+  process.exit(2);
+}
+if (values.seed !== undefined && values.seed !== 'demo') {
+  process.stderr.write(`--seed knows only "demo", got ${values.seed}\n`);
+  process.exit(2);
+}
+
+const sim = await startCoderSimulator({
+  port,
+  buildDurationMs: Number(values['build-duration-ms']),
+  webhookUrl: values['webhook-url'],
+  rateLimit: values['no-rate-limit'] ? false : undefined,
+  // Long-running sessions would otherwise keep every exchange in memory.
+  record: false,
+});
+if (values.seed === 'demo') seedDemoFleet(sim.seed);
+
+process.stdout.write(`Coder simulator listening on ${sim.url}\n`);
+process.stdout.write(`CODER_URL=${sim.url}\nCODER_SESSION_TOKEN=${sim.adminToken}\n`);
+
+const stop = (): void => {
+  sim.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
