@@ -68,9 +68,14 @@ export class InMemoryOverrideStore implements OverrideStore {
   }
 
   async put(override: ScalingOverride, expectedVersion: number | undefined): Promise<StoredOverride> {
-    if ((this.stored?.version ?? undefined) !== expectedVersion) {
+    // Like the DynamoDB store: an expired override (not yet removed by TTL) counts as none.
+    const live =
+      this.stored && Date.parse(this.stored.override.until) > Date.parse(override.setAt)
+        ? this.stored
+        : undefined;
+    if (live?.version !== expectedVersion) {
       throw new OverrideConflictError(
-        `The scaling override changed since it was read (expected version ${expectedVersion ?? 'none'}, found ${this.stored?.version ?? 'none'}); read it again`,
+        `The scaling override changed since it was read (expected version ${expectedVersion ?? 'none'}, found ${live?.version ?? 'none'}); read it again`,
       );
     }
     this.stored = { override, version: this.nextVersion++ };
