@@ -1,0 +1,56 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { FamilyLocks } from '../../core/families/ports.js';
+
+/**
+ * Family locks as DynamoDB leases (string keys `pk`, `sk`; TTL attribute `ttl` cleans up leases
+ * of crashed runs). Acquiring is one conditional put that succeeds when nobody holds the key,
+ * the lease has expired, or the holder is us; releasing deletes only our own lease. The table
+ * can be the ledger table: lock items live under their own `lock#` partition keys.
+ */
+export class DynamoFamilyLocks implements FamilyLocks {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async tryAcquire(key: string, holder: string, leaseMs: number, now: number): Promise<boolean> {
+    const expiresAt = now + leaseMs;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: lockPk(key), sk: 'lock', holder, expiresAt, ttl: Math.ceil(expiresAt / 1000) + 3600 },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR holder = :holder',
+          ExpressionAttributeValues: { ':now': now, ':holder': holder },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(key: string, holder: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: lockPk(key), sk: 'lock' },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      // Someone took over an expired lease: theirs now, nothing to release.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}
+
+const lockPk = (key: string): string => `lock#${key}`;
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof Error && error.name === 'ConditionalCheckFailedException');

@@ -1,0 +1,272 @@
+import { createConcurrencyLimit } from '../../core/families/concurrency.js';
+import type { BuildParameter, FamilyWorkspace } from '../../core/families/model.js';
+import {
+  type FamilyWorkspacesPort,
+  WorkspaceOpError,
+  type WorkspaceOpErrorKind,
+} from '../../core/families/ports.js';
+import type { CoderClient } from './client.js';
+import { CoderApiError, CoderError } from './errors.js';
+import { ACTIVE_JOB_STATUSES, type Workspace } from './types.js';
+
+/** Where build parameters are kept between cold starts (the ledger table; see DynamoBuildParameterStore). */
+export interface BuildParameterStore {
+  getMany(buildIds: readonly string[]): Promise<Map<string, BuildParameter[]>>;
+  putMany(entries: ReadonlyMap<string, readonly BuildParameter[]>): Promise<void>;
+}
+
+export type FamilyCoderClient = Pick<
+  CoderClient,
+  | 'listWorkspaces'
+  | 'getWorkspace'
+  | 'getWorkspaceByOwnerAndName'
+  | 'getBuildParameters'
+  | 'createWorkspace'
+  | 'createBuild'
+  | 'me'
+  | 'stats'
+>;
+
+export interface CoderFamilyWorkspacesOptions {
+  readonly client: FamilyCoderClient;
+  /** Template names the controller manages. */
+  readonly templates: readonly string[];
+  /** `default` means no organization filter (template names can then match in several orgs). */
+  readonly organization: string;
+  /**
+   * Build parameters by build id. Pass a module-scope map so a warm Lambda keeps it across runs:
+   * a build's parameters never change, so entries never go stale.
+   */
+  readonly parameterCache?: Map<string, BuildParameter[]>;
+  /** Second-level cache that survives cold starts. */
+  readonly parameterStore?: BuildParameterStore;
+  /** Parameter reads in flight at once on a cache miss. @default 8 */
+  readonly fetchConcurrency?: number;
+  /** Workspaces per list page. @default 100 */
+  readonly pageSize?: number;
+  /** Entries kept in the in-memory cache. @default 50000 */
+  readonly maxCachedBuilds?: number;
+}
+
+/**
+ * The Coder side of workspace families. A full snapshot costs one paged list per managed
+ * template; parameters come from the per-build cache, so a steady-state run reads no parameters.
+ */
+export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
+  private readonly client: FamilyCoderClient;
+  private readonly templates: ReadonlySet<string>;
+  private readonly cache: Map<string, BuildParameter[]>;
+  private readonly fetchLimit: ReturnType<typeof createConcurrencyLimit>;
+  private controllerUser: Promise<string | undefined> | undefined;
+
+  constructor(private readonly options: CoderFamilyWorkspacesOptions) {
+    this.client = options.client;
+    this.templates = new Set(options.templates.map((t) => t.toLowerCase()));
+    this.cache = options.parameterCache ?? new Map();
+    this.fetchLimit = createConcurrencyLimit(options.fetchConcurrency ?? 8);
+  }
+
+  async listManagedWorkspaces(): Promise<FamilyWorkspace[]> {
+    const lists = await Promise.all(
+      [...this.options.templates].map((template) =>
+        this.client.listWorkspaces({
+          q: this.query(`template:${quote(template)}`),
+          pageSize: this.options.pageSize,
+        }),
+      ),
+    );
+    const seen = new Set<string>();
+    return lists
+      .flat()
+      .filter((w) => !seen.has(w.id) && seen.add(w.id) && this.managed(w))
+      .map(toFamilyWorkspace);
+  }
+
+  async listOwnerWorkspaces(owner: string): Promise<FamilyWorkspace[]> {
+    const all = await this.client.listWorkspaces({
+      q: this.query(`owner:${quote(owner)}`),
+      pageSize: this.options.pageSize,
+    });
+    return all.filter((w) => this.managed(w)).map(toFamilyWorkspace);
+  }
+
+  async describeWorkspace(
+    id: string,
+  ): Promise<{ ownerName: string; name: string; deleted: boolean } | undefined> {
+    try {
+      const w = await this.client.getWorkspace(id, { includeDeleted: true });
+      const deleted = w.latest_build.transition === 'delete' && w.latest_build.job.status === 'succeeded';
+      return { ownerName: w.owner_name, name: w.name, deleted };
+    } catch (error) {
+      if (error instanceof CoderApiError && (error.kind === 'not_found' || error.kind === 'gone'))
+        return undefined;
+      throw toOpError(error);
+    }
+  }
+
+  async buildParameters(buildIds: readonly string[]): Promise<Map<string, BuildParameter[]>> {
+    const result = new Map<string, BuildParameter[]>();
+    let misses: string[] = [];
+    for (const id of new Set(buildIds)) {
+      const cached = this.cache.get(id);
+      if (cached) result.set(id, cached);
+      else misses.push(id);
+    }
+    if (misses.length > 0 && this.options.parameterStore) {
+      const stored = await this.options.parameterStore.getMany(misses);
+      for (const [id, parameters] of stored) {
+        result.set(id, parameters);
+        this.remember(id, parameters);
+      }
+      misses = misses.filter((id) => !stored.has(id));
+    }
+    const fetched = new Map<string, BuildParameter[]>();
+    await Promise.all(
+      misses.map((id) =>
+        this.fetchLimit(async () => {
+          try {
+            const parameters = (await this.client.getBuildParameters(id)).map((p) => ({
+              name: p.name,
+              value: p.value,
+            }));
+            fetched.set(id, parameters);
+          } catch {
+            // Left out: the planner does not decide anything about a workspace it cannot read.
+          }
+        }),
+      ),
+    );
+    for (const [id, parameters] of fetched) {
+      result.set(id, parameters);
+      this.remember(id, parameters);
+    }
+    if (fetched.size > 0 && this.options.parameterStore) {
+      // Best effort: the next cold start just reads them from Coder again.
+      await this.options.parameterStore.putMany(fetched).catch(() => undefined);
+    }
+    return result;
+  }
+
+  controllerUserId(): Promise<string | undefined> {
+    this.controllerUser ??= this.client.me().then(
+      (user) => user.id,
+      () => {
+        this.controllerUser = undefined;
+        return undefined;
+      },
+    );
+    return this.controllerUser;
+  }
+
+  async createWorkspace(input: {
+    organizationId: string;
+    ownerName: string;
+    name: string;
+    templateId: string;
+    parameters: readonly BuildParameter[];
+  }): Promise<FamilyWorkspace> {
+    try {
+      const created = await this.client.createWorkspace(input.organizationId, input.ownerName, {
+        name: input.name,
+        template_id: input.templateId,
+        rich_parameter_values: input.parameters.map((p) => ({ name: p.name, value: p.value })),
+      });
+      return toFamilyWorkspace(created);
+    } catch (error) {
+      throw toOpError(error);
+    }
+  }
+
+  async getWorkspaceByOwnerAndName(owner: string, name: string): Promise<FamilyWorkspace | undefined> {
+    try {
+      const found = await this.client.getWorkspaceByOwnerAndName(owner, name);
+      return found ? toFamilyWorkspace(found) : undefined;
+    } catch (error) {
+      throw toOpError(error);
+    }
+  }
+
+  async transition(workspaceId: string, transition: 'start' | 'stop' | 'delete'): Promise<void> {
+    try {
+      await this.client.createBuild(workspaceId, { transition });
+    } catch (error) {
+      throw toOpError(error);
+    }
+  }
+
+  stats(): { requests: number; throttled: number } {
+    const s = this.client.stats();
+    return { requests: s.requests, throttled: s.rateLimited };
+  }
+
+  private query(term: string): string {
+    const org = this.options.organization;
+    return org.toLowerCase() === 'default' ? term : `${term} organization:${quote(org)}`;
+  }
+
+  private managed(w: Workspace): boolean {
+    return this.templates.has(w.template_name.toLowerCase());
+  }
+
+  private remember(id: string, parameters: BuildParameter[]): void {
+    this.cache.set(id, parameters);
+    const max = this.options.maxCachedBuilds ?? 50_000;
+    while (this.cache.size > max) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.cache.delete(oldest);
+    }
+  }
+}
+
+const quote = (value: string): string => (/[\s:"]/.test(value) ? `"${value.replaceAll('"', '')}"` : value);
+
+export const toFamilyWorkspace = (w: Workspace): FamilyWorkspace => ({
+  id: w.id,
+  name: w.name,
+  ownerName: w.owner_name,
+  ownerId: w.owner_id,
+  organizationId: w.organization_id,
+  templateId: w.template_id,
+  templateName: w.template_name,
+  createdAt: w.created_at,
+  latestBuild: {
+    id: w.latest_build.id,
+    number: w.latest_build.build_number,
+    transition: w.latest_build.transition,
+    status: w.latest_build.status,
+    jobActive: ACTIVE_JOB_STATUSES.has(w.latest_build.job.status),
+    initiatorId: w.latest_build.initiator_id,
+  },
+});
+
+/**
+ * Coder's answer in the executor's terms. Rate limits, 5xx, timeouts, network errors and an
+ * expired token are transient (they say nothing about the family); a rejected request is permanent.
+ */
+export const toOpError = (error: unknown): WorkspaceOpError => {
+  if (error instanceof WorkspaceOpError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  let kind: WorkspaceOpErrorKind = 'permanent';
+  if (error instanceof CoderApiError) {
+    switch (error.kind) {
+      case 'already_exists':
+      case 'build_active':
+      case 'gone':
+      case 'not_found':
+        kind = error.kind;
+        break;
+      case 'rate_limited':
+      case 'server':
+      case 'unauthorized':
+      case 'conflict':
+        kind = 'transient';
+        break;
+      default:
+        kind = 'permanent';
+    }
+  } else if (error instanceof CoderError) {
+    kind = error.kind === 'network' || error.kind === 'timeout' ? 'transient' : 'permanent';
+  }
+  return new WorkspaceOpError(kind, message);
+};

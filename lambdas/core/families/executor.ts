@@ -1,0 +1,269 @@
+import type { LogSink } from '../../shared/observability.js';
+import type { ConcurrencyLimit } from './concurrency.js';
+import { type ChildRecord, type FamilyKey, isMutation, type PlannedAction } from './model.js';
+import { isCreatedByController } from './planner.js';
+import { type FamilyLedger, type FamilyWorkspacesPort, WorkspaceOpError } from './ports.js';
+
+export type ActionOutcome = 'done' | 'planned' | 'skipped' | 'failed' | 'conflict';
+
+export type ReportedAction = PlannedAction & {
+  outcome: ActionOutcome;
+  /** Why it failed, or what happened instead (e.g. "adopted after 409"). Never a secret. */
+  error?: string;
+};
+
+export interface ExecutionContext {
+  readonly workspaces: FamilyWorkspacesPort;
+  readonly ledger: FamilyLedger;
+  /** Shared by every family in the run: bounds the Coder mutations in flight. */
+  readonly mutations: ConcurrencyLimit;
+  readonly now: () => Date;
+  readonly runId: string;
+  readonly controllerUserId: string | undefined;
+  readonly dryRun: boolean;
+}
+
+export interface FamilyExecution {
+  readonly actions: ReportedAction[];
+  /** Failures that count toward the family's backoff. */
+  readonly failed: number;
+  /** Of those, failures that are not transient (count toward the hard limit). */
+  readonly hardFailed: number;
+  readonly firstError: string | undefined;
+}
+
+/** Bookkeeping (ledger-only) actions run first and in order, so Coder work sees an up-to-date ledger. */
+const LEDGER_KINDS = new Set<PlannedAction['kind']>([
+  'clear-failures',
+  'record-parent-missing',
+  'clear-parent-missing',
+  'adopt-child',
+  'forget-child',
+  'release-child',
+]);
+
+/**
+ * Carries out one family's plan. It makes no decisions: every action is the planner's; this only
+ * maps Coder's answers to outcomes (409 "already exists" and "build active" are normal states).
+ */
+export const executeFamilyPlan = async (
+  ctx: ExecutionContext,
+  family: FamilyKey,
+  actions: readonly PlannedAction[],
+  log: LogSink,
+): Promise<FamilyExecution> => {
+  const results: ReportedAction[] = [];
+  let failed = 0;
+  let hardFailed = 0;
+  let firstError: string | undefined;
+  const record = (action: PlannedAction, outcome: ActionOutcome, error?: unknown): ReportedAction => {
+    const message = error === undefined ? undefined : describe(error);
+    if (outcome === 'failed') {
+      failed++;
+      if (!(error instanceof WorkspaceOpError && error.kind === 'transient')) hardFailed++;
+      firstError ??= message;
+    }
+    const reported: ReportedAction =
+      message === undefined ? { ...action, outcome } : { ...action, outcome, error: message };
+    const line = {
+      kind: action.kind,
+      outcome,
+      child: 'childName' in action ? action.childName : undefined,
+      reason: action.reason,
+      error: message,
+    };
+    if (outcome === 'failed') log.warn('family action failed', line);
+    else if (outcome === 'conflict') log.warn('family action', line);
+    else log.info('family action', line);
+    return reported;
+  };
+
+  const ledgerActions = actions.filter((a) => LEDGER_KINDS.has(a.kind));
+  const coderActions = actions.filter((a) => !LEDGER_KINDS.has(a.kind));
+  const positions = new Map(actions.map((a, i) => [a, i]));
+  const outcomes = new Map<PlannedAction, ReportedAction>();
+
+  for (const action of ledgerActions) {
+    if (ctx.dryRun) {
+      outcomes.set(action, record(action, 'planned'));
+      continue;
+    }
+    try {
+      await runLedgerAction(ctx, family, action);
+      outcomes.set(action, record(action, 'done'));
+    } catch (error) {
+      outcomes.set(action, record(action, 'failed', error));
+    }
+  }
+  await Promise.all(
+    coderActions.map(async (action) => {
+      if (!isMutation(action)) {
+        outcomes.set(action, record(action, action.kind === 'report-conflict' ? 'conflict' : 'skipped'));
+        return;
+      }
+      if (ctx.dryRun) {
+        outcomes.set(action, record(action, 'planned'));
+        return;
+      }
+      const result = await ctx.mutations(() =>
+        runCoderAction(ctx, family, action).catch(
+          (error: unknown): CoderResult => ({ outcome: 'failed', error }),
+        ),
+      );
+      outcomes.set(action, record(action, result.outcome, result.error));
+    }),
+  );
+  for (const [action, reported] of outcomes) results[positions.get(action) ?? results.length] = reported;
+  return { actions: results.filter(Boolean), failed, hardFailed, firstError };
+};
+
+const runLedgerAction = async (
+  ctx: ExecutionContext,
+  family: FamilyKey,
+  action: PlannedAction,
+): Promise<void> => {
+  const at = ctx.now().getTime();
+  switch (action.kind) {
+    case 'clear-failures':
+      return ctx.ledger.clearFailures(family);
+    case 'record-parent-missing':
+      return ctx.ledger.setParentMissing(family, action.since);
+    case 'clear-parent-missing':
+      return ctx.ledger.clearParentMissing(family);
+    case 'adopt-child':
+      return ctx.ledger.confirmChild(family, action.index, action.childId, at);
+    case 'forget-child':
+      return ctx.ledger.forgetChild(family, action.index, action.childId);
+    case 'release-child':
+      return ctx.ledger.forgetChild(family, action.index, action.childId);
+    default:
+      throw new Error(`not a ledger action: ${action.kind}`);
+  }
+};
+
+interface CoderResult {
+  outcome: ActionOutcome;
+  error?: unknown;
+}
+
+const runCoderAction = async (
+  ctx: ExecutionContext,
+  family: FamilyKey,
+  action: PlannedAction,
+): Promise<CoderResult> => {
+  switch (action.kind) {
+    case 'create-child':
+      return createChild(ctx, family, action);
+    case 'delete-child':
+      return buildChild(ctx, action.childId, 'delete');
+    case 'stop-child':
+      return buildChild(ctx, action.childId, 'stop');
+    case 'start-child':
+      return buildChild(ctx, action.childId, 'start');
+    case 'adopt-child':
+    case 'forget-child':
+    case 'release-child':
+    case 'record-parent-missing':
+    case 'clear-parent-missing':
+    case 'clear-failures':
+    case 'report-conflict':
+    case 'backoff-skip':
+    case 'hard-limit-skip':
+    case 'grace-wait':
+    case 'child-busy':
+    case 'count-clamped':
+    case 'keep-child':
+      return { outcome: 'skipped' };
+    default: {
+      const unreachable: never = action;
+      throw new Error(`unknown action ${JSON.stringify(unreachable)}`);
+    }
+  }
+};
+
+const buildChild = async (
+  ctx: ExecutionContext,
+  childId: string,
+  transition: 'start' | 'stop' | 'delete',
+): Promise<CoderResult> => {
+  try {
+    await ctx.workspaces.transition(childId, transition);
+    return { outcome: 'done' };
+  } catch (error) {
+    if (error instanceof WorkspaceOpError) {
+      // A build already running is Coder's normal "busy": the next run tries again.
+      if (error.kind === 'build_active')
+        return { outcome: 'skipped', error: 'a build is already active; retrying next run' };
+      if ((error.kind === 'gone' || error.kind === 'not_found') && transition === 'delete') {
+        return { outcome: 'done', error: 'already deleted' };
+      }
+      if (error.kind === 'gone' || error.kind === 'not_found')
+        return { outcome: 'skipped', error: 'workspace is gone' };
+    }
+    return { outcome: 'failed', error };
+  }
+};
+
+const createChild = async (
+  ctx: ExecutionContext,
+  family: FamilyKey,
+  action: Extract<PlannedAction, { kind: 'create-child' }>,
+): Promise<CoderResult> => {
+  const intent: ChildRecord = {
+    owner: family.owner,
+    parent: family.parent,
+    index: action.index,
+    childName: action.childName,
+    state: 'intent',
+    intentAt: ctx.now().getTime(),
+    parentId: action.parentId,
+    runId: ctx.runId,
+  };
+  // Intent first: a crash after Coder creates the workspace leaves proof that it is ours.
+  const stored = await ctx.ledger.beginCreate(intent, action.replacesChildId);
+  if (!stored) {
+    return {
+      outcome: 'skipped',
+      error: 'another ledger record holds this child index; the next run re-plans it',
+    };
+  }
+  try {
+    const created = await ctx.workspaces.createWorkspace({
+      organizationId: action.organizationId,
+      ownerName: action.ownerName,
+      name: action.childName,
+      templateId: action.templateId,
+      parameters: action.parameters,
+    });
+    await ctx.ledger.confirmChild(family, action.index, created.id, ctx.now().getTime());
+    return { outcome: 'done' };
+  } catch (error) {
+    const ambiguous =
+      error instanceof WorkspaceOpError
+        ? error.kind === 'already_exists' || error.kind === 'transient'
+        : true;
+    if (!ambiguous) return { outcome: 'failed', error };
+    // 409 / 500-duplicate, or a 5xx/timeout that may have created it: read back by name.
+    let holder: Awaited<ReturnType<FamilyWorkspacesPort['getWorkspaceByOwnerAndName']>>;
+    try {
+      holder = await ctx.workspaces.getWorkspaceByOwnerAndName(action.ownerName, action.childName);
+    } catch (readError) {
+      return { outcome: 'failed', error: readError };
+    }
+    if (holder && isCreatedByController(holder, stored, ctx.controllerUserId)) {
+      await ctx.ledger.confirmChild(family, action.index, holder.id, ctx.now().getTime());
+      return { outcome: 'done', error: `created (confirmed by reading it back after: ${describe(error)})` };
+    }
+    if (holder) {
+      await ctx.ledger.forgetChild(family, action.index, undefined);
+      return {
+        outcome: 'conflict',
+        error: `${action.childName} was created by someone else (workspace ${holder.id}); not taking it over`,
+      };
+    }
+    // The name was taken a moment ago and is free now: try again next run.
+    return { outcome: 'failed', error: new WorkspaceOpError('transient', describe(error)) };
+  }
+};
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -1,0 +1,347 @@
+import { createConcurrencyLimit } from './concurrency.js';
+import { type ExecutionContext, executeFamilyPlan, type ReportedAction } from './executor.js';
+import {
+  type FamiliesSnapshot,
+  type FamilyKey,
+  familyId,
+  familyKey,
+  isMutation,
+  type LedgerState,
+} from './model.js';
+import { type FamilyPlan, parentCandidates, planFamilies } from './planner.js';
+import type { FamilyReconcileDeps } from './ports.js';
+
+export type { ActionOutcome, ReportedAction } from './executor.js';
+export type { FamilyReconcileDeps } from './ports.js';
+
+export type ReconcileScope =
+  | { kind: 'all' }
+  /** Owner username and parent workspace name. */
+  | { kind: 'family'; owner: string; parent: string }
+  /**
+   * A workspace a webhook named: resolved to the family it belongs to (a ledger child → its
+   * parent's family; otherwise the workspace as a potential parent, which covers a deleted parent).
+   */
+  | { kind: 'workspace'; workspaceId?: string; owner?: string; name?: string };
+
+export interface ReconcileRequest {
+  scope: ReconcileScope;
+  dryRun: boolean;
+  trigger: 'schedule' | 'webhook' | 'operator';
+}
+
+export interface ReconcileReport {
+  runId: string;
+  trigger: ReconcileRequest['trigger'];
+  dryRun: boolean;
+  /** Families looked at (parents with N ≥ 1 and families the ledger still tracks). */
+  families: number;
+  actions: ReportedAction[];
+  /** Families another run was reconciling; the webhook worker retries these later. */
+  skippedLocked: string[];
+  failures: number;
+  conflicts: number;
+  coder: { requests: number; throttled: number };
+  summary: {
+    /** Children that should exist and did not (create actions planned). */
+    childrenMissing: number;
+    created: number;
+    /** Children deleted, stopped or released because N shrank or the parent went away. */
+    removed: number;
+    /** Families left alone after reaching the failure cap. */
+    hardLimited: number;
+    durationMs: number;
+  };
+}
+
+/**
+ * One reconcile: snapshot, plan, execute under per-family locks, report. Families with nothing to
+ * change are not locked at all, so a steady-state run costs the snapshot and nothing else.
+ */
+export async function reconcileFamilies(
+  deps: FamilyReconcileDeps,
+  request: ReconcileRequest,
+): Promise<ReconcileReport> {
+  const runId = deps.newRunId();
+  const started = deps.now();
+  const before = deps.workspaces.stats();
+  const state: RunState = { actions: [], skippedLocked: [], families: 0, hardLimited: 0 };
+  deps.log.info('family reconcile started', {
+    runId,
+    trigger: request.trigger,
+    dryRun: request.dryRun,
+    scope: request.scope.kind,
+  });
+
+  const controllerUserId = await deps.workspaces.controllerUserId();
+  const ctx: ExecutionContext = {
+    workspaces: deps.workspaces,
+    ledger: deps.ledger,
+    mutations: createConcurrencyLimit(deps.config.createConcurrency),
+    now: deps.now,
+    runId,
+    controllerUserId,
+    dryRun: request.dryRun,
+  };
+
+  const scope = request.scope;
+  if (scope.kind === 'all') {
+    await reconcileAll(deps, ctx, state);
+  } else {
+    const family =
+      scope.kind === 'family' ? familyKey(scope.owner, scope.parent) : await resolveWorkspace(deps, scope);
+    if (family) await reconcileOne(deps, ctx, state, family);
+  }
+
+  const after = deps.workspaces.stats();
+  const count = (pred: (a: ReportedAction) => boolean): number => state.actions.filter(pred).length;
+  const report: ReconcileReport = {
+    runId,
+    trigger: request.trigger,
+    dryRun: request.dryRun,
+    families: state.families,
+    actions: state.actions,
+    skippedLocked: state.skippedLocked.sort(),
+    failures: count((a) => a.outcome === 'failed'),
+    conflicts: count((a) => a.outcome === 'conflict'),
+    coder: { requests: after.requests - before.requests, throttled: after.throttled - before.throttled },
+    summary: {
+      childrenMissing: count((a) => a.kind === 'create-child'),
+      created: count((a) => a.kind === 'create-child' && a.outcome === 'done'),
+      removed: count(
+        (a) =>
+          (a.kind === 'delete-child' ||
+            a.kind === 'release-child' ||
+            (a.kind === 'stop-child' && a.removal)) &&
+          a.outcome === 'done',
+      ),
+      hardLimited: state.hardLimited,
+      durationMs: deps.now().getTime() - started.getTime(),
+    },
+  };
+  deps.log.info('family reconcile finished', {
+    runId,
+    families: report.families,
+    actions: report.actions.length,
+    failures: report.failures,
+    conflicts: report.conflicts,
+    skippedLocked: report.skippedLocked.length,
+    coderRequests: report.coder.requests,
+    coderThrottled: report.coder.throttled,
+  });
+  return report;
+}
+
+interface RunState {
+  actions: ReportedAction[];
+  skippedLocked: string[];
+  families: number;
+  hardLimited: number;
+}
+
+const reconcileAll = async (
+  deps: FamilyReconcileDeps,
+  ctx: ExecutionContext,
+  state: RunState,
+): Promise<void> => {
+  const snapshot = await loadSnapshot(deps, ctx.controllerUserId, undefined);
+  const plans = planFamilies(snapshot, deps.now(), deps.config);
+  state.families = plans.length;
+  const familyLimit = createConcurrencyLimit(deps.config.createConcurrency);
+  await Promise.all(
+    plans.map((plan) =>
+      familyLimit(async () => {
+        if (!plan.actions.some(isMutation) || ctx.dryRun) {
+          // Nothing to change (or a dry run): report without taking the lock.
+          await settle(deps, ctx, state, plan, undefined);
+          return;
+        }
+        await withFamilyLock(deps, ctx, state, plan.family, async () => {
+          // Another run may have changed this family between our snapshot and our lock: if its
+          // ledger moved, re-read it from Coder before acting; otherwise the snapshot still holds.
+          const fresh = await deps.ledger.loadOwner(plan.family.owner);
+          const current =
+            ledgerFingerprint(fresh, plan.family) === ledgerFingerprint(snapshot.ledger, plan.family)
+              ? plan
+              : await planOwnerFamily(deps, ctx, plan.family, fresh);
+          await settle(deps, ctx, state, current, fresh);
+        });
+      }),
+    ),
+  );
+};
+
+const reconcileOne = async (
+  deps: FamilyReconcileDeps,
+  ctx: ExecutionContext,
+  state: RunState,
+  family: FamilyKey,
+): Promise<void> => {
+  if (ctx.dryRun) {
+    const plan = await planOwnerFamily(deps, ctx, family, await deps.ledger.loadOwner(family.owner));
+    if (plan.actions.length > 0 || plan.exists) state.families = 1;
+    await settle(deps, ctx, state, plan, undefined);
+    return;
+  }
+  await withFamilyLock(deps, ctx, state, family, async () => {
+    const ledger = await deps.ledger.loadOwner(family.owner);
+    const plan = await planOwnerFamily(deps, ctx, family, ledger);
+    if (plan.actions.length > 0 || plan.exists) state.families = 1;
+    await settle(deps, ctx, state, plan, ledger);
+  });
+};
+
+const withFamilyLock = async (
+  deps: FamilyReconcileDeps,
+  ctx: ExecutionContext,
+  state: RunState,
+  family: FamilyKey,
+  work: () => Promise<void>,
+): Promise<void> => {
+  const id = familyId(family);
+  const lockKey = `family#${id}`;
+  const log = deps.log.forFamily(id);
+  if (!(await deps.locks.tryAcquire(lockKey, ctx.runId, deps.config.lockLeaseMs, deps.now().getTime()))) {
+    log.info('family is being reconciled by another run; skipped', { runId: ctx.runId });
+    state.skippedLocked.push(id);
+    return;
+  }
+  try {
+    await work();
+  } finally {
+    await deps.locks.release(lockKey, ctx.runId).catch((error: unknown) => {
+      // The lease expires by itself; a failed release only delays the next run for this family.
+      log.warn('could not release the family lock', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+  }
+};
+
+/** Executes one family's plan (skipped for families that need nothing) and records the run's outcome. */
+const settle = async (
+  deps: FamilyReconcileDeps,
+  ctx: ExecutionContext,
+  state: RunState,
+  plan: FamilyPlan,
+  ledger: LedgerState | undefined,
+): Promise<void> => {
+  if (plan.actions.length === 0) return;
+  const id = familyId(plan.family);
+  const log = deps.log.forFamily(id);
+  if (plan.actions.some((a) => a.kind === 'hard-limit-skip')) state.hardLimited++;
+  const result = await executeFamilyPlan(ctx, plan.family, plan.actions, log);
+  state.actions.push(...result.actions);
+  if (ctx.dryRun || !ledger) return;
+  const previous = ledger.failures.find(
+    (f) => f.owner === plan.family.owner && f.parent === plan.family.parent,
+  );
+  const executed = plan.actions.some(isMutation);
+  try {
+    if (result.failed > 0) {
+      const failure = await deps.ledger.recordFailure(plan.family, {
+        at: deps.now().getTime(),
+        hard: result.hardFailed > 0,
+        parentBuildId: plan.parentBuildId ?? previous?.parentBuildId,
+        error: result.firstError ?? 'unknown error',
+      });
+      if (failure.hard >= deps.config.failureCap) {
+        state.hardLimited++;
+        log.error('family reached the consecutive failure cap and is now left alone', {
+          failures: failure.hard,
+          cap: deps.config.failureCap,
+        });
+      } else {
+        log.warn('family run failed; backing off', { consecutive: failure.consecutive, hard: failure.hard });
+      }
+    } else if (executed && previous && (previous.consecutive > 0 || previous.hard > 0)) {
+      await deps.ledger.clearFailures(plan.family);
+    }
+  } catch (error) {
+    log.error('could not record the family outcome in the ledger', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+};
+
+interface OwnerFamilyPlan extends FamilyPlan {
+  /** The family is known (a parent with N ≥ 1 or ledger records), even if it needs nothing. */
+  readonly exists: boolean;
+}
+
+/** A fresh, family-scoped snapshot and plan: one owner's workspaces and ledger. */
+const planOwnerFamily = async (
+  deps: FamilyReconcileDeps,
+  ctx: ExecutionContext,
+  family: FamilyKey,
+  ledger: LedgerState,
+): Promise<OwnerFamilyPlan> => {
+  const snapshot = await loadSnapshot(deps, ctx.controllerUserId, family, ledger);
+  const plans = planFamilies(snapshot, deps.now(), deps.config);
+  const plan = plans.find((p) => familyId(p.family) === familyId(family));
+  return plan ? { ...plan, exists: true } : { family, actions: [], parentBuildId: undefined, exists: false };
+};
+
+const loadSnapshot = async (
+  deps: FamilyReconcileDeps,
+  controllerUserId: string | undefined,
+  family: FamilyKey | undefined,
+  knownLedger?: LedgerState,
+): Promise<FamiliesSnapshot> => {
+  const [workspaces, ledger] = await Promise.all([
+    family ? deps.workspaces.listOwnerWorkspaces(family.owner) : deps.workspaces.listManagedWorkspaces(),
+    knownLedger ?? (family ? deps.ledger.loadOwner(family.owner) : deps.ledger.loadAll()),
+  ]);
+  const candidates = parentCandidates(workspaces, ledger).filter(
+    (w) => !family || familyId(familyKey(w.ownerName, w.name)) === familyId(family),
+  );
+  const parameters = await deps.workspaces.buildParameters(candidates.map((w) => w.latestBuild.id));
+  return {
+    workspaces,
+    parameters,
+    ledger,
+    controllerUserId,
+    onlyFamilies: family ? [family] : undefined,
+  };
+};
+
+const resolveWorkspace = async (
+  deps: FamilyReconcileDeps,
+  scope: Extract<ReconcileScope, { kind: 'workspace' }>,
+): Promise<FamilyKey | undefined> => {
+  let owner = scope.owner;
+  let name = scope.name;
+  if ((!owner || !name) && scope.workspaceId) {
+    const found = await deps.workspaces.describeWorkspace(scope.workspaceId);
+    if (!found) {
+      deps.log.info('workspace from the event is unknown to Coder; nothing to reconcile', {
+        workspaceId: scope.workspaceId,
+      });
+      return undefined;
+    }
+    owner = found.ownerName;
+    name = found.name;
+  }
+  if (!owner || !name) return undefined;
+  const ledger = await deps.ledger.loadOwner(owner.toLowerCase());
+  const lowered = name.toLowerCase();
+  const asChild = ledger.children.find(
+    (c) =>
+      (scope.workspaceId !== undefined && c.childId === scope.workspaceId) ||
+      c.childName.toLowerCase() === lowered,
+  );
+  return asChild ? familyKey(asChild.owner, asChild.parent) : familyKey(owner, name);
+};
+
+/** A stable digest of what the ledger says about one family, to detect a concurrent run's changes. */
+const ledgerFingerprint = (ledger: LedgerState, family: FamilyKey): string => {
+  const mine = <T extends { owner: string; parent: string }>(items: readonly T[]): T[] =>
+    items.filter((i) => i.owner === family.owner && i.parent === family.parent);
+  return JSON.stringify({
+    children: mine(ledger.children)
+      .map((c) => [c.index, c.state, c.childId ?? '', c.childName])
+      .sort(),
+    missing: mine(ledger.missing).map((m) => m.since),
+    failures: mine(ledger.failures).map((f) => [f.consecutive, f.hard, f.lastFailureAt]),
+  });
+};
