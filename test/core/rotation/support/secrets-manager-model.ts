@@ -96,6 +96,10 @@ export class SecretsManagerModel {
     return [...this.find(secretId).versions.values()].find((v) => v.stages.has(stage))?.value;
   }
 
+  valueOfVersion(secretId: string, versionId: string): string | undefined {
+    return this.find(secretId).versions.get(versionId)?.value;
+  }
+
   versionWith(secretId: string, stage: string): string | undefined {
     return [...this.find(secretId).versions].find(([, v]) => v.stages.has(stage))?.[0];
   }
