@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import Ajv from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
-import { findException } from './spec-exceptions.js';
+import AjvDraft04 from 'ajv-draft-04';
+import ajvFormats from 'ajv-formats';
+import { definitionPatches, findException } from './spec-exceptions.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SPEC_PATH = path.resolve(here, '../../../shared/coder-api/swagger.json');
@@ -30,6 +30,21 @@ interface SwaggerDoc {
 }
 
 export const spec: SwaggerDoc = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as SwaggerDoc;
+
+/** The definitions with the listed spec exceptions applied (spec-exceptions.ts says why, for each). */
+const patchedDefinitions = (): Record<string, Record<string, unknown>> => {
+  const definitions = structuredClone(spec.definitions);
+  for (const patch of definitionPatches()) {
+    const target = definitions[patch.definition ?? '']?.properties as Record<string, unknown> | undefined;
+    if (!target || !patch.property || !(patch.property in target)) {
+      throw new Error(
+        `spec exception names ${patch.definition}.${patch.property}, which the spec does not have`,
+      );
+    }
+    target[patch.property] = patch.schema;
+  }
+  return definitions;
+};
 
 export interface ValidationResult {
   readonly ok: boolean;
@@ -66,9 +81,10 @@ export const matchOperation = (
   return undefined;
 };
 
-/** True when the spec declares this method on this path template. */
+/** True when the spec declares this method on this path template, or an exception accounts for it. */
 export const operationExists = (method: string, pathTemplate: string): boolean =>
-  Boolean(spec.paths[pathTemplate]?.[method.toLowerCase()]);
+  Boolean(spec.paths[pathTemplate]?.[method.toLowerCase()]) ||
+  findException(`${method.toUpperCase()} ${pathTemplate}`, 'undeclared-operation') !== undefined;
 
 /**
  * A copy of the definitions in which every object schema with declared properties forbids others,
@@ -89,13 +105,19 @@ const closeObjects = (schema: unknown): unknown => {
   return copy;
 };
 
-const makeAjv = (closed: boolean): Ajv => {
+// Both packages are CommonJS with a `default` export; under NodeNext the class sits on `.default`.
+const Ajv = AjvDraft04.default;
+const addFormats = ajvFormats.default;
+type AjvInstance = InstanceType<typeof Ajv>;
+
+const makeAjv = (closed: boolean): AjvInstance => {
   const ajv = new Ajv({ strict: false, allErrors: true, logger: false });
   addFormats(ajv);
   // Go's numeric formats carry no constraint JSON Schema can check beyond `type`.
   for (const format of ['int32', 'int64', 'float32', 'float64', 'uint8', 'uint16', 'uint32', 'uint64'])
     ajv.addFormat(format, true);
-  ajv.addSchema({ definitions: closed ? closeObjects(spec.definitions) : spec.definitions }, 'coder');
+  const definitions = patchedDefinitions();
+  ajv.addSchema({ definitions: closed ? closeObjects(definitions) : definitions }, 'coder');
   return ajv;
 };
 const ajvClosed = makeAjv(true);
@@ -117,12 +139,11 @@ const rewriteRefs = (schema: unknown): unknown => {
 
 const validatorFor = (key: string, schema: Record<string, unknown>, closed: boolean): ValidateFunction => {
   const cacheKey = `${closed}:${key}`;
-  let validate = validators.get(cacheKey);
-  if (!validate) {
-    const ajv = closed ? ajvClosed : ajvOpen;
-    validate = ajv.compile(rewriteRefs(closed ? closeObjects(schema) : schema) as object);
-    validators.set(cacheKey, validate);
-  }
+  const cached = validators.get(cacheKey);
+  if (cached) return cached;
+  const ajv = closed ? ajvClosed : ajvOpen;
+  const validate = ajv.compile(rewriteRefs(closed ? closeObjects(schema) : schema) as object);
+  validators.set(cacheKey, validate);
   return validate;
 };
 
