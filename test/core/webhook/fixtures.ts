@@ -14,7 +14,31 @@ export const IDS = {
 export const OTP_CODE = 'otp-7F3K9Q2ZX8';
 export const OTP_EMAIL = 'victim.user@example.com';
 
-const envelope = (payload: Record<string, unknown>, msgId: string = IDS.message) => ({
+/** A webhook body, typed loosely enough for tests to edit. */
+export interface NotificationBody {
+  _version: string;
+  msg_id?: string;
+  payload: {
+    notification_name: string;
+    notification_template_id: string;
+    user_id: string;
+    user_email: string;
+    user_username: string;
+    labels: Record<string, string>;
+    data: Record<string, unknown> | null;
+    targets: string[] | null;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+type PayloadFields = Pick<
+  NotificationBody['payload'],
+  'notification_name' | 'notification_template_id' | 'labels' | 'data' | 'targets'
+> &
+  Record<string, unknown>;
+
+const envelope = (payload: PayloadFields, msgId: string = IDS.message): NotificationBody => ({
   _version: '1.1',
   msg_id: msgId,
   payload: {
@@ -32,7 +56,7 @@ const envelope = (payload: Record<string, unknown>, msgId: string = IDS.message)
   body_markdown: 'body',
 });
 
-export const workspaceCreated = (msgId: string = IDS.message) =>
+export const workspaceCreated = (msgId: string = IDS.message): NotificationBody =>
   envelope(
     {
       notification_name: 'Workspace Created',
@@ -50,7 +74,7 @@ export const workspaceCreated = (msgId: string = IDS.message) =>
     msgId,
   );
 
-export const workspaceManuallyUpdated = () =>
+export const workspaceManuallyUpdated = (): NotificationBody =>
   envelope({
     notification_name: 'Workspace Manually Updated',
     notification_template_id: 'd089fe7b-d5c5-4c0c-aaf5-689859f7d392',
@@ -71,7 +95,7 @@ export const workspaceManuallyUpdated = () =>
   });
 
 /** Sent to the owner, so the recipient fields are the owner's. */
-export const workspaceDeleted = () => ({
+export const workspaceDeleted = (): NotificationBody => ({
   ...envelope({
     notification_name: 'Workspace Deleted',
     notification_template_id: 'f517da0b-cdc9-410f-ab89-a86107c420ed',
@@ -95,7 +119,7 @@ export const workspaceDeleted = () => ({
 });
 
 /** The password-reset notification: its label and action URL carry the secret code. */
-export const oneTimePasscode = () =>
+export const oneTimePasscode = (): NotificationBody =>
   envelope({
     notification_name: 'One-Time Passcode',
     notification_template_id: '62f86a30-2330-4b61-a26d-311ff3b608cf',
@@ -108,7 +132,7 @@ export const oneTimePasscode = () =>
     targets: null,
   });
 
-export const testNotification = () =>
+export const testNotification = (): NotificationBody =>
   envelope({
     notification_name: 'Troubleshooting Notification',
     notification_template_id: 'c425f63e-716a-4bf4-ae24-78348f706c3f',

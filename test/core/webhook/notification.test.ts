@@ -146,7 +146,7 @@ describe('classifyNotification', () => {
         fc.string({ minLength: 8, maxLength: 40 }).filter((s) => /[^A-Za-z0-9_.-]/.test(s)),
         fc.constantFrom(oneTimePasscode(), workspaceCreated(), workspaceDeleted(), testNotification()),
         (secret, base) => {
-          const body = structuredClone(base) as ReturnType<typeof workspaceCreated>;
+          const body = structuredClone(base);
           body.payload.labels = {
             ...body.payload.labels,
             one_time_passcode: secret,

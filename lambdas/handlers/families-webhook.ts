@@ -1,0 +1,258 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { type FamilyWorkQueue, SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
+import { classifyAuditRecords, parseJsonOrJsonLines } from '../core/webhook/audit.js';
+import { classifyNotification, coderNotificationSchema } from '../core/webhook/notification.js';
+import { matchWebhookPath } from '../core/webhook/path-secret.js';
+import type { FamilyWorkItem } from '../core/webhook/work-item.js';
+import { requireEnv } from '../shared/config.js';
+import { createObservability, type LogSink } from '../shared/observability.js';
+import { readJsonSecret } from '../shared/secrets.js';
+
+/** Largest body accepted; Coder's notifications are a few KiB, a shipper's audit batch stays below this. */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+/** EMF metric names the webhook publishes (service `families-webhook`); the CDK alarms use them. */
+export const WEBHOOK_METRICS = {
+  enqueued: 'WebhookWorkEnqueued',
+  ignored: 'WebhookIgnored',
+  unauthorized: 'WebhookUnauthorized',
+  rejected: 'WebhookRejected',
+  serverErrors: 'WebhookServerErrors',
+} as const;
+
+/**
+ * The webhook secret (`WEBHOOK_SECRET_ARN`). `previousPathSecret` keeps the old URL working while
+ * Coder's endpoint setting is being switched to a new one.
+ */
+export const webhookSecretSchema = z.object({
+  pathSecret: z.string().min(32),
+  previousPathSecret: z.string().min(32).optional(),
+});
+
+/** The part of Powertools' Metrics the handler uses. */
+export interface CountMetrics {
+  addMetric(name: string, unit: typeof MetricUnit.Count, value: number): unknown;
+}
+
+export interface WebhookHandlerDeps {
+  /** The path secrets currently accepted (cached by the loader; never logged). */
+  readonly pathSecrets: () => Promise<readonly string[]>;
+  readonly queue: FamilyWorkQueue;
+  readonly log: LogSink;
+  readonly metrics: CountMetrics;
+  /** @default DEFAULT_MAX_BODY_BYTES */
+  readonly maxBodyBytes?: number;
+}
+
+type Result = APIGatewayProxyStructuredResultV2;
+
+/** Fixed messages only: nothing from the request is ever echoed back. */
+const respond = (statusCode: number, message: string, extra: Record<string, number> = {}): Result => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  body: JSON.stringify({ message, ...extra }),
+});
+
+type Decoded =
+  | { ok: true; text: string }
+  | { ok: false; statusCode: number; message: string; outcome: string };
+
+/** Enforces the size limit on the declared length, the raw string and the decoded bytes. */
+const decodeBody = (event: LambdaFunctionURLEvent, maxBytes: number): Decoded => {
+  const tooLarge: Decoded = {
+    ok: false,
+    statusCode: 413,
+    message: 'Payload too large',
+    outcome: 'too-large',
+  };
+  const declared = Number(event.headers?.['content-length'] ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge;
+  const raw = event.body ?? '';
+  // Checked before decoding so an oversized body is never copied into a buffer.
+  const rawLimit = event.isBase64Encoded ? Math.ceil(maxBytes / 3) * 4 + 4 : maxBytes * 4;
+  if (raw.length > rawLimit) return tooLarge;
+  const bytes = Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8');
+  if (bytes.byteLength > maxBytes) return tooLarge;
+  if (bytes.byteLength === 0)
+    return { ok: false, statusCode: 400, message: 'Empty body', outcome: 'empty-body' };
+  return { ok: true, text: bytes.toString('utf8') };
+};
+
+/** Keeps the last item per workspace: one reconcile of a workspace's family covers all its events. */
+const onePerWorkspace = (items: readonly FamilyWorkItem[]): FamilyWorkItem[] => {
+  const byWorkspace = new Map<string, FamilyWorkItem>();
+  for (const item of items) {
+    byWorkspace.delete(item.workspaceId);
+    byWorkspace.set(item.workspaceId, item);
+  }
+  return [...byWorkspace.values()];
+};
+
+/**
+ * Coder's notification webhook and forwarded audit entries, on a Lambda Function URL.
+ * Authenticates by the secret path, classifies, enqueues one minimal work item per workspace on
+ * the family queue, and answers 202 without waiting for any reconcile. Logs carry only the event
+ * kind, message id and outcome: payloads can hold one-time passcodes and emails.
+ */
+export const makeWebhookHandler = (deps: WebhookHandlerDeps) => {
+  const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const count = (metric: string, value = 1): void => {
+    deps.metrics.addMetric(metric, MetricUnit.Count, value);
+  };
+
+  const reject = (statusCode: number, message: string, outcome: string): Result => {
+    count(statusCode === 401 || statusCode === 403 ? WEBHOOK_METRICS.unauthorized : WEBHOOK_METRICS.rejected);
+    deps.log.info('Webhook request rejected', { outcome, statusCode });
+    return respond(statusCode, message);
+  };
+
+  const enqueue = async (
+    items: FamilyWorkItem[],
+    log: Record<string, unknown>,
+  ): Promise<Result | undefined> => {
+    try {
+      await deps.queue.enqueue(items);
+    } catch (error) {
+      count(WEBHOOK_METRICS.serverErrors);
+      deps.log.error('Family work not enqueued; the sender will retry', {
+        ...log,
+        outcome: 'enqueue-failed',
+        errorName: error instanceof Error ? error.name : 'unknown',
+      });
+      return respond(503, 'Temporarily unavailable');
+    }
+    count(WEBHOOK_METRICS.enqueued, items.length);
+    return undefined;
+  };
+
+  const notification = async (text: string, headerMessageId: string | undefined): Promise<Result> => {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return reject(400, 'Body is not valid JSON', 'bad-json');
+    }
+    const parsed = coderNotificationSchema.safeParse(json);
+    if (!parsed.success) return reject(400, 'Body is not a Coder notification', 'bad-schema');
+    const result = classifyNotification(parsed.data, headerMessageId);
+    if (result.outcome === 'invalid')
+      return reject(400, 'Body is not a usable workspace notification', 'bad-schema');
+    if (result.outcome === 'ignored') {
+      count(WEBHOOK_METRICS.ignored);
+      deps.log.info('Notification ignored', {
+        outcome: 'ignored',
+        kind: result.label,
+        messageId: result.messageId,
+      });
+      return respond(200, 'Ignored');
+    }
+    const { item } = result;
+    const log = { kind: item.event, messageId: item.messageId };
+    const failure = await enqueue([item], log);
+    if (failure) return failure;
+    deps.log.info('Notification enqueued', { ...log, outcome: 'enqueued' });
+    return respond(202, 'Accepted');
+  };
+
+  const audit = async (text: string): Promise<Result> => {
+    const parsed = parseJsonOrJsonLines(text);
+    if (!parsed.ok) return reject(400, 'Body is not valid JSON', 'bad-json');
+    if (parsed.value === null || typeof parsed.value !== 'object') {
+      return reject(400, 'Body is not an audit entry or a list of them', 'bad-schema');
+    }
+    const results = classifyAuditRecords(parsed.value);
+    const work = onePerWorkspace(results.flatMap((r) => (r.outcome === 'work' ? [r.item] : [])));
+    const ignored = results.filter((r) => r.outcome === 'ignored').length;
+    const invalid = results.filter((r) => r.outcome === 'invalid').length;
+    if (invalid > 0 && invalid === results.length) {
+      return reject(400, 'Body holds no usable audit entry', 'bad-schema');
+    }
+    if (ignored > 0) count(WEBHOOK_METRICS.ignored, ignored);
+    if (invalid > 0) count(WEBHOOK_METRICS.rejected, invalid);
+    const log = {
+      kinds: [...new Set(work.map((item) => item.event))],
+      messageIds: work.slice(0, 20).map((item) => item.messageId),
+      ignored,
+      invalid,
+    };
+    if (work.length === 0) {
+      deps.log.info('Audit entries ignored', { ...log, outcome: 'ignored' });
+      return respond(200, 'Ignored', { accepted: 0, ignored, invalid });
+    }
+    const failure = await enqueue(work, log);
+    if (failure) return failure;
+    deps.log.info('Audit entries enqueued', { ...log, outcome: 'enqueued', accepted: work.length });
+    return respond(202, 'Accepted', { accepted: work.length, ignored, invalid });
+  };
+
+  return async (event: LambdaFunctionURLEvent): Promise<Result> => {
+    let secrets: readonly string[];
+    try {
+      secrets = await deps.pathSecrets();
+    } catch (error) {
+      count(WEBHOOK_METRICS.serverErrors);
+      deps.log.error('Webhook secret unavailable', {
+        outcome: 'secret-unavailable',
+        errorName: error instanceof Error ? error.name : 'unknown',
+      });
+      return respond(500, 'Temporarily unavailable');
+    }
+    // Authentication comes first: without the secret, every request gets the same answer.
+    const match = matchWebhookPath(event.rawPath ?? '', secrets);
+    if (match.kind === 'unauthorized') return reject(403, 'Forbidden', 'unauthorized');
+    if (match.kind === 'not-found') return reject(404, 'Not found', 'not-found');
+    const method = event.requestContext?.http?.method ?? '';
+    if (method !== 'POST') return reject(405, 'Method not allowed', 'method-not-allowed');
+    const decoded = decodeBody(event, maxBytes);
+    if (!decoded.ok) return reject(decoded.statusCode, decoded.message, decoded.outcome);
+    return match.route === 'audit'
+      ? audit(decoded.text)
+      : notification(decoded.text, event.headers?.['x-message-id']);
+  };
+};
+
+const observability = createObservability('families-webhook');
+
+/** Powertools' Logger behind the narrow LogSink the handler speaks. */
+const logSink = (logger: Logger): LogSink => ({
+  debug: (message, extra) => logger.debug(message, extra ?? {}),
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+});
+
+const createDeps = (): WebhookHandlerDeps => {
+  const secretArn = requireEnv('WEBHOOK_SECRET_ARN');
+  const sqs = observability.tracer.captureAWSv3Client(new SQSClient({}));
+  return {
+    pathSecrets: async () => {
+      const secret = await readJsonSecret(secretArn, webhookSecretSchema);
+      return secret.previousPathSecret ? [secret.pathSecret, secret.previousPathSecret] : [secret.pathSecret];
+    },
+    queue: new SqsFamilyWorkQueue(sqs, requireEnv('FAMILY_QUEUE_URL')),
+    log: logSink(observability.logger),
+    metrics: observability.metrics,
+    maxBodyBytes: Number(process.env.WEBHOOK_MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES),
+  };
+};
+
+// Built on the first invocation and reused while the container is warm; importing this module
+// (tests, the bundle check) needs no environment.
+let webhook: ReturnType<typeof makeWebhookHandler> | undefined;
+
+export const handler = middy<LambdaFunctionURLEvent, Result>()
+  .use(injectLambdaContext(observability.logger))
+  .use(captureLambdaHandler(observability.tracer))
+  .use(logMetrics(observability.metrics))
+  .handler((event) => {
+    webhook ??= makeWebhookHandler(createDeps());
+    return webhook(event);
+  });
