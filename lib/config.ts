@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { familiesConfigSchema } from '../lambdas/core/families/config.js';
+import { provisionerKeyRotationConfigSchema } from '../lambdas/core/rotation/config.js';
+import { scalingConfigSchema } from '../lambdas/core/scaling/config.js';
+import { parseConfig } from '../lambdas/shared/config.js';
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export const alarmThresholdsSchema = z
+  .strictObject({
+    /** Email addresses subscribed to the alarm topic. */
+    emails: z.array(z.email()).default([]),
+    /** Errors of one Lambda in 5 minutes that raise its alarm. */
+    lambdaErrors: z.int().min(1).default(1),
+    /** Throttles of one Lambda in 5 minutes that raise its alarm. */
+    lambdaThrottles: z.int().min(1).default(1),
+    /** Timeouts and network failures talking to Coder, per function, in 15 minutes. */
+    coderUnreachable: z.int().min(1).default(5),
+    /** 429 answers from Coder, per function, in 15 minutes: the client paces itself, so any 429 is news. */
+    coderThrottled: z.int().min(1).default(1),
+  })
+  .default({ emails: [], lambdaErrors: 1, lambdaThrottles: 1, coderUnreachable: 5, coderThrottled: 1 });
+
+/**
+ * The whole controller's configuration: one typed object, validated at synth. Every capability is
+ * optional, so a team can deploy only what it needs; a bad value anywhere fails `cdk synth` with
+ * every bad field named.
+ */
+export const controllerConfigSchema = z
+  .strictObject({
+    coder: z.strictObject({
+      /** Coder's access URL. HTTPS, except for a loopback address (the embedded simulator). */
+      url: z.url().refine((value) => {
+        const url = new URL(value);
+        return url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname));
+      }, 'must be an https:// URL (seed 004: HTTPS everywhere)'),
+      /**
+       * An existing secret holding `{"token": "..."}` for the controller's Coder service account.
+       * When absent, the stack creates an empty secret for the operator to fill.
+       */
+      tokenSecretArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'must be a Secrets Manager secret ARN')
+        .optional(),
+    }),
+    alarms: alarmThresholdsSchema,
+    scaling: scalingConfigSchema.optional(),
+    families: familiesConfigSchema.optional(),
+    provisionerKeys: provisionerKeyRotationConfigSchema.optional(),
+  })
+  .superRefine((config, ctx) => {
+    if (!config.scaling && !config.families && !config.provisionerKeys) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'enables nothing: configure at least one of scaling, families, provisionerKeys',
+      });
+    }
+  });
+
+export type ControllerConfigInput = z.input<typeof controllerConfigSchema>;
+export type ControllerConfig = z.output<typeof controllerConfigSchema>;
+
+/** Validates the whole configuration; throws a ConfigError that lists every bad field. */
+export const parseControllerConfig = (input: unknown): ControllerConfig =>
+  parseConfig(controllerConfigSchema, input, 'Coder Fleet Controller configuration');
