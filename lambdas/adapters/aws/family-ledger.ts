@@ -207,8 +207,13 @@ export class DynamoFamilyLedger implements FamilyLedger {
         TableName: this.tableName,
         Key: { pk: ownerPk(key.owner), sk: `failures#${key.parent}` },
         UpdateExpression:
-          'SET #type = :type, #owner = :owner, parent = :parent, lastFailureAt = :at, lastError = :error, parentBuildId = :build ADD consecutive :one, hard :hard',
-        ExpressionAttributeNames: { '#type': 'type', '#owner': 'owner' },
+          'SET #type = :type, #owner = :owner, #parent = :parent, lastFailureAt = :at, lastError = :error, parentBuildId = :build ADD consecutive :one, #hard :hard',
+        ExpressionAttributeNames: {
+          '#type': 'type',
+          '#owner': 'owner',
+          '#parent': 'parent',
+          '#hard': 'hard',
+        },
         ExpressionAttributeValues: {
           ':type': 'failures',
           ':owner': key.owner,
@@ -266,7 +271,13 @@ export class DynamoBuildParameterStore {
       for (let attempt = 0; keys && keys.length > 0 && attempt < 5; attempt++) {
         const result: BatchGetCommandOutput = await this.client.send(
           new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: 'pk, parameters' } },
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keys,
+                ProjectionExpression: 'pk, #parameters',
+                ExpressionAttributeNames: { '#parameters': 'parameters' },
+              },
+            },
           }),
         );
         for (const item of result.Responses?.[this.tableName] ?? []) {

@@ -21,7 +21,8 @@ export class DynamoFamilyLocks implements FamilyLocks {
         new PutCommand({
           TableName: this.tableName,
           Item: { pk: lockPk(key), sk: 'lock', holder, expiresAt, ttl: Math.ceil(expiresAt / 1000) + 3600 },
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR holder = :holder',
+          ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt < :now OR #holder = :holder',
+          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#holder': 'holder' },
           ExpressionAttributeValues: { ':now': now, ':holder': holder },
         }),
       );
@@ -38,7 +39,8 @@ export class DynamoFamilyLocks implements FamilyLocks {
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: lockPk(key), sk: 'lock' },
-          ConditionExpression: 'holder = :holder',
+          ConditionExpression: '#holder = :holder',
+          ExpressionAttributeNames: { '#holder': 'holder' },
           ExpressionAttributeValues: { ':holder': holder },
         }),
       );
