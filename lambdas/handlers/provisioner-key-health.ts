@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -19,11 +19,16 @@ import { coderConnectionFromEnvironment, createCoderClient } from '../shared/cod
 import { ConfigError, configFromEnvironment, requireEnv } from '../shared/config.js';
 import { createObservability, type LogSink } from '../shared/observability.js';
 
+/** The part of Powertools' Metrics the check uses. */
+export interface MetricSink {
+  addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown;
+}
+
 export interface KeyHealthHandlerDeps {
   readonly secrets: SecretVersionStore;
   readonly keys: ProvisionerKeyDirectory;
   readonly log: LogSink;
-  readonly metrics: Pick<Metrics, 'addMetric'>;
+  readonly metrics: MetricSink;
   readonly now: () => Date;
   readonly secretId: string;
   readonly managedPrefix: string;
@@ -31,7 +36,7 @@ export interface KeyHealthHandlerDeps {
 }
 
 /** Publishes what the daily check found; status calls and dry runs publish nothing. */
-const publish = (metrics: Pick<Metrics, 'addMetric'>, report: KeyHealthReport): void => {
+const publish = (metrics: MetricSink, report: KeyHealthReport): void => {
   const { figures } = report;
   if (figures.currentKeyAgeDays !== undefined) {
     metrics.addMetric(KEY_HEALTH_METRICS.currentKeyAgeDays, MetricUnit.Count, figures.currentKeyAgeDays);
