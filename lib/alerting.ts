@@ -74,7 +74,11 @@ export class ControllerAlerting extends Construct {
   }
 
   /** Errors and throttles of one function. */
-  watchFunction(fn: lambda.IFunction, label: string, thresholds: LambdaHealthThresholds = {}): cloudwatch.Alarm[] {
+  watchFunction(
+    fn: lambda.IFunction,
+    label: string,
+    thresholds: LambdaHealthThresholds = {},
+  ): cloudwatch.Alarm[] {
     const period = Duration.minutes(5);
     const errors = fn.metricErrors({ period, statistic: 'Sum' }).createAlarm(this, `${label}Errors`, {
       alarmDescription: `${label} Lambda reported errors. Runbook: ${runbookLink('lambda-errors')}`,
@@ -83,13 +87,15 @@ export class ControllerAlerting extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const throttles = fn.metricThrottles({ period, statistic: 'Sum' }).createAlarm(this, `${label}Throttles`, {
-      alarmDescription: `${label} Lambda was throttled. Runbook: ${runbookLink('lambda-throttles')}`,
-      threshold: thresholds.throttles ?? 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const throttles = fn
+      .metricThrottles({ period, statistic: 'Sum' })
+      .createAlarm(this, `${label}Throttles`, {
+        alarmDescription: `${label} Lambda was throttled. Runbook: ${runbookLink('lambda-throttles')}`,
+        threshold: thresholds.throttles ?? 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
     this.notify(errors, throttles);
     return [errors, throttles];
   }

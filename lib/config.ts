@@ -40,7 +40,10 @@ export const controllerConfigSchema = z
        */
       tokenSecretArn: z
         .string()
-        .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'must be a Secrets Manager secret ARN')
+        .regex(
+          /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
+          'must be a Secrets Manager secret ARN',
+        )
         .optional(),
     }),
     alarms: alarmThresholdsSchema,

@@ -1,4 +1,3 @@
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { CoderClient, type CoderClientOptions, type CoderClientStats } from '../adapters/coder/client.js';
@@ -55,7 +54,7 @@ export const CODER_API_METRICS = {
  * because the client lives at module scope and keeps counting across warm invocations.
  */
 export const publishCoderApiMetrics = (
-  metrics: Pick<Metrics, 'addMetric'>,
+  metrics: { addMetric(name: string, unit: typeof MetricUnit.Count, value: number): unknown },
   before: CoderClientStats,
   after: CoderClientStats,
 ): { requests: number; throttled: number; unreachable: number } => {
