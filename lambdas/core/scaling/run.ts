@@ -1,0 +1,285 @@
+import type { LogSink } from '../../shared/observability.js';
+import type { ScalingOverride } from './calendar.js';
+import { managedGroups, profileNames, type ScalingConfig } from './config.js';
+import type { ScalerRequest } from './events.js';
+import { type ActionOutcome, executeScalingPlan } from './executor.js';
+import {
+  type GroupDemand,
+  type LiveGroup,
+  planNodeGroupScaling,
+  preWarmTargets,
+  runningFloor,
+  type ScalingPlan,
+  type Sizes,
+} from './planner.js';
+import type { NodeGroupPort, OverrideStore, WorkspaceDemandReader } from './ports.js';
+
+/**
+ * One scaler run: apply the request's override change, build the snapshot through the ports,
+ * plan, execute, and report. Used by the Lambda handler and the CLI.
+ */
+
+export interface ScalerDeps {
+  readonly config: ScalingConfig;
+  readonly nodeGroups: NodeGroupPort;
+  readonly demand: WorkspaceDemandReader;
+  readonly overrides: OverrideStore;
+  readonly now: () => Date;
+  readonly log: LogSink;
+}
+
+export interface GroupReport {
+  readonly group: string;
+  readonly action: 'update' | 'none' | 'skip' | 'fail';
+  readonly outcome: ActionOutcome['outcome'];
+  readonly current?: Sizes;
+  readonly target?: Sizes;
+  readonly status?: string;
+  readonly runningWorkspaces?: number;
+  readonly autostartingSoon?: number;
+  /** ceil(running / workspacesPerNode), for workspace groups whose running count is known. */
+  readonly runningFloor?: number;
+  readonly reason: string;
+  readonly error?: string;
+}
+
+export interface ScalerReport {
+  readonly request: ScalerRequest;
+  readonly dryRun: boolean;
+  readonly at: string;
+  readonly profile: ScalingPlan['profile'];
+  readonly preWarmFor?: ScalingPlan['preWarmFor'];
+  readonly override?: ScalingOverride;
+  /** What the request did to the stored override. */
+  readonly overrideChange?: 'set' | 'cleared' | 'none-to-clear' | 'would-set' | 'would-clear';
+  readonly groups: readonly GroupReport[];
+  readonly updates: number;
+  /** Problems that make the run a failure (after every group was handled). */
+  readonly failures: readonly string[];
+}
+
+export class OverrideRequestError extends Error {
+  override readonly name = 'OverrideRequestError';
+}
+
+const validateOverride = (
+  config: ScalingConfig,
+  request: Extract<ScalerRequest, { kind: 'set-override' }>,
+  now: Date,
+): ScalingOverride => {
+  const known = profileNames(config);
+  const problems: string[] = [];
+  if (!known.includes(request.profile))
+    problems.push(`profile "${request.profile}" is not one of ${known.join(', ')}`);
+  const until = Date.parse(request.until);
+  const longest = config.overrides.maxDurationHours * 3600_000;
+  if (until <= now.getTime()) problems.push(`until ${request.until} is not in the future`);
+  else if (until - now.getTime() > longest) {
+    problems.push(
+      `until ${request.until} is more than ${config.overrides.maxDurationHours} hours away (overrides are time-boxed)`,
+    );
+  }
+  if (problems.length > 0) throw new OverrideRequestError(`Scaling override refused: ${problems.join('; ')}`);
+  return {
+    profile: request.profile,
+    until: new Date(until).toISOString(),
+    reason: request.reason,
+    setAt: now.toISOString(),
+  };
+};
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDeps): Promise<ScalerReport> => {
+  const { config, log } = deps;
+  const now = deps.now();
+  const dryRun = request.dryRun;
+  const stored = await deps.overrides.get(now);
+  let override = stored?.override;
+  let overrideChange: ScalerReport['overrideChange'];
+
+  if (request.kind === 'set-override') {
+    const next = validateOverride(config, request, now);
+    if (dryRun) overrideChange = 'would-set';
+    else {
+      await deps.overrides.put(next, stored?.version);
+      overrideChange = 'set';
+      log.info('scaling override set', { override: next, replaced: stored?.override });
+    }
+    override = next;
+  } else if (request.kind === 'clear-override') {
+    if (dryRun) overrideChange = 'would-clear';
+    else {
+      const had = await deps.overrides.clear();
+      overrideChange = had ? 'cleared' : 'none-to-clear';
+      log.info('scaling override cleared', { cleared: stored?.override });
+    }
+    override = undefined;
+  }
+
+  const managed = managedGroups(config);
+  const liveEntries = await Promise.all(
+    managed.map(async (group): Promise<[string, LiveGroup]> => {
+      const ref =
+        group.kind === 'eks-managed'
+          ? {
+              kind: 'eks-managed' as const,
+              clusterName: config.clusterName,
+              nodegroupName: group.nodegroupName,
+            }
+          : { kind: 'auto-scaling-group' as const, autoScalingGroupName: group.autoScalingGroupName };
+      try {
+        return [group.name, { kind: 'found', ...(await deps.nodeGroups.describe(ref)) }];
+      } catch (error) {
+        return [group.name, { kind: 'unreadable', error: messageOf(error) }];
+      }
+    }),
+  );
+
+  const preWarm = preWarmTargets(config, now, override);
+  const horizonEnd = new Date(now.getTime() + config.schedule.autostartHorizonMinutes * 60_000);
+  const demandEntries = await Promise.all(
+    managed.map(async (group): Promise<[string, GroupDemand] | undefined> => {
+      if (group.role.kind !== 'workspaces') return undefined;
+      const templates = group.role.templates;
+      try {
+        const running = await deps.demand.countRunning(templates);
+        if (!preWarm?.groups.includes(group.name)) return [group.name, { kind: 'known', running }];
+        const autostartingSoon = await deps.demand.countAutostartingBetween(now, horizonEnd, templates);
+        return [group.name, { kind: 'known', running, autostartingSoon }];
+      } catch (error) {
+        return [group.name, { kind: 'unknown', error: messageOf(error) }];
+      }
+    }),
+  );
+  const demand = Object.fromEntries(demandEntries.filter((e) => e !== undefined));
+
+  const plan = planNodeGroupScaling(
+    { config, ...(override ? { override } : {}), groups: Object.fromEntries(liveEntries), demand },
+    now,
+  );
+  const outcomes = await executeScalingPlan(plan, {
+    nodeGroups: deps.nodeGroups,
+    now,
+    tokenWindowMinutes: config.schedule.driftCheckMinutes,
+    dryRun,
+    log,
+  });
+
+  const failures: string[] = [];
+  const groups = plan.actions.map((action, i): GroupReport => {
+    const outcome = outcomes[i] as ActionOutcome;
+    const groupConfig = config.nodeGroups.find((g) => g.name === action.group);
+    const groupDemand = demand[action.group];
+    const perNode = groupConfig?.role.kind === 'workspaces' ? groupConfig.role.workspacesPerNode : undefined;
+    if (outcome.outcome === 'failed') failures.push(`${action.group}: ${outcome.error}`);
+    if (groupDemand?.kind === 'unknown')
+      failures.push(`${action.group}: running workspaces unknown: ${groupDemand.error}`);
+    return {
+      group: action.group,
+      action: action.kind,
+      outcome: outcome.outcome,
+      ...('current' in action && action.current ? { current: action.current } : {}),
+      ...(action.kind === 'update'
+        ? { target: action.target }
+        : action.kind === 'none'
+          ? { target: action.current }
+          : {}),
+      ...(action.kind === 'skip' && action.status ? { status: action.status } : {}),
+      ...(groupDemand?.kind === 'known'
+        ? {
+            runningWorkspaces: groupDemand.running,
+            ...(groupDemand.autostartingSoon !== undefined
+              ? { autostartingSoon: groupDemand.autostartingSoon }
+              : {}),
+            ...(perNode ? { runningFloor: runningFloor(groupDemand.running, perNode) } : {}),
+          }
+        : {}),
+      reason: action.reason,
+      ...(outcome.outcome === 'failed' ? { error: outcome.error } : {}),
+    };
+  });
+
+  const report: ScalerReport = {
+    request,
+    dryRun,
+    at: plan.at,
+    profile: plan.profile,
+    ...(plan.preWarmFor ? { preWarmFor: plan.preWarmFor } : {}),
+    ...(override ? { override } : {}),
+    ...(overrideChange ? { overrideChange } : {}),
+    groups,
+    updates: outcomes.filter((o) => o.outcome === 'updated').length,
+    failures,
+  };
+  log.info('scaling plan', { ...report });
+  return report;
+};
+
+export class ScalingRunError extends Error {
+  override readonly name = 'ScalingRunError';
+  constructor(readonly report: ScalerReport) {
+    super(
+      `Node group scaling finished with ${report.failures.length} failure(s): ${report.failures.join('; ')}`,
+    );
+  }
+}
+
+/** Metric names the scaler publishes; the construct's alarms use the same names. */
+export const SCALING_METRICS = {
+  updates: 'NodeGroupUpdates',
+  failures: 'ScalingFailures',
+  nodesBelowFloor: 'NodesBelowRunningFloor',
+  runningWorkspaces: 'RunningWorkspaces',
+  targetMin: 'TargetMinSize',
+  targetDesired: 'TargetDesiredSize',
+  targetMax: 'TargetMaxSize',
+  actualMin: 'ActualMinSize',
+  actualDesired: 'ActualDesiredSize',
+  actualMax: 'ActualMaxSize',
+} as const;
+
+/** The dimension of per-group metrics. */
+export const NODE_GROUP_DIMENSION = 'NodeGroup';
+
+export interface ScalingDatapoint {
+  readonly name: (typeof SCALING_METRICS)[keyof typeof SCALING_METRICS];
+  readonly value: number;
+  /** Per-group datapoints carry the NodeGroup dimension. */
+  readonly group?: string;
+}
+
+/** The datapoints a run publishes: sizes per group (target vs actual), demand, updates, failures. */
+export const scalingDatapoints = (report: ScalerReport): ScalingDatapoint[] => {
+  const points: ScalingDatapoint[] = [
+    { name: SCALING_METRICS.updates, value: report.updates },
+    { name: SCALING_METRICS.failures, value: report.failures.length },
+  ];
+  for (const g of report.groups) {
+    if (g.current) {
+      points.push(
+        { name: SCALING_METRICS.actualMin, value: g.current.minSize, group: g.group },
+        { name: SCALING_METRICS.actualDesired, value: g.current.desiredSize, group: g.group },
+        { name: SCALING_METRICS.actualMax, value: g.current.maxSize, group: g.group },
+      );
+    }
+    if (g.target) {
+      points.push(
+        { name: SCALING_METRICS.targetMin, value: g.target.minSize, group: g.group },
+        { name: SCALING_METRICS.targetDesired, value: g.target.desiredSize, group: g.group },
+        { name: SCALING_METRICS.targetMax, value: g.target.maxSize, group: g.group },
+      );
+    }
+    if (g.runningWorkspaces !== undefined) {
+      points.push({ name: SCALING_METRICS.runningWorkspaces, value: g.runningWorkspaces, group: g.group });
+    }
+    if (g.runningFloor !== undefined && g.current) {
+      points.push({
+        name: SCALING_METRICS.nodesBelowFloor,
+        value: Math.max(0, g.runningFloor - g.current.desiredSize),
+        group: g.group,
+      });
+    }
+  }
+  return points;
+};
