@@ -47,6 +47,7 @@ export const CODER_API_METRICS = {
   requests: 'CoderApiRequests',
   throttled: 'CoderApiThrottled',
   unreachable: 'CoderApiUnreachable',
+  latency: 'CoderApiLatency',
 } as const;
 
 /**
@@ -54,17 +55,28 @@ export const CODER_API_METRICS = {
  * because the client lives at module scope and keeps counting across warm invocations.
  */
 export const publishCoderApiMetrics = (
-  metrics: { addMetric(name: string, unit: typeof MetricUnit.Count, value: number): unknown },
+  metrics: {
+    addMetric(
+      name: string,
+      unit: typeof MetricUnit.Count | typeof MetricUnit.Milliseconds,
+      value: number,
+    ): unknown;
+  },
   before: CoderClientStats,
   after: CoderClientStats,
-): { requests: number; throttled: number; unreachable: number } => {
+): { requests: number; throttled: number; unreachable: number; averageLatencyMs?: number } => {
+  const requests = after.requests - before.requests;
   const delta = {
-    requests: after.requests - before.requests,
+    requests,
     throttled: after.rateLimited - before.rateLimited,
     unreachable: after.timeouts + after.networkErrors - (before.timeouts + before.networkErrors),
   };
   metrics.addMetric(CODER_API_METRICS.requests, MetricUnit.Count, delta.requests);
   metrics.addMetric(CODER_API_METRICS.throttled, MetricUnit.Count, delta.throttled);
   metrics.addMetric(CODER_API_METRICS.unreachable, MetricUnit.Count, delta.unreachable);
-  return delta;
+  if (requests === 0) return delta;
+  // One datapoint per run: the run's mean; the dashboard shows its average and maximum over time.
+  const averageLatencyMs = Math.round((after.durationMsTotal - before.durationMsTotal) / requests);
+  metrics.addMetric(CODER_API_METRICS.latency, MetricUnit.Milliseconds, averageLatencyMs);
+  return { ...delta, averageLatencyMs };
 };

@@ -84,22 +84,46 @@ describe('Coder connection', () => {
     });
   });
 
-  it('publishes the per-run difference of the client counters', () => {
+  it('publishes the per-run difference of the client counters, with the mean latency', () => {
     const added: Array<[string, number]> = [];
     const metrics = {
       addMetric: (name: string, _unit: unknown, value: number) => void added.push([name, value]),
     };
-    const base = { requests: 10, retries: 1, rateLimited: 2, timeouts: 1, networkErrors: 0, byRoute: {} };
-    const later = { ...base, requests: 25, rateLimited: 3, timeouts: 2, networkErrors: 1 };
+    const base = {
+      requests: 10,
+      retries: 1,
+      rateLimited: 2,
+      timeouts: 1,
+      networkErrors: 0,
+      durationMsTotal: 1000,
+      byRoute: {},
+    };
+    const later = {
+      ...base,
+      requests: 25,
+      rateLimited: 3,
+      timeouts: 2,
+      networkErrors: 1,
+      durationMsTotal: 1600,
+    };
     expect(publishCoderApiMetrics(metrics, base, later)).toEqual({
       requests: 15,
       throttled: 1,
       unreachable: 2,
+      averageLatencyMs: 40,
     });
     expect(added).toEqual([
       ['CoderApiRequests', 15],
       ['CoderApiThrottled', 1],
       ['CoderApiUnreachable', 2],
+      ['CoderApiLatency', 40],
     ]);
+    added.length = 0;
+    expect(publishCoderApiMetrics(metrics, later, later)).toEqual({
+      requests: 0,
+      throttled: 0,
+      unreachable: 0,
+    });
+    expect(added.map(([name]) => name)).not.toContain('CoderApiLatency');
   });
 });

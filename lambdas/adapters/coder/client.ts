@@ -111,6 +111,8 @@ export interface CoderClientStats {
   rateLimited: number;
   timeouts: number;
   networkErrors: number;
+  /** Sum of every attempt's duration, for the average latency per run. */
+  durationMsTotal: number;
   /** Attempts per `"<METHOD> <route template>"`. */
   byRoute: Record<string, number>;
 }
@@ -227,6 +229,7 @@ export class CoderClient {
     rateLimited: 0,
     timeouts: 0,
     networkErrors: 0,
+    durationMsTotal: 0,
   };
   private readonly routeCounts = new Map<string, number>();
 
@@ -760,6 +763,7 @@ export class CoderClient {
   }
 
   private emit(event: CoderRequestEvent): void {
+    this.counters.durationMsTotal += event.durationMs;
     try {
       this.onRequest?.(event);
     } catch {
