@@ -87,7 +87,7 @@ describe('classifyAuditRecords', () => {
   });
 
   it('hashes an audit id that SQS would not accept as a deduplication id, the same way every time', () => {
-    const odd = 'id with spaces ' + 'x'.repeat(200);
+    const odd = `id with spaces ${'x'.repeat(200)}`;
     const [a] = classifyAuditRecords(slogAuditLine({ ID: odd }));
     const [b] = classifyAuditRecords(slogAuditLine({ ID: odd }));
 

@@ -1,0 +1,217 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type FamilyRetryScheduler, SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
+import {
+  type ReconcileReport,
+  type ReconcileRequest,
+  reconcileFamilies,
+} from '../core/families/reconcile.js';
+import { type FamilyWorkItem, familyWorkItemSchema } from '../core/webhook/work-item.js';
+import { requireEnv } from '../shared/config.js';
+import { createFamilyReconcileDeps } from '../shared/families-deps.js';
+import { createObservability, type LogSink } from '../shared/observability.js';
+
+/** EMF metric names the worker publishes (service `families-worker`); the CDK alarms use them. */
+export const WORKER_METRICS = {
+  reconciled: 'FamilyWorkReconciled',
+  deferredLocked: 'FamilyWorkDeferredLocked',
+  failed: 'FamilyWorkFailed',
+  poison: 'FamilyWorkPoison',
+} as const;
+
+/** The family was being reconciled by another run: try again shortly, it will be free. */
+export class FamilyBusyError extends Error {
+  override readonly name = 'FamilyBusyError';
+}
+
+/** The reconcile reported failed actions (Coder 5xx, timeouts…); SQS redelivers after a backoff. */
+export class FamilyWorkFailedError extends Error {
+  override readonly name = 'FamilyWorkFailedError';
+}
+
+/** The message is not a work item the webhook could have written; retrying will not help. */
+export class PoisonWorkItemError extends Error {
+  override readonly name = 'PoisonWorkItemError';
+}
+
+export interface CountMetrics {
+  addMetric(name: string, unit: typeof MetricUnit.Count, value: number): unknown;
+}
+
+export interface WorkerHandlerDeps {
+  /** The engine's reconcile (`reconcileFamilies` bound to its dependencies). */
+  readonly reconcile: (request: ReconcileRequest) => Promise<ReconcileReport>;
+  /** Brings a failed message back sooner than the queue's visibility timeout. @default none */
+  readonly retries?: FamilyRetryScheduler;
+  readonly log: LogSink;
+  readonly metrics: CountMetrics;
+}
+
+/**
+ * How long a failed message stays invisible, by why it failed and how often it was received.
+ * A lock is held for one family's reconcile (seconds), so a busy family is retried soon and
+ * often; a failed reconcile backs off exponentially, on top of the engine's own per-family
+ * backoff; a poison message comes straight back so it reaches the DLQ without holding its
+ * owner's message group for long.
+ */
+export const retryDelaySeconds = (reason: 'locked' | 'failed' | 'poison', receiveCount: number): number => {
+  const n = Math.max(1, receiveCount);
+  if (reason === 'poison') return 0;
+  if (reason === 'locked') return Math.min(10 * n, 60);
+  return Math.min(30 * 2 ** (n - 1), 600);
+};
+
+const errorName = (error: unknown): string => (error instanceof Error ? error.name : 'unknown');
+
+/**
+ * The worker behind the family queue: one engine reconcile per message, scoped to the workspace
+ * the event named. A message fails (and SQS redelivers it; after `maxReceiveCount` it goes to the
+ * DLQ) when the family was locked by another run, when the reconcile failed, or when the body is
+ * not a work item. Later messages of the same owner group fail with it, keeping their order.
+ *
+ * No idempotency record: a reconcile is level-triggered and idempotent (the ledger intent comes
+ * before every create, and the family lock serializes runs), so a redelivered message does no
+ * harm and re-checks the family against the state of now. Remembering "already done" for a
+ * message id would skip that re-check after the family changed, and add a table for no gain.
+ */
+export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
+  const processor = new SqsFifoPartialProcessorAsync();
+  const count = (metric: string): void => {
+    deps.metrics.addMetric(metric, MetricUnit.Count, 1);
+  };
+
+  const retryLater = async (record: SQSRecord, reason: 'locked' | 'failed' | 'poison'): Promise<void> => {
+    if (!deps.retries) return;
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+    try {
+      await deps.retries.retryAfter(record.receiptHandle, retryDelaySeconds(reason, receiveCount));
+    } catch (error) {
+      // The message still comes back, after the queue's visibility timeout.
+      deps.log.warn('could not shorten the retry delay', {
+        messageId: record.messageId,
+        errorName: errorName(error),
+      });
+    }
+  };
+
+  const parse = (record: SQSRecord): FamilyWorkItem | undefined => {
+    try {
+      const parsed = familyWorkItemSchema.safeParse(JSON.parse(record.body));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const processRecord = async (record: SQSRecord): Promise<string> => {
+    const item = parse(record);
+    if (!item) {
+      count(WORKER_METRICS.poison);
+      deps.log.error('family work message is not a work item; it will go to the DLQ', {
+        messageId: record.messageId,
+        outcome: 'poison',
+      });
+      await retryLater(record, 'poison');
+      throw new PoisonWorkItemError(`message ${record.messageId} is not a family work item`);
+    }
+    const context = { messageId: item.messageId, kind: item.event, workspaceId: item.workspaceId };
+    let report: ReconcileReport;
+    try {
+      report = await deps.reconcile({
+        scope: {
+          kind: 'workspace',
+          workspaceId: item.workspaceId,
+          ...(item.ownerName ? { owner: item.ownerName } : {}),
+          ...(item.workspaceName ? { name: item.workspaceName } : {}),
+        },
+        dryRun: false,
+        trigger: 'webhook',
+      });
+    } catch (error) {
+      count(WORKER_METRICS.failed);
+      deps.log.error('family reconcile threw; SQS will redeliver', {
+        ...context,
+        outcome: 'error',
+        errorName: errorName(error),
+        error: error instanceof Error ? error.message : String(error),
+      });
+      await retryLater(record, 'failed');
+      throw error;
+    }
+    const outcome = {
+      ...context,
+      runId: report.runId,
+      families: report.families,
+      actions: report.actions.length,
+      failures: report.failures,
+      conflicts: report.conflicts,
+    };
+    if (report.skippedLocked.length > 0) {
+      count(WORKER_METRICS.deferredLocked);
+      deps.log.info('family busy with another run; retrying later', { ...outcome, outcome: 'locked' });
+      await retryLater(record, 'locked');
+      throw new FamilyBusyError(
+        `family ${report.skippedLocked.join(', ')} is being reconciled by another run`,
+      );
+    }
+    if (report.failures > 0) {
+      count(WORKER_METRICS.failed);
+      deps.log.warn('family reconcile had failures; retrying later', { ...outcome, outcome: 'failed' });
+      await retryLater(record, 'failed');
+      throw new FamilyWorkFailedError(`${report.failures} action(s) failed in run ${report.runId}`);
+    }
+    count(WORKER_METRICS.reconciled);
+    deps.log.info('family reconciled', { ...outcome, outcome: 'done' });
+    return report.runId;
+  };
+
+  return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, processRecord, processor, {
+      ...(context ? { context } : {}),
+      // Only the failed message's owner group stops; other owners in the batch carry on.
+      skipGroupOnError: true,
+      // Every failure is reported per item, so the event source keeps our visibility changes.
+      throwOnFullBatchFailure: false,
+    });
+};
+
+const observability = createObservability('families-worker');
+
+/** Powertools' Logger behind the narrow LogSink the handler speaks. */
+const logSink = (logger: Logger): LogSink => ({
+  debug: (message, extra) => logger.debug(message, extra ?? {}),
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+});
+
+const createDeps = (): WorkerHandlerDeps => {
+  const engine = createFamilyReconcileDeps();
+  const sqs = observability.tracer.captureAWSv3Client(new SQSClient({}));
+  return {
+    reconcile: (request) => reconcileFamilies(engine, request),
+    retries: new SqsFamilyWorkQueue(sqs, requireEnv('FAMILY_QUEUE_URL')),
+    log: logSink(observability.logger),
+    metrics: observability.metrics,
+  };
+};
+
+// Built on the first invocation and reused while the container is warm; importing this module
+// (tests, the bundle check) needs no environment.
+let worker: ReturnType<typeof makeWorkerHandler> | undefined;
+
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(observability.logger))
+  .use(captureLambdaHandler(observability.tracer))
+  .use(logMetrics(observability.metrics))
+  .handler((event, context) => {
+    worker ??= makeWorkerHandler(createDeps());
+    return worker(event, context);
+  });
