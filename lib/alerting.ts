@@ -24,6 +24,8 @@ export interface LambdaHealthThresholds {
    * @default 1
    */
   readonly throttles?: number;
+  /** The capability already alarms on this function's errors with a more specific runbook entry. */
+  readonly skipErrors?: boolean;
 }
 
 export interface ControllerAlertingProps {
@@ -73,31 +75,46 @@ export class ControllerAlerting extends Construct {
     }
   }
 
-  /** Errors and throttles of one function. */
+  /** Errors (unless the capability alarms on them already) and throttles of one function. */
   watchFunction(
     fn: lambda.IFunction,
     label: string,
     thresholds: LambdaHealthThresholds = {},
   ): cloudwatch.Alarm[] {
     const period = Duration.minutes(5);
-    const errors = fn.metricErrors({ period, statistic: 'Sum' }).createAlarm(this, `${label}Errors`, {
-      alarmDescription: `${label} Lambda reported errors. Runbook: ${runbookLink('lambda-errors')}`,
-      threshold: thresholds.errors ?? 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const throttles = fn
-      .metricThrottles({ period, statistic: 'Sum' })
-      .createAlarm(this, `${label}Throttles`, {
-        alarmDescription: `${label} Lambda was throttled. Runbook: ${runbookLink('lambda-throttles')}`,
-        threshold: thresholds.throttles ?? 1,
+    const alarm = (
+      kind: 'Errors' | 'Throttles',
+      metric: cloudwatch.Metric,
+      threshold: number,
+      what: string,
+    ) =>
+      metric.createAlarm(this, `${label}${kind}`, {
+        alarmDescription: `${label} Lambda ${what}. Runbook: ${runbookLink(`lambda-${kind.toLowerCase()}`)}`,
+        threshold,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    this.notify(errors, throttles);
-    return [errors, throttles];
+    const alarms = [
+      alarm(
+        'Throttles',
+        fn.metricThrottles({ period, statistic: 'Sum' }),
+        thresholds.throttles ?? 1,
+        'was throttled',
+      ),
+    ];
+    if (!thresholds.skipErrors) {
+      alarms.push(
+        alarm(
+          'Errors',
+          fn.metricErrors({ period, statistic: 'Sum' }),
+          thresholds.errors ?? 1,
+          'reported errors',
+        ),
+      );
+    }
+    this.notify(...alarms);
+    return alarms;
   }
 
   /** Any message in a dead-letter queue means an event was given up on. */

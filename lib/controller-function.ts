@@ -30,6 +30,8 @@ export interface ControllerFunctionProps
  */
 export class ControllerFunction extends NodejsFunction {
   readonly logGroupForFunction: logs.LogGroup;
+  /** Powertools `service` name (the handler's base name): the dimension of this function's EMF metrics. */
+  readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: ControllerFunctionProps) {
     const { handlerName, logRetention, environment, ...rest } = props;
@@ -67,5 +69,6 @@ export class ControllerFunction extends NodejsFunction {
       },
     });
     this.logGroupForFunction = logGroup;
+    this.serviceName = handlerName;
   }
 }

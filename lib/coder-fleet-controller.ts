@@ -1,0 +1,184 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { CODER_API_METRICS } from '../lambdas/shared/coder-connection.js';
+import { METRICS_NAMESPACE } from '../lambdas/shared/observability.js';
+import { ControllerAlerting, runbookLink } from './alerting.js';
+import { type ControllerConfig, type ControllerConfigInput, parseControllerConfig } from './config.js';
+import type { ControllerFunction } from './controller-function.js';
+import { ControllerDashboard } from './dashboard.js';
+import { NodeGroupScaling } from './node-group-scaling.js';
+import { ProvisionerKeyRotation } from './provisioner-key-rotation.js';
+import { WorkspaceFamilies } from './workspace-families.js';
+
+export interface CoderFleetControllerProps {
+  /** The whole configuration; validated here, so a bad value fails `cdk synth` naming every bad field. */
+  readonly config: ControllerConfigInput;
+}
+
+/** A function the root watches, and whether its capability already alarms on its errors. */
+interface WatchedFunction {
+  readonly label: string;
+  readonly fn: ControllerFunction;
+  readonly errorsAlarmedByCapability: boolean;
+  readonly callsCoder: boolean;
+}
+
+/**
+ * The Coder Fleet Controller: node group scaling, provisioner key rotation and workspace families,
+ * each optional, with one alarm topic, one dashboard and the Coder token secret they share.
+ * Drop it into any CDK app; `bin/app.ts` is the project's own.
+ */
+export class CoderFleetController extends Construct {
+  readonly config: ControllerConfig;
+  readonly coderTokenSecret: secretsmanager.ISecret;
+  readonly alerting: ControllerAlerting;
+  readonly dashboard: ControllerDashboard;
+  readonly scaling?: NodeGroupScaling;
+  readonly families?: WorkspaceFamilies;
+  readonly provisionerKeys?: ProvisionerKeyRotation;
+
+  constructor(scope: Construct, id: string, props: CoderFleetControllerProps) {
+    super(scope, id);
+    this.config = parseControllerConfig(props.config);
+    const { config } = this;
+    this.coderTokenSecret = this.coderToken(config);
+    const coder = { url: config.coder.url, tokenSecret: this.coderTokenSecret };
+    this.alerting = new ControllerAlerting(this, 'Alerting', { emails: config.alarms.emails });
+
+    const watched: WatchedFunction[] = [];
+    if (config.scaling) {
+      this.scaling = new NodeGroupScaling(this, 'NodeGroupScaling', { config: config.scaling, coder });
+      this.alerting.notify(...this.scaling.alarms);
+      watched.push(
+        {
+          label: 'NodeGroupScaler',
+          fn: this.scaling.function,
+          errorsAlarmedByCapability: false,
+          callsCoder: true,
+        },
+        {
+          label: 'SchedulePreview',
+          fn: this.scaling.previewFunction,
+          errorsAlarmedByCapability: false,
+          callsCoder: false,
+        },
+      );
+    }
+    if (config.families) {
+      this.families = new WorkspaceFamilies(this, 'WorkspaceFamilies', { config: config.families, coder });
+      this.alerting.notify(...this.families.alarms);
+      watched.push(
+        {
+          label: 'FamiliesReconcile',
+          fn: this.families.reconcileFunction,
+          errorsAlarmedByCapability: true,
+          callsCoder: true,
+        },
+        {
+          label: 'FamiliesWebhook',
+          fn: this.families.webhookFunction,
+          errorsAlarmedByCapability: false,
+          callsCoder: false,
+        },
+        {
+          label: 'FamiliesWorker',
+          fn: this.families.workerFunction,
+          errorsAlarmedByCapability: false,
+          callsCoder: true,
+        },
+      );
+    }
+    if (config.provisionerKeys) {
+      this.provisionerKeys = new ProvisionerKeyRotation(this, 'ProvisionerKeyRotation', {
+        config: config.provisionerKeys,
+        coder,
+      });
+      this.alerting.notify(...this.provisionerKeys.alarms);
+      watched.push(
+        {
+          label: 'ProvisionerKeyRotation',
+          fn: this.provisionerKeys.rotationFunction,
+          errorsAlarmedByCapability: true,
+          callsCoder: true,
+        },
+        {
+          label: 'ProvisionerKeyHealth',
+          fn: this.provisionerKeys.healthFunction,
+          errorsAlarmedByCapability: true,
+          callsCoder: true,
+        },
+      );
+    }
+
+    for (const { label, fn, errorsAlarmedByCapability, callsCoder } of watched) {
+      this.alerting.watchFunction(fn, label, {
+        errors: errorsAlarmedByCapability ? undefined : config.alarms.lambdaErrors,
+        throttles: config.alarms.lambdaThrottles,
+        skipErrors: errorsAlarmedByCapability,
+      });
+      if (callsCoder) this.watchCoderApi(label, fn, config);
+    }
+
+    this.dashboard = new ControllerDashboard(this, 'Dashboard', {
+      scaling: this.scaling,
+      families: this.families,
+      provisionerKeys: this.provisionerKeys,
+      functions: watched.map(({ label, fn }) => ({ label, fn })),
+      coderFacingServices: watched.filter((w) => w.callsCoder).map((w) => w.fn.serviceName),
+    });
+  }
+
+  /** The controller's Coder token: an existing secret, or an empty one the operator fills after deploy. */
+  private coderToken(config: ControllerConfig): secretsmanager.ISecret {
+    if (config.coder.tokenSecretArn) {
+      return secretsmanager.Secret.fromSecretCompleteArn(this, 'CoderToken', config.coder.tokenSecretArn);
+    }
+    const key = new kms.Key(this, 'CoderTokenKey', {
+      description: "Encrypts the Coder Fleet Controller's Coder API token",
+      enableKeyRotation: true,
+    });
+    const secret = new secretsmanager.Secret(this, 'CoderToken', {
+      description:
+        'Coder API token of the controller service account, as {"token": "..."}; set it with ' +
+        'aws secretsmanager put-secret-value after the first deploy (see README).',
+      encryptionKey: key,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'A Coder API token cannot be rotated by a Secrets Manager Lambda without an Owner session; the ' +
+        "service account's token is long-lived by design and replaced by the operator (README: Coder token).",
+    });
+    return secret;
+  }
+
+  /** Coder unreachable (timeouts, network errors) or rate-limiting us, seen by one function. */
+  private watchCoderApi(label: string, fn: ControllerFunction, config: ControllerConfig): void {
+    const metric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: fn.serviceName },
+        statistic: 'Sum',
+        period: Duration.minutes(15),
+      });
+    const unreachable = metric(CODER_API_METRICS.unreachable).createAlarm(this, `${label}CoderUnreachable`, {
+      alarmDescription: `${label} could not reach Coder (timeouts or network errors). Runbook: ${runbookLink('coder-api-unreachable')}`,
+      threshold: config.alarms.coderUnreachable,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const throttled = metric(CODER_API_METRICS.throttled).createAlarm(this, `${label}CoderThrottled`, {
+      alarmDescription: `Coder answered ${label} with 429 (rate limited). Runbook: ${runbookLink('coder-api-rate-limited')}`,
+      threshold: config.alarms.coderThrottled,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alerting.notify(unreachable, throttled);
+  }
+}
