@@ -1,8 +1,9 @@
 /**
  * `npm run build`: bundles every Lambda entry in lambdas/handlers/ into dist/<function-name>/index.mjs
- * with the same esbuild settings the CDK functions use (lib/function-bundling.ts).
+ * with the same esbuild settings the CDK functions use (lib/function-bundling.ts), and the operator
+ * CLI into dist/cli/coder-fleet.mjs (the package's `coder-fleet` bin).
  */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { chmod, readdir, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { ESM_REQUIRE_SHIM, HANDLERS_DIR, LAMBDA_NODE_TARGET } from '../lib/function-bundling.js';
@@ -31,6 +32,29 @@ export const bundleHandler = async (name: string, outRoot: string, root = proces
   return outfile;
 };
 
+/** The operator CLI's entry, bundled like the handlers into one self-contained, executable ESM file. */
+export const CLI_ENTRY = 'bin/coder-fleet.ts';
+
+/** Bundles the CLI (`coder-fleet`, the package's bin) to `<outRoot>/cli/coder-fleet.mjs`. */
+export const bundleCli = async (outRoot: string, root = process.cwd()): Promise<string> => {
+  const outfile = path.join(outRoot, 'cli', 'coder-fleet.mjs');
+  await build({
+    entryPoints: [path.join(root, CLI_ENTRY)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: LAMBDA_NODE_TARGET,
+    minify: true,
+    sourcemap: true,
+    banner: { js: `#!/usr/bin/env node\n${ESM_REQUIRE_SHIM}` },
+    mainFields: ['module', 'main'],
+    logLevel: 'warning',
+  });
+  await chmod(outfile, 0o755);
+  return outfile;
+};
+
 const main = async (): Promise<void> => {
   const outRoot = path.resolve('dist');
   await rm(outRoot, { recursive: true, force: true });
@@ -41,6 +65,10 @@ const main = async (): Promise<void> => {
     const { size } = await stat(outfile);
     console.log(`${name.padEnd(28)} dist/${name}/index.mjs  ${(size / 1024).toFixed(0)} KiB`);
   }
+  const cli = await bundleCli(outRoot);
+  console.log(
+    `${'coder-fleet (CLI)'.padEnd(28)} ${path.relative(process.cwd(), cli)}  ${((await stat(cli)).size / 1024).toFixed(0)} KiB`,
+  );
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
