@@ -1,0 +1,142 @@
+/**
+ * Scenario 5: each Lambda bundle (built with scripts/bundle.ts's bundleHandler, the deploy
+ * settings) — its size, and the time a fresh Node process takes to import it — against an empty
+ * handler bundled the same way. Repetitions go round-robin over the bundles so machine noise
+ * spreads evenly; the median is reported.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { seed004ScalingConfig } from '../../lambdas/core/scaling/config.js';
+import { HANDLERS_DIR } from '../../lib/function-bundling.js';
+import { bundleHandler, handlerNames } from '../../scripts/bundle.js';
+import { check, fmt, median, ms, type Scenario, type ScenarioResult, times } from '../lib.js';
+
+const REPS = 5;
+const EMPTY = '(empty handler)';
+
+const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret';
+/**
+ * The environment the CDK constructs give the functions (some parse their config at import, as
+ * they do during a Lambda init), shared by every bundle including the empty one.
+ */
+const LAMBDA_ENV: Record<string, string> = {
+  AWS_REGION: 'us-east-1',
+  CODER_URL: 'https://coder.example.com',
+  CODER_TOKEN_SECRET_ARN: `${ARN}:coder-token-AbCdEf`,
+  PROVISIONER_KEY_SECRET_ARN: `${ARN}:provisioner-key-AbCdEf`,
+  PROVISIONER_KEY_CONFIG: JSON.stringify({ organization: 'coder' }),
+  SCALING_CONFIG: JSON.stringify(seed004ScalingConfig),
+  SCALING_OVERRIDE_TABLE: 'scaling-overrides',
+  WEBHOOK_SECRET_ARN: `${ARN}:families-webhook-AbCdEf`,
+  FAMILY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/families.fifo',
+  FAMILIES_CONFIG: JSON.stringify({ templates: ['team-dev'] }),
+};
+
+/** Imports the bundle in a new process and prints how long the import took, in ms. */
+const IMPORT_SCRIPT =
+  'const t = performance.now(); await import(process.env.BENCH_BUNDLE); process.stdout.write(String(performance.now() - t));';
+
+const timeImport = (file: string): Promise<{ importMs: number; processMs: number }> =>
+  new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', IMPORT_SCRIPT], {
+      env: { ...LAMBDA_ENV, PATH: process.env.PATH ?? '', BENCH_BUNDLE: pathToFileURL(file).href },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const importMs = Number(out);
+      if (code !== 0 || !Number.isFinite(importMs))
+        reject(new Error(`importing ${file} failed (${code}): ${err}`));
+      else resolve({ importMs, processMs: performance.now() - started });
+    });
+  });
+
+export const coldStart: Scenario = {
+  id: 'cold-start',
+  title: '5. Cold start: bundle size and import time',
+  async run(): Promise<ScenarioResult> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bench-bundles-'));
+    try {
+      const bundles = new Map<string, string>();
+      const unbuilt = new Map<string, string>();
+      for (const name of await handlerNames()) {
+        try {
+          bundles.set(name, await bundleHandler(name, path.join(dir, 'out')));
+        } catch (error) {
+          // Reported, not hidden: a handler that does not bundle gets a row saying so.
+          const message = error instanceof Error ? error.message : String(error);
+          unbuilt.set(name, message.split('\n').filter(Boolean).slice(0, 2).join(' '));
+        }
+      }
+      // The empty handler goes through the same bundler from a scratch source tree.
+      const emptyRoot = path.join(dir, 'empty-src');
+      await mkdir(path.join(emptyRoot, HANDLERS_DIR), { recursive: true });
+      await writeFile(
+        path.join(emptyRoot, HANDLERS_DIR, 'empty.ts'),
+        'export const handler = async (): Promise<{ statusCode: number }> => ({ statusCode: 200 });\n',
+      );
+      bundles.set(EMPTY, await bundleHandler('empty', path.join(dir, 'out-empty'), emptyRoot));
+
+      const samples = new Map<string, { importMs: number[]; processMs: number[] }>();
+      for (const name of bundles.keys()) samples.set(name, { importMs: [], processMs: [] });
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const [name, file] of bundles) {
+          const t = await timeImport(file);
+          samples.get(name)?.importMs.push(t.importMs);
+          samples.get(name)?.processMs.push(t.processMs);
+        }
+      }
+      const sizes = new Map<string, number>();
+      for (const [name, file] of bundles) sizes.set(name, (await stat(file)).size);
+      const emptyImport = median(samples.get(EMPTY)?.importMs ?? []);
+      const emptyProcess = median(samples.get(EMPTY)?.processMs ?? []);
+      const emptySize = sizes.get(EMPTY) ?? 0;
+      check(emptySize > 0 && emptySize < 1024, `empty bundle is ${emptySize} bytes`);
+
+      const kib = (bytes: number) => `${fmt(bytes / 1024, bytes < 10 * 1024 ? 1 : 0)} KiB`;
+      const rows = [...bundles.keys()]
+        .filter((name) => name !== EMPTY)
+        .map((name) => {
+          const s = samples.get(name) ?? { importMs: [], processMs: [] };
+          const importMs = median(s.importMs);
+          const processMs = median(s.processMs);
+          return {
+            figure: `${name}: size; import (whole process)`,
+            controller: `${kib(sizes.get(name) ?? 0)}; ${ms(importMs)} (${ms(processMs)})`,
+            baseline: `${kib(emptySize)}; ${ms(emptyImport)} (${ms(emptyProcess)})`,
+            comparison: `import ${times(importMs / emptyImport)}, process ${times(processMs / emptyProcess)}`,
+          };
+        });
+      for (const [name, reason] of unbuilt) {
+        rows.push({ figure: `${name}: does not bundle`, controller: reason, baseline: '', comparison: '' });
+      }
+      return {
+        id: this.id,
+        title: this.title,
+        baseline: `an empty handler bundled the same way; median of ${REPS} fresh processes`,
+        rows,
+        data: {
+          reps: REPS,
+          node: process.version,
+          sizes: Object.fromEntries(sizes),
+          unbuilt: Object.fromEntries(unbuilt),
+          samples: Object.fromEntries(samples),
+        },
+      };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
