@@ -168,8 +168,6 @@ export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Pr
     io.stdout(`${FAMILIES_USAGE}\n`);
     return EXIT.ok;
   }
-  const target = resolveCoderTarget(values, io, out, command, FAMILIES_USAGE);
-  if (!target) throw new UsageError(`${command} needs Coder's URL and token`, FAMILIES_USAGE);
   let scope: { owner: string; parent: string } | undefined;
   if (values.family !== undefined) {
     const match = /^([^/\s]+)\/([^/\s]+)$/.exec(values.family);
@@ -192,6 +190,8 @@ export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Pr
     throw new UsageError('--lock-table goes with --ledger-table', FAMILIES_USAGE);
   }
 
+  const target = resolveCoderTarget(values, io, out, command, FAMILIES_USAGE);
+  if (!target) throw new UsageError(`${command} needs Coder's URL and token`, FAMILIES_USAGE);
   const client = createCliCoderClient(target);
   await connectToCoder(client, target, out);
   const config = await resolveConfig(values, client, out);

@@ -1,0 +1,332 @@
+/**
+ * End-to-end: the bundled CLI (dist/cli/coder-fleet.mjs, built once here with scripts/bundle.ts)
+ * runs as a child process against the Coder simulator and a dynalite ledger started by this file.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli } from '../../scripts/bundle.js';
+import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
+import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
+
+const TEMPLATE = 'kubernetes-multi';
+const LEDGER = 'family-ledger';
+const WRONG_TOKEN = 'wrong-token-3f9a1c77d2b84e0e9f5c';
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+let workdir: string;
+let cli: string;
+let sim: CoderSimulator;
+let dynamo: LocalDynamo;
+
+/** Runs the built CLI asynchronously (the simulator lives in this process and must keep serving). */
+const run = (args: readonly string[], env: Record<string, string> = {}): Promise<Run> => {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      {
+        cwd: workdir,
+        timeout: 60_000,
+        env: {
+          PATH: process.env.PATH ?? '',
+          // A made-up AWS identity and a local DynamoDB: nothing can reach a real account.
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_REGION: 'us-east-1',
+          AWS_CONFIG_FILE: path.join(workdir, 'no-aws-config'),
+          AWS_SHARED_CREDENTIALS_FILE: path.join(workdir, 'no-aws-credentials'),
+          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+          ...env,
+        },
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      },
+    );
+  });
+};
+
+const coderEnv = (): Record<string, string> => ({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.adminToken });
+
+const live = () => sim.workspacesSnapshot().filter((w) => !w.deleted && w.status !== 'deleted');
+const names = () =>
+  live()
+    .map((w) => `${w.ownerName}/${w.name}`)
+    .sort();
+
+beforeAll(async () => {
+  workdir = await mkdtemp(path.join(tmpdir(), 'coder-fleet-cli-'));
+  // Prepare: the bundle under test, a simulator with one family and a look-alike, a ledger table.
+  cli = await bundleCli(path.join(workdir, 'dist'));
+  sim = await startCoderSimulator({ buildDurationMs: 50, rateLimit: false });
+  for (const username of ['alice', 'carol']) sim.seed.user({ username });
+  sim.seed.template({
+    name: TEMPLATE,
+    parameters: [
+      { name: 'additional_workspaces', type: 'number', defaultValue: '0' },
+      { name: 'cpu', type: 'number', defaultValue: '2' },
+    ],
+  });
+  sim.seed.workspace({
+    owner: 'alice',
+    name: 'my-team',
+    template: TEMPLATE,
+    parameters: { additional_workspaces: '3', cpu: '4' },
+  });
+  // carol's own x-2: named like a child of her x, never created by the controller.
+  sim.seed.workspace({
+    owner: 'carol',
+    name: 'x',
+    template: TEMPLATE,
+    parameters: { additional_workspaces: '2' },
+  });
+  sim.seed.workspace({
+    owner: 'carol',
+    name: 'x-2',
+    template: TEMPLATE,
+    parameters: { additional_workspaces: '0' },
+  });
+  dynamo = await startLocalDynamo();
+  await dynamo.createTable({ tableName: LEDGER, partitionKey: 'pk', sortKey: 'sk' });
+  await writeFile(
+    path.join(workdir, 'families.json'),
+    JSON.stringify({ families: { templates: [TEMPLATE] } }),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await sim?.close();
+  await dynamo?.close();
+  if (workdir) await rm(workdir, { recursive: true, force: true });
+});
+
+describe('coder-fleet families', () => {
+  it('plan prints the actions with their reasons and changes nothing', async () => {
+    const before = names();
+    const posts = sim.exchanges().filter((e) => e.method === 'POST').length;
+
+    const result = await run(['families', 'plan', '--template', TEMPLATE], coderEnv());
+
+    expect(result.code).toBe(0);
+    for (const child of ['my-team-1', 'my-team-2', 'my-team-3', 'x-1'])
+      expect(result.stdout).toContain(child);
+    expect(result.stdout).toMatch(/create-child\s+my-team-1\s+planned\s+child 1 of 3 is missing/);
+    expect(result.stdout).toMatch(/report-conflict\s+x-2/);
+    expect(result.stdout).toContain('cannot plan deletions');
+    expect(result.stderr).toContain(`Connecting to Coder at ${sim.url}`);
+    expect(names()).toEqual(before);
+    expect(sim.exchanges().filter((e) => e.method === 'POST').length).toBe(posts);
+  });
+
+  it('plan --json is one parseable document with the engine report', async () => {
+    const result = await run(['families', 'plan', '--config', 'families.json', '--json'], coderEnv());
+
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.command).toBe('families plan');
+    expect(doc.ledger).toEqual({ kind: 'none' });
+    expect(doc.report.dryRun).toBe(true);
+    expect(doc.report.summary.childrenMissing).toBe(4);
+    expect(doc.notices[0]).toContain('ownership comes only from the ledger');
+  });
+
+  it('apply without a ledger table is bad usage', async () => {
+    const result = await run(['families', 'apply', '--template', TEMPLATE], coderEnv());
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('families apply needs the ledger: pass --ledger-table');
+  });
+
+  it('apply converges: children exist, the look-alike is untouched, a second plan has nothing to do', async () => {
+    const lookAlike = live().find((w) => w.ownerName === 'carol' && w.name === 'x-2');
+
+    const applied = await run(
+      ['families', 'apply', '--template', TEMPLATE, '--ledger-table', LEDGER, '--json'],
+      coderEnv(),
+    );
+
+    expect(applied.code).toBe(0);
+    const report = JSON.parse(applied.stdout).report;
+    expect(report.summary.created).toBe(4);
+    expect(applied.stderr).toContain('done: alice/my-team create-child my-team-1');
+    expect(names()).toEqual(
+      [
+        'alice/my-team',
+        'alice/my-team-1',
+        'alice/my-team-2',
+        'alice/my-team-3',
+        'carol/x',
+        'carol/x-1',
+        'carol/x-2',
+      ].sort(),
+    );
+    const after = live().find((w) => w.ownerName === 'carol' && w.name === 'x-2');
+    expect(after?.id).toBe(lookAlike?.id);
+    expect(after?.latestBuildNumber).toBe(lookAlike?.latestBuildNumber);
+    sim.advanceBuilds();
+
+    const replan = await run(
+      ['families', 'plan', '--template', TEMPLATE, '--ledger-table', LEDGER, '--json'],
+      coderEnv(),
+    );
+
+    expect(replan.code).toBe(0);
+    const again = JSON.parse(replan.stdout).report;
+    const mutating = again.actions.filter((a: { kind: string }) => a.kind !== 'report-conflict');
+    expect(mutating).toEqual([]);
+    expect(again.summary.childrenMissing).toBe(0);
+    const table = await run(
+      ['families', 'plan', '--template', TEMPLATE, '--ledger-table', LEDGER],
+      coderEnv(),
+    );
+    expect(table.stdout).toContain('Nothing to change');
+  });
+
+  it('an unknown family exits 1 and says what to check', async () => {
+    const result = await run(
+      ['families', 'plan', '--template', TEMPLATE, '--family', 'alice/nope'],
+      coderEnv(),
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no workspace "nope" owned by "alice"');
+    expect(result.stderr).toContain('check --family OWNER/NAME');
+  });
+
+  it('a wrong token exits 1 with a clear message and never shows the token', async () => {
+    const viaEnv = await run(['families', 'plan', '--template', TEMPLATE], {
+      CODER_URL: sim.url,
+      CODER_SESSION_TOKEN: WRONG_TOKEN,
+    });
+    const viaFlag = await run(['families', 'plan', '--coder-url', sim.url, '--token', WRONG_TOKEN, '--json']);
+
+    for (const result of [viaEnv, viaFlag]) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('Coder rejected the token (401)');
+      expect(result.stderr).toContain('CODER_SESSION_TOKEN');
+      expect(result.stdout + result.stderr).not.toContain(WRONG_TOKEN);
+    }
+  });
+
+  it('an unreachable URL exits 1 and points at --coder-url', async () => {
+    const result = await run(['families', 'plan', '--template', TEMPLATE], {
+      CODER_URL: 'http://127.0.0.1:9',
+      CODER_SESSION_TOKEN: WRONG_TOKEN,
+    });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'could not reach Coder at http://127.0.0.1:9: check --coder-url / network',
+    );
+    expect(result.stdout + result.stderr).not.toContain(WRONG_TOKEN);
+  });
+});
+
+describe('coder-fleet usage errors exit 2 with a message and a usage hint', () => {
+  const cases: Array<[string, string[], string]> = [
+    ['unknown flag', ['families', 'plan', '--bogus'], 'unknown option --bogus for "families plan"'],
+    ['missing value', ['families', 'plan', '--family'], 'option --family needs a value'],
+    ['bad family', ['families', 'plan', '--family', 'just-a-name'], '--family must be OWNER/NAME'],
+    ['unknown command', ['frobnicate'], 'unknown command "frobnicate"'],
+    ['no command', [], 'no command given'],
+    ['unknown subcommand', ['families', 'destroy'], 'unknown subcommand "families destroy"'],
+    ['no Coder URL', ['keys', 'status'], "keys status needs Coder's URL"],
+    ['bad --days', ['schedule', '--days', '0'], '--days must be a whole number from 1 to 62'],
+    ['scale without config', ['scale', 'plan'], 'scale plan needs the scaling config'],
+    ['apply at a time', ['scale', 'apply', '--at', '2026-03-09T07:00:00-05:00'], '--at only plans locally'],
+    ['invoke without name', ['scale', 'plan', '--invoke'], '--invoke needs --function-name'],
+  ];
+  it.each(cases)('%s', async (_name, args, message) => {
+    const result = await run(args, { CODER_SESSION_TOKEN: WRONG_TOKEN });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain('Usage: coder-fleet');
+    expect(result.stdout).toBe('');
+    expect(result.stderr).not.toContain(WRONG_TOKEN);
+  });
+});
+
+describe('coder-fleet schedule and keys', () => {
+  it('schedule --json lists transitions in local time and UTC, holidays marked', async () => {
+    const result = await run(['schedule', '--from', '2026-11-23T00:00:00-05:00', '--days', '5', '--json']);
+
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.timeZone).toBe('America/New_York');
+    const thanksgiving = doc.transitions.filter((t: { localDate: string }) => t.localDate === '2026-11-26');
+    expect(
+      thanksgiving.map((t: { holiday: boolean; effectiveProfile: string }) => [
+        t.holiday,
+        t.effectiveProfile,
+      ]),
+    ).toEqual([
+      [true, 'off-hours'],
+      [true, 'off-hours'],
+    ]);
+    expect(doc.transitions[0]).toMatchObject({
+      atUtc: '2026-11-23T12:00:00.000Z',
+      at: '07:00',
+      effectiveProfile: 'peak',
+    });
+  });
+
+  it('schedule as a table marks the holiday', async () => {
+    const result = await run(['schedule', '--from', '2026-11-23T00:00:00-05:00', '--days', '5']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /Thu 2026-11-26\s+07:00 UTC-5\s+2026-11-26 12:00 UTC\s+off-hours\s+HOLIDAY/,
+    );
+  });
+
+  it('keys status lists keys, ages and daemons per key', async () => {
+    sim.seed.provisionerKey({ name: 'eks-pool-a', tags: { pool: 'a' } });
+    sim.seed.provisionerDaemon({ name: 'provisioner-a-0', keyName: 'eks-pool-a' });
+
+    const result = await run(['keys', 'status', '--json'], coderEnv());
+
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    const key = doc.figures.keys.find((k: { name: string }) => k.name === 'eks-pool-a');
+    expect(key).toMatchObject({ connectedDaemons: ['provisioner-a-0'], managed: false });
+    expect(key.ageDays).toBeGreaterThanOrEqual(0);
+    expect(doc.daemonsPerKey['eks-pool-a']).toEqual(['provisioner-a-0']);
+  });
+});
+
+describe('coder-fleet demo', () => {
+  it('runs to completion, exit 0, well under a minute, and closes everything', async () => {
+    const result = await run(['demo']);
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('SIMULATED');
+    expect(result.stdout).toMatch(/alice\s+my-team-3\s+0\s+running\s+child 3 of alice\/my-team/);
+    expect(result.stdout).toMatch(/carol\s+frontend-2\s+0\s+running\s+the user's own/);
+    expect(result.stdout).toContain('The second plan had 0 change(s)');
+    expect(result.stderr).toContain('Simulator stopped.');
+    expect(result.ms).toBeLessThan(30_000);
+    process.stderr.write(`coder-fleet demo (bundled) took ${result.ms} ms\n`);
+  });
+
+  it('demo --json is one parseable document', async () => {
+    const result = await run(['demo', '--json']);
+
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.apply.summary.created).toBe(6);
+    expect(doc.scaling.simulated).toBe(true);
+    expect(doc.replan.actions.every((a: { kind: string }) => a.kind === 'report-conflict')).toBe(true);
+  });
+});
