@@ -1,0 +1,32 @@
+import type { ReconcileReport } from './reconcile.js';
+
+/**
+ * Per-run EMF metric names (namespace CoderFleetController). The CDK alarms watch
+ * `FamiliesHardLimited`, `FamilyFailures` and `FamilyChildrenMissing`.
+ */
+export const FAMILY_METRICS = {
+  families: 'Families',
+  childrenMissing: 'FamilyChildrenMissing',
+  created: 'FamilyChildrenCreated',
+  removed: 'FamilyChildrenRemoved',
+  conflicts: 'FamilyConflicts',
+  failures: 'FamilyFailures',
+  hardLimited: 'FamiliesHardLimited',
+  skippedLocked: 'FamiliesSkippedLocked',
+  coderRequests: 'CoderApiRequests',
+  coderThrottled: 'CoderApiThrottled',
+} as const;
+
+/** The count datapoints of one run, for whichever Lambda ran it. */
+export const familyRunMetrics = (report: ReconcileReport): Array<{ name: string; value: number }> => [
+  { name: FAMILY_METRICS.families, value: report.families },
+  { name: FAMILY_METRICS.childrenMissing, value: report.summary.childrenMissing },
+  { name: FAMILY_METRICS.created, value: report.summary.created },
+  { name: FAMILY_METRICS.removed, value: report.summary.removed },
+  { name: FAMILY_METRICS.conflicts, value: report.conflicts },
+  { name: FAMILY_METRICS.failures, value: report.failures },
+  { name: FAMILY_METRICS.hardLimited, value: report.summary.hardLimited },
+  { name: FAMILY_METRICS.skippedLocked, value: report.skippedLocked.length },
+  { name: FAMILY_METRICS.coderRequests, value: report.coder.requests },
+  { name: FAMILY_METRICS.coderThrottled, value: report.coder.throttled },
+];

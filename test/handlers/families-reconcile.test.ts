@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-workspaces.js';
+import { CoderClient } from '../../lambdas/adapters/coder/index.js';
+import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
+import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
+import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
+import {
+  FamiliesReconcileEventError,
+  makeHandler,
+  parseFamiliesReconcileEvent,
+} from '../../lambdas/handlers/families-reconcile.js';
+import { ConfigError } from '../../lambdas/shared/config.js';
+import { createFamilyReconcileDeps } from '../../lambdas/shared/families-deps.js';
+import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
+
+describe('parseFamiliesReconcileEvent', () => {
+  it.each([
+    [{ trigger: 'schedule' }, { scope: { kind: 'all' }, dryRun: false, trigger: 'schedule' }],
+    [{}, { scope: { kind: 'all' }, dryRun: false, trigger: 'operator' }],
+    [null, { scope: { kind: 'all' }, dryRun: false, trigger: 'operator' }],
+    [{ dryRun: true }, { scope: { kind: 'all' }, dryRun: true, trigger: 'operator' }],
+    [
+      { family: 'alice/team', dryRun: true },
+      { scope: { kind: 'family', owner: 'alice', parent: 'team' }, dryRun: true, trigger: 'operator' },
+    ],
+  ])('%j', (event, expected) => {
+    expect(parseFamiliesReconcileEvent(event)).toEqual(expected);
+  });
+
+  it.each([
+    [{ family: 'team' }, /family: must be "<owner>\/<parent workspace>"/],
+    [{ dryRun: 'yes' }, /dryRun/],
+    [{ trigger: 'webhook' }, /trigger/],
+    [{ famliy: 'alice/team' }, /Unrecognized key/],
+    ['reconcile please', /\(event\)/],
+  ])('rejects %j clearly', (event, message) => {
+    expect(() => parseFamiliesReconcileEvent(event)).toThrow(FamiliesReconcileEventError);
+    expect(() => parseFamiliesReconcileEvent(event)).toThrow(message);
+  });
+});
+
+describe('families-reconcile handler', () => {
+  let sim: CoderSimulator;
+  let engine: FamilyReconcileDeps;
+  let locks: InMemoryFamilyLocks;
+  const lines: Array<{ level: string; message: string; family?: string }> = [];
+  const metrics: Array<[string, number]> = [];
+  const log: FamilyLogSink = {
+    debug: (message) => lines.push({ level: 'debug', message }),
+    info: (message) => lines.push({ level: 'info', message }),
+    warn: (message) => lines.push({ level: 'warn', message }),
+    error: (message) => lines.push({ level: 'error', message }),
+    forFamily: (family) => ({
+      debug: (message) => lines.push({ level: 'debug', message, family }),
+      info: (message) => lines.push({ level: 'info', message, family }),
+      warn: (message) => lines.push({ level: 'warn', message, family }),
+      error: (message) => lines.push({ level: 'error', message, family }),
+    }),
+  };
+  const handler = () =>
+    makeHandler({ engine, metrics: { addMetric: (name, _unit, value) => metrics.push([name, value]) } });
+
+  beforeEach(async () => {
+    lines.length = 0;
+    metrics.length = 0;
+    sim = await startCoderSimulator({ buildDurationMs: 10, rateLimit: false });
+    sim.seed.user({ username: 'alice' });
+    sim.seed.template({ name: 'dev', parameters: [{ name: 'additional_workspaces', defaultValue: '0' }] });
+    sim.seed.workspace({
+      owner: 'alice',
+      name: 'team',
+      template: 'dev',
+      parameters: { additional_workspaces: '2' },
+    });
+    sim.seed.workspace({
+      owner: 'alice',
+      name: 'solo',
+      template: 'dev',
+      parameters: { additional_workspaces: '1' },
+    });
+    const config = familiesConfigSchema.parse({ templates: ['dev'] });
+    locks = new InMemoryFamilyLocks();
+    engine = {
+      config,
+      workspaces: new CoderFamilyWorkspaces({
+        client: new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false }),
+        templates: config.templates,
+        organization: config.organization,
+      }),
+      ledger: new InMemoryFamilyLedger(),
+      locks,
+      now: () => new Date(),
+      newRunId: () => randomUUID(),
+      log,
+    };
+  });
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it('previews with {"dryRun":true}: the plan with reasons, no change, no metrics', async () => {
+    const report = await handler()({ dryRun: true });
+
+    expect(report.actions.map((a) => [a.kind, a.outcome, a.reason])).toEqual([
+      ['create-child', 'planned', 'child 1 of 1 is missing'],
+      ['create-child', 'planned', 'child 1 of 2 is missing'],
+      ['create-child', 'planned', 'child 2 of 2 is missing'],
+    ]);
+    expect(sim.workspacesSnapshot()).toHaveLength(2);
+    expect(metrics).toEqual([]);
+  });
+
+  it('runs the scheduled reconcile, publishes the run metrics and logs the family key on every family line', async () => {
+    const report = await handler()({ trigger: 'schedule' });
+
+    expect(report.summary.created).toBe(3);
+    expect(Object.fromEntries(metrics)).toMatchObject({
+      Families: 2,
+      FamilyChildrenMissing: 3,
+      FamilyChildrenCreated: 3,
+      FamilyChildrenRemoved: 0,
+      FamilyConflicts: 0,
+      FamilyFailures: 0,
+      FamiliesHardLimited: 0,
+      CoderApiRequests: report.coder.requests,
+      CoderApiThrottled: 0,
+    });
+    const actionLines = lines.filter((l) => l.message.startsWith('family action'));
+    expect(actionLines).toHaveLength(3);
+    expect(actionLines.every((l) => l.family === 'alice/team' || l.family === 'alice/solo')).toBe(true);
+  });
+
+  it('reconciles one family with {"family":"alice/team"}', async () => {
+    const report = await handler()({ family: 'alice/team' });
+
+    expect(report.families).toBe(1);
+    expect(report.actions.map((a) => ('childName' in a ? a.childName : ''))).toEqual(['team-1', 'team-2']);
+  });
+
+  it('reports a family another run holds instead of waiting for it', async () => {
+    await locks.tryAcquire('family#alice/team', 'webhook-run', 60_000, Date.now());
+
+    const report = await handler()({ family: 'alice/team' });
+
+    expect(report.skippedLocked).toEqual(['alice/team']);
+    expect(report.actions).toEqual([]);
+    expect(lines.some((l) => l.family === 'alice/team' && l.message.includes('another run'))).toBe(true);
+  });
+});
+
+describe('createFamilyReconcileDeps', () => {
+  const env = {
+    FAMILIES_CONFIG: JSON.stringify({ templates: ['dev'], removalPolicy: 'stop' }),
+    LEDGER_TABLE_NAME: 'ledger',
+    LOCK_TABLE_NAME: 'locks',
+    CODER_URL: 'https://coder.example.com',
+    CODER_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:coder-token',
+  };
+
+  it('builds the engine from the environment once per container', () => {
+    const deps = createFamilyReconcileDeps(env);
+    expect(deps.config).toMatchObject({ templates: ['dev'], removalPolicy: 'stop', gracePeriodMs: 600_000 });
+    expect(createFamilyReconcileDeps(env)).toBe(deps);
+  });
+
+  it('names what is missing or invalid', () => {
+    expect(() => createFamilyReconcileDeps({ ...env, LOCK_TABLE_NAME: '' })).toThrow(
+      /LOCK_TABLE_NAME is not set/,
+    );
+    expect(() =>
+      createFamilyReconcileDeps({ ...env, FAMILIES_CONFIG: '{"templates":[],"maxChildren":0}' }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      createFamilyReconcileDeps({ ...env, FAMILIES_CONFIG: '{"templates":[],"maxChildren":0}' }),
+    ).toThrow(/maxChildren/);
+  });
+});
