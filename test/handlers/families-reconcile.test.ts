@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-workspaces.js';
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
@@ -58,8 +59,12 @@ describe('families-reconcile handler', () => {
       error: (message) => lines.push({ level: 'error', message, family }),
     }),
   };
-  const handler = () =>
-    makeHandler({ engine, metrics: { addMetric: (name, _unit, value) => metrics.push([name, value]) } });
+  const metricsSink = {
+    addMetric(name: string, _unit: unknown, value: number) {
+      metrics.push([name, value]);
+    },
+  } as unknown as Pick<Metrics, 'addMetric'>;
+  const handler = () => makeHandler({ engine, metrics: metricsSink });
 
   beforeEach(async () => {
     lines.length = 0;
