@@ -153,6 +153,10 @@ export const renderFamiliesReport = (report: ReconcileReport): string => {
 
 export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Promise<number> => {
   const sub = args[0];
+  if (sub === '--help' || sub === '-h') {
+    io.stdout(`${FAMILIES_USAGE}\n`);
+    return EXIT.ok;
+  }
   if (sub !== 'plan' && sub !== 'apply') {
     throw new UsageError(
       sub === undefined || sub.startsWith('-')

@@ -92,6 +92,10 @@ const loadKeysConfig = async (
 
 export const runKeysCommand = async (args: readonly string[], io: CliIo): Promise<number> => {
   const sub = args[0];
+  if (sub === '--help' || sub === '-h') {
+    io.stdout(`${KEYS_USAGE}\n`);
+    return EXIT.ok;
+  }
   if (sub !== 'status') {
     throw new UsageError(
       sub === undefined || sub.startsWith('-')

@@ -115,6 +115,10 @@ export const renderScalerReport = (report: ScalerReport, label?: string): string
 
 export const runScaleCommand = async (args: readonly string[], io: CliIo): Promise<number> => {
   const sub = args[0];
+  if (sub === '--help' || sub === '-h') {
+    io.stdout(`${SCALE_USAGE}\n`);
+    return EXIT.ok;
+  }
   if (sub !== 'plan' && sub !== 'apply') {
     throw new UsageError(
       sub === undefined || sub.startsWith('-')

@@ -258,6 +258,20 @@ describe('coder-fleet usage errors exit 2 with a message and a usage hint', () =
   });
 });
 
+describe('coder-fleet help', () => {
+  it.each([
+    [['--help']],
+    [['families', '--help']],
+    [['scale', 'plan', '-h']],
+    [['keys', 'status', '--help']],
+  ])('%j prints usage on stdout and exits 0', async (args) => {
+    const result = await run(args);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: coder-fleet');
+  });
+});
+
 describe('coder-fleet schedule and keys', () => {
   it('schedule --json lists transitions in local time and UTC, holidays marked', async () => {
     const result = await run(['schedule', '--from', '2026-11-23T00:00:00-05:00', '--days', '5', '--json']);
