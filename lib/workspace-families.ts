@@ -15,6 +15,8 @@ import {
   type FamiliesConfigInput,
   familiesConfigSchema,
 } from '../lambdas/core/families/config.js';
+import { FAMILY_METRICS } from '../lambdas/core/families/metrics.js';
+import { WEBHOOK_METRICS } from '../lambdas/core/webhook/metrics.js';
 import { ConfigError, parseConfig } from '../lambdas/shared/config.js';
 import { METRICS_NAMESPACE } from '../lambdas/shared/observability.js';
 import { runbookLink } from './alerting.js';
@@ -28,14 +30,14 @@ export const FAMILIES_WORKER_HANDLER = 'families-worker';
 export const FAMILIES_CONFIG_ENV = 'FAMILIES_CONFIG';
 
 /**
- * Per-run metrics the reconcile publishes (service `families-reconcile`, namespace
- * `CoderFleetController`) that the alarms watch: families that hit the consecutive-failure cap,
- * failed actions, and children that should exist and did not at the start of a run.
+ * The engine's per-run metrics (service `families-reconcile`, namespace `CoderFleetController`)
+ * that the alarms watch: families that hit the consecutive-failure cap, failed actions, and
+ * children that should exist and did not at the start of a run.
  */
 export const FAMILIES_ALARM_METRICS = {
-  hardLimited: 'FamiliesHardLimited',
-  failures: 'FamilyFailures',
-  childrenMissing: 'FamilyChildrenMissing',
+  hardLimited: FAMILY_METRICS.hardLimited,
+  failures: FAMILY_METRICS.failures,
+  childrenMissing: FAMILY_METRICS.childrenMissing,
 } as const;
 
 /** Runbook anchors (docs/RUNBOOK.md) of this capability's alarms. */
@@ -360,7 +362,7 @@ export class WorkspaceFamilies extends Construct {
     const webhookErrors = new cloudwatch.MathExpression({
       expression: 'answered + crashed',
       usingMetrics: {
-        answered: emf(FAMILIES_WEBHOOK_HANDLER, 'WebhookServerErrors', 'Sum'),
+        answered: emf(FAMILIES_WEBHOOK_HANDLER, WEBHOOK_METRICS.serverErrors, 'Sum'),
         crashed: this.webhookFunction.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
       },
       period: fiveMinutes,

@@ -9,6 +9,7 @@ import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from '
 import { z } from 'zod';
 import { type FamilyWorkQueue, SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
 import { classifyAuditRecords, parseJsonOrJsonLines } from '../core/webhook/audit.js';
+import { WEBHOOK_METRICS } from '../core/webhook/metrics.js';
 import { classifyNotification, coderNotificationSchema } from '../core/webhook/notification.js';
 import { matchWebhookPath } from '../core/webhook/path-secret.js';
 import type { FamilyWorkItem } from '../core/webhook/work-item.js';
@@ -19,14 +20,7 @@ import { readJsonSecret } from '../shared/secrets.js';
 /** Largest body accepted; Coder's notifications are a few KiB, a shipper's audit batch stays below this. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
-/** EMF metric names the webhook publishes (service `families-webhook`); the CDK alarms use them. */
-export const WEBHOOK_METRICS = {
-  enqueued: 'WebhookWorkEnqueued',
-  ignored: 'WebhookIgnored',
-  unauthorized: 'WebhookUnauthorized',
-  rejected: 'WebhookRejected',
-  serverErrors: 'WebhookServerErrors',
-} as const;
+export { WEBHOOK_METRICS };
 
 /**
  * The webhook secret (`WEBHOOK_SECRET_ARN`). `previousPathSecret` keeps the old URL working while

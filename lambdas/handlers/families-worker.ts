@@ -8,23 +8,19 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type FamilyRetryScheduler, SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
+import { familyRunMetrics } from '../core/families/metrics.js';
 import {
   type ReconcileReport,
   type ReconcileRequest,
   reconcileFamilies,
 } from '../core/families/reconcile.js';
+import { WORKER_METRICS } from '../core/webhook/metrics.js';
 import { type FamilyWorkItem, familyWorkItemSchema } from '../core/webhook/work-item.js';
 import { requireEnv } from '../shared/config.js';
 import { createFamilyReconcileDeps } from '../shared/families-deps.js';
 import { createObservability, type LogSink } from '../shared/observability.js';
 
-/** EMF metric names the worker publishes (service `families-worker`); the CDK alarms use them. */
-export const WORKER_METRICS = {
-  reconciled: 'FamilyWorkReconciled',
-  deferredLocked: 'FamilyWorkDeferredLocked',
-  failed: 'FamilyWorkFailed',
-  poison: 'FamilyWorkPoison',
-} as const;
+export { WORKER_METRICS };
 
 /** The family was being reconciled by another run: try again shortly, it will be free. */
 export class FamilyBusyError extends Error {
@@ -45,6 +41,14 @@ export interface CountMetrics {
   addMetric(name: string, unit: typeof MetricUnit.Count, value: number): unknown;
 }
 
+/**
+ * The part of the Lambda's Powertools Metrics the worker uses: counts, and one EMF document per
+ * message so each webhook-driven run's figures stay separate (a batch can hold several).
+ */
+export interface WorkerMetrics extends CountMetrics {
+  publishStoredMetrics(): unknown;
+}
+
 export interface WorkerHandlerDeps {
   /** The engine's reconcile (`reconcileFamilies` bound to its dependencies). */
   readonly reconcile: (request: ReconcileRequest) => Promise<ReconcileReport>;
@@ -52,6 +56,8 @@ export interface WorkerHandlerDeps {
   readonly retries?: FamilyRetryScheduler;
   readonly log: LogSink;
   readonly metrics: CountMetrics;
+  /** Publishes the engine's per-run figures (created, failures, Coder requests…) for each message. @default none */
+  readonly runMetrics?: WorkerMetrics;
 }
 
 /**
@@ -145,6 +151,11 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
       await retryLater(record, 'failed');
       throw error;
     }
+    if (deps.runMetrics) {
+      for (const { name, value } of familyRunMetrics(report))
+        deps.runMetrics.addMetric(name, MetricUnit.Count, value);
+      deps.runMetrics.publishStoredMetrics();
+    }
     const outcome = {
       ...context,
       runId: report.runId,
@@ -193,13 +204,17 @@ const logSink = (logger: Logger): LogSink => ({
 });
 
 const createDeps = (): WorkerHandlerDeps => {
-  const engine = createFamilyReconcileDeps();
+  const engine = createFamilyReconcileDeps(process.env, {
+    logger: observability.logger,
+    tracer: observability.tracer,
+  });
   const sqs = observability.tracer.captureAWSv3Client(new SQSClient({}));
   return {
     reconcile: (request) => reconcileFamilies(engine, request),
     retries: new SqsFamilyWorkQueue(sqs, requireEnv('FAMILY_QUEUE_URL')),
     log: logSink(observability.logger),
     metrics: observability.metrics,
+    runMetrics: observability.metrics,
   };
 };
 

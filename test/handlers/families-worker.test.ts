@@ -82,6 +82,33 @@ describe('families worker', () => {
     expect(metrics.total(WORKER_METRICS.reconciled)).toBe(1);
   });
 
+  it("publishes the engine's per-run figures once per message, so a batch's runs stay separate", async () => {
+    const published: string[] = [];
+    const runMetrics = {
+      addMetric: (name: string, _unit: string, value: number) => {
+        published.push(`${name}=${value}`);
+      },
+      publishStoredMetrics: () => {
+        published.push('flush');
+      },
+    };
+    const queue = new InMemoryFamilyQueue();
+    const handler = makeWorkerHandler({
+      reconcile: async () =>
+        report({ summary: { childrenMissing: 3, created: 3, removed: 0, hardLimited: 0, durationMs: 9 } }),
+      log: recordingLog().sink,
+      metrics: recordingMetrics().metrics,
+      runMetrics,
+    });
+    await queue.enqueue([item(1), item(2, { ownerId: OTHER_OWNER })]);
+
+    await handler({ Records: queue.receive() });
+
+    expect(published.filter((p) => p === 'flush')).toHaveLength(2);
+    expect(published).toContain('FamilyChildrenCreated=3');
+    expect(published).toContain('CoderApiRequests=3');
+  });
+
   it('passes only the workspace id when the event named neither owner nor name', async () => {
     const requests: ReconcileRequest[] = [];
     const { queue, poll } = setup(async (request) => {
