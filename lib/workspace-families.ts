@@ -46,7 +46,6 @@ export const FAMILIES_RUNBOOK = {
   drifting: 'families-drifting',
   reconcileErrors: 'families-reconcile-errors',
   webhookErrors: 'families-webhook-errors',
-  workerErrors: 'families-worker-errors',
   deadLetterQueue: 'dead-letter-queue-not-empty',
 } as const;
 
