@@ -1,0 +1,305 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../lambdas/shared/config.js';
+import { CoderFleetController } from '../../lib/coder-fleet-controller.js';
+import { parseControllerConfig } from '../../lib/config.js';
+import { seed004ControllerConfig } from '../../lib/example-config.js';
+import { type SynthResult, synthWithNag } from '../support/cdk.js';
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+/**
+ * Actions that AWS only grants on `*` (no resource-level permissions), each with the reason it is
+ * here. Anything else on `*` fails the test: a new wildcard must be argued for in this list.
+ */
+const WILDCARD_ALLOWED: Record<string, string> = {
+  'xray:PutTraceSegments': 'X-Ray tracing has no resource-level permissions',
+  'xray:PutTelemetryRecords': 'X-Ray tracing has no resource-level permissions',
+  'autoscaling:DescribeAutoScalingGroups': 'Auto Scaling Describe* actions support only *',
+  'secretsmanager:GetRandomPassword': 'no resource type; added by addRotationSchedule',
+};
+
+const runbookAnchors = (): Set<string> => {
+  const markdown = readFileSync(path.resolve('docs/RUNBOOK.md'), 'utf8');
+  return new Set(
+    [...markdown.matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
+      (m[1] ?? '')
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .trim()
+        .replace(/ /g, '-'),
+    ),
+  );
+};
+
+describe('CoderFleetController with the seed 004 configuration', () => {
+  let synth: SynthResult;
+  let resources: Record<string, Resource>;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+  beforeAll(() => {
+    synth = synthWithNag(
+      (stack) => new CoderFleetController(stack, 'Controller', { config: seed004ControllerConfig }),
+    );
+    resources = synth.template.toJSON().Resources as Record<string, Resource>;
+  });
+
+  it('has no cdk-nag AwsSolutions finding left unacknowledged', () => {
+    expect(synth.nagErrors).toEqual([]);
+    expect(synth.nagWarnings).toEqual([]);
+  });
+
+  it('sends every alarm, ALARM and OK, to the one encrypted topic', () => {
+    const [topicId, topic] = ofType('AWS::SNS::Topic')[0] ?? [];
+    expect(ofType('AWS::SNS::Topic')).toHaveLength(1);
+    expect(topic?.Properties?.KmsMasterKeyId).toBeDefined();
+    synth.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'platform-oncall@example.com',
+    });
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(20);
+    for (const [id, alarm] of alarms) {
+      expect(alarm.Properties?.AlarmActions, id).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties?.OKActions, id).toEqual([{ Ref: topicId }]);
+    }
+  });
+
+  it('points every alarm at a runbook section that exists', () => {
+    const anchors = runbookAnchors();
+    for (const [id, alarm] of ofType('AWS::CloudWatch::Alarm')) {
+      const description = JSON.stringify(alarm.Properties?.AlarmDescription);
+      const anchor = /RUNBOOK\.md#([a-z0-9-]+)/.exec(description)?.[1];
+      expect(anchor, `${id} has no runbook link`).toBeDefined();
+      expect(anchors.has(anchor ?? ''), `${id} points to #${anchor}, missing in docs/RUNBOOK.md`).toBe(true);
+    }
+  });
+
+  it('has an errors and a throttles alarm per function, and Coder API alarms per Coder-facing function', () => {
+    const functions = ofType('AWS::Lambda::Function').filter(
+      ([, f]) => f.Properties?.Runtime === 'nodejs22.x',
+    );
+    expect(functions).toHaveLength(7);
+    const alarmsOn = (metricName: string) =>
+      ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties?.MetricName === metricName);
+    expect(alarmsOn('Throttles')).toHaveLength(7);
+    // The reconcile, rotation and health functions have capability-specific error alarms instead.
+    expect(alarmsOn('Errors').length).toBeGreaterThanOrEqual(7);
+    for (const [name, threshold] of [
+      ['CoderApiUnreachable', 5],
+      ['CoderApiThrottled', 1],
+    ] as const) {
+      const alarms = alarmsOn(name);
+      expect(
+        alarms.map(([, a]) => (a.Properties?.Dimensions as Array<{ Value: string }>)[0]?.Value).sort(),
+      ).toEqual([
+        'families-reconcile',
+        'families-worker',
+        'node-group-scaler',
+        'provisioner-key-health',
+        'provisioner-key-rotation',
+      ]);
+      for (const [, a] of alarms) expect(a.Properties?.Threshold).toBe(threshold);
+    }
+  });
+
+  it('alarms on capability failures with thresholds from the config', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ProvisionerKeyAgeDays',
+      Threshold: 90 - 14,
+    });
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ScalingFailures' });
+    // Daemons on an old key: alarms on how long a non-current key has been in use since the rotation.
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OldKeyInUseHours',
+      Threshold: 72,
+    });
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'FamiliesHardLimited' });
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'NodesBelowRunningFloor',
+      Dimensions: Match.arrayWith([{ Name: 'NodeGroup', Value: 'coder-ws' }]),
+    });
+  });
+
+  it('alarms on every dead-letter queue', () => {
+    const queueIds = new Set<string>();
+    const refOf = (value: unknown): string | undefined =>
+      (value as { 'Fn::GetAtt'?: [string, string] })?.['Fn::GetAtt']?.[0];
+    for (const [, q] of ofType('AWS::SQS::Queue')) {
+      const target = refOf(
+        (q.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn,
+      );
+      if (target) queueIds.add(target);
+    }
+    for (const [, s] of ofType('AWS::Scheduler::Schedule')) {
+      const target = refOf(
+        (s.Properties?.Target as { DeadLetterConfig?: { Arn?: unknown } })?.DeadLetterConfig?.Arn,
+      );
+      expect(target, 'every schedule has a DLQ').toBeDefined();
+      if (target) queueIds.add(target);
+    }
+    expect(queueIds.size).toBeGreaterThanOrEqual(4);
+    const watched = JSON.stringify(
+      ofType('AWS::CloudWatch::Alarm')
+        .filter(([, a]) => a.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible')
+        .map(([, a]) => a.Properties?.Dimensions),
+    );
+    for (const id of queueIds) expect(watched, `DLQ ${id} has no alarm`).toContain(id);
+  });
+
+  it('keeps every log group for a set time and keeps reconcilers from overlapping', () => {
+    for (const [id, group] of ofType('AWS::Logs::LogGroup')) {
+      expect(group.Properties?.RetentionInDays, id).toBeGreaterThan(0);
+    }
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'node-group-scaler' }) },
+      ReservedConcurrentExecutions: 1,
+    });
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'families-reconcile' }) },
+      ReservedConcurrentExecutions: 1,
+    });
+  });
+
+  it('has a dashboard with a row per capability', () => {
+    const [, dashboard] = ofType('AWS::CloudWatch::Dashboard')[0] ?? [];
+    const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+    for (const text of [
+      'Node group scaling',
+      'TargetDesiredSize',
+      'RunningWorkspaces',
+      'Workspace families',
+      'FamilyChildrenMissing',
+      'Provisioner keys',
+      'ProvisionerKeyAgeDays',
+      'DaemonsOnNonCurrentKey',
+      'Coder API',
+      'CoderApiThrottled',
+      'CoderApiLatency',
+      'Lambda health',
+    ]) {
+      expect(body).toContain(text);
+    }
+  });
+
+  it('grants no action on * that AWS would let us scope', () => {
+    const offenders: string[] = [];
+    for (const [id, policy] of ofType('AWS::IAM::Policy')) {
+      const statements = (policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement;
+      for (const statement of statements) {
+        if (statement.Effect !== 'Allow') continue;
+        const resources = [statement.Resource].flat();
+        if (!resources.includes('*')) continue;
+        for (const action of [statement.Action].flat()) {
+          if (!(action in WILDCARD_ALLOWED)) offenders.push(`${id}: ${action} on *`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps secrets out of outputs and environment variables', () => {
+    const template = JSON.stringify(synth.template.toJSON());
+    expect(synth.template.toJSON().Outputs ?? {}).toEqual({});
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      const variables =
+        (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {};
+      for (const [name] of Object.entries(variables))
+        expect(name).not.toMatch(/TOKEN$|PASSWORD|PATH_SECRET$/);
+    }
+    // Only the provisioner key secret starts with a value: its organization and tags, so the first
+    // rotation knows where to create the key. No key or token is ever in the template.
+    const initialValues = ofType('AWS::SecretsManager::Secret')
+      .map(([, secret]) => secret.Properties?.SecretString)
+      .filter((value) => value !== undefined);
+    expect(initialValues).toHaveLength(1);
+    expect(Object.keys(JSON.parse(String(initialValues[0]))).sort()).toEqual(['organization', 'tags']);
+    expect(template).not.toMatch(/"(key|token|pathSecret)":/);
+  });
+});
+
+describe('configuration validation at synth', () => {
+  const broken = {
+    coder: { url: 'http://coder.example.com' },
+    alarms: { emails: ['not-an-email'] },
+    scaling: {
+      ...seed004ControllerConfig.scaling,
+      nodeGroups: [
+        {
+          name: 'coder-ws',
+          kind: 'eks-managed',
+          nodegroupName: 'coder-ws',
+          role: { kind: 'workspaces', workspacesPerNode: 0 },
+          profiles: { peak: { minSize: 20, maxSize: 10 }, 'off-hours': { minSize: 0, maxSize: 5 } },
+        },
+      ],
+    },
+    families: { templates: [] },
+    provisionerKeys: { organization: 'default', maxKeyAgeDays: 10, alertLeadDays: 14 },
+  };
+
+  it('names every bad field in one error', () => {
+    let error: unknown;
+    try {
+      parseControllerConfig(broken);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const field of [
+      'coder.url',
+      'alarms.emails[0]',
+      'scaling.nodeGroups[0].role.workspacesPerNode',
+      'scaling.nodeGroups[0].profiles.peak',
+      'families.templates',
+      'provisionerKeys.alertLeadDays',
+    ]) {
+      expect(message).toContain(field);
+    }
+  });
+
+  it('refuses a configuration that enables nothing', () => {
+    expect(() => parseControllerConfig({ coder: { url: 'https://coder.example.com' } })).toThrow(
+      /enables nothing/,
+    );
+  });
+
+  it('fails `cdk synth` with the bad fields named', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfc-bad-config-'));
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify(broken));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+      encoding: 'utf8',
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: file }), CDK_OUTDIR: dir },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('coder.url');
+    expect(result.stderr).toContain('families.templates');
+    expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
+
+describe("the construct in another team's CDK app", () => {
+  it('synthesizes from a second, minimal app', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cfc-minimal-app-'));
+    execFileSync(process.execPath, ['--import', 'tsx', 'test/fixtures/minimal-app.ts', outdir], {
+      stdio: 'pipe',
+    });
+    const template = JSON.parse(
+      readFileSync(path.join(outdir, 'PlatformTeamStack.template.json'), 'utf8'),
+    ) as {
+      Resources: Record<string, Resource>;
+    };
+    const types = Object.values(template.Resources).map((r) => r.Type);
+    expect(types).toContain('AWS::SecretsManager::RotationSchedule');
+    expect(types).toContain('AWS::SNS::Topic');
+    expect(types).not.toContain('AWS::EKS::Nodegroup');
+    expect(types.filter((t) => t === 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(2);
+  });
+});
