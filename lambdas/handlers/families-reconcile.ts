@@ -11,6 +11,7 @@ import {
   type ReconcileRequest,
   reconcileFamilies,
 } from '../core/families/reconcile.js';
+import { coderApiMetrics } from '../shared/coder-connection.js';
 import { createFamilyReconcileDeps } from '../shared/families-deps.js';
 import { createObservability } from '../shared/observability.js';
 
@@ -81,6 +82,7 @@ export const handler = middy<unknown, ReconcileReport>()
   .use(injectLambdaContext(observability.logger))
   .use(captureLambdaHandler(observability.tracer))
   .use(logMetrics(observability.metrics))
+  .use(coderApiMetrics(observability.metrics))
   .handler((event) => {
     run ??= makeHandler({
       engine: createFamilyReconcileDeps(process.env, {

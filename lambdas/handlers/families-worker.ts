@@ -16,6 +16,7 @@ import {
 } from '../core/families/reconcile.js';
 import { WORKER_METRICS } from '../core/webhook/metrics.js';
 import { type FamilyWorkItem, familyWorkItemSchema } from '../core/webhook/work-item.js';
+import { coderApiMetrics } from '../shared/coder-connection.js';
 import { requireEnv } from '../shared/config.js';
 import { createFamilyReconcileDeps } from '../shared/families-deps.js';
 import { createObservability, type LogSink } from '../shared/observability.js';
@@ -226,6 +227,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(observability.logger))
   .use(captureLambdaHandler(observability.tracer))
   .use(logMetrics(observability.metrics))
+  .use(coderApiMetrics(observability.metrics))
   .handler((event, context) => {
     worker ??= makeWorkerHandler(createDeps());
     return worker(event, context);

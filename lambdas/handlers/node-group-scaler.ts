@@ -25,7 +25,11 @@ import {
   ScalingRunError,
   scalingDatapoints,
 } from '../core/scaling/run.js';
-import { coderConnectionFromEnvironment, createCoderClient } from '../shared/coder-connection.js';
+import {
+  coderApiMetrics,
+  coderConnectionFromEnvironment,
+  createCoderClient,
+} from '../shared/coder-connection.js';
 import { configFromEnvironment, requireEnv } from '../shared/config.js';
 import { createObservability, type LogSink } from '../shared/observability.js';
 
@@ -114,6 +118,7 @@ export const handler = middy<unknown, ScalerReport>()
   .use(injectLambdaContext(observability.logger))
   .use(captureLambdaHandler(observability.tracer))
   .use(logMetrics(observability.metrics))
+  .use(coderApiMetrics(observability.metrics))
   .handler((event) => {
     run ??= makeHandler(createDeps());
     return run(event);

@@ -15,7 +15,11 @@ import {
 } from '../core/rotation/health-check.js';
 import { KEY_HEALTH_METRICS } from '../core/rotation/key-health.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/rotation/ports.js';
-import { coderConnectionFromEnvironment, createCoderClient } from '../shared/coder-connection.js';
+import {
+  coderApiMetrics,
+  coderConnectionFromEnvironment,
+  createCoderClient,
+} from '../shared/coder-connection.js';
 import { ConfigError, configFromEnvironment, requireEnv } from '../shared/config.js';
 import { createObservability, type LogSink } from '../shared/observability.js';
 
@@ -116,4 +120,5 @@ export const handler = middy()
   .use(injectLambdaContext(deps.observability.logger))
   .use(captureLambdaHandler(deps.observability.tracer))
   .use(logMetrics(deps.observability.metrics))
+  .use(coderApiMetrics(deps.observability.metrics))
   .handler(makeHandler(deps));

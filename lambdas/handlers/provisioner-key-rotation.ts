@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
@@ -9,7 +10,11 @@ import { PROVISIONER_KEY_CONFIG_ENV, provisionerKeyRotationConfigSchema } from '
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/rotation/ports.js';
 import { ProvisionerKeyRotationSteps, type RotationStepReport } from '../core/rotation/rotation.js';
 import { RotationError, rotationEventSchema } from '../core/rotation/rotation-gate.js';
-import { coderConnectionFromEnvironment, createCoderClient } from '../shared/coder-connection.js';
+import {
+  coderApiMetrics,
+  coderConnectionFromEnvironment,
+  createCoderClient,
+} from '../shared/coder-connection.js';
 import { configFromEnvironment } from '../shared/config.js';
 import { createObservability, type LogSink } from '../shared/observability.js';
 
@@ -68,4 +73,6 @@ const deps = createDeps();
 export const handler = middy()
   .use(injectLambdaContext(deps.observability.logger))
   .use(captureLambdaHandler(deps.observability.tracer))
+  .use(logMetrics(deps.observability.metrics))
+  .use(coderApiMetrics(deps.observability.metrics))
   .handler(makeHandler(deps));

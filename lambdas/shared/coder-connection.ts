@@ -27,6 +27,9 @@ export const coderConnectionFromEnvironment = (
   return { url, tokenSecretId: requireEnv('CODER_TOKEN_SECRET_ARN', env) };
 };
 
+/** Every client this container created, so a run's Coder traffic can be measured without threading them through. */
+const liveClients = new Set<CoderClient>();
+
 /**
  * A Coder client whose token is read from Secrets Manager on demand (cached by Powertools for five
  * minutes), so the token is never in an environment variable and a rotated token is picked up
@@ -35,12 +38,38 @@ export const coderConnectionFromEnvironment = (
 export const createCoderClient = (
   settings: CoderConnectionSettings,
   options: Omit<Partial<CoderClientOptions>, 'baseUrl' | 'token'> = {},
-): CoderClient =>
-  new CoderClient({
+): CoderClient => {
+  const client = new CoderClient({
     ...options,
     baseUrl: settings.url,
     token: async () => (await readJsonSecret(settings.tokenSecretId, coderTokenSecretSchema)).token,
   });
+  liveClients.add(client);
+  return client;
+};
+
+/** The counters of every client created with `createCoderClient`, added up. */
+export const coderStatsOfAllClients = (): CoderClientStats => {
+  const total: CoderClientStats = {
+    requests: 0,
+    retries: 0,
+    rateLimited: 0,
+    timeouts: 0,
+    networkErrors: 0,
+    durationMsTotal: 0,
+    byRoute: {},
+  };
+  for (const client of liveClients) {
+    const stats = client.stats();
+    total.requests += stats.requests;
+    total.retries += stats.retries;
+    total.rateLimited += stats.rateLimited;
+    total.timeouts += stats.timeouts;
+    total.networkErrors += stats.networkErrors;
+    total.durationMsTotal += stats.durationMsTotal;
+  }
+  return total;
+};
 
 /** Metric names shared by every Coder-facing Lambda; alarms and the dashboard use them. */
 export const CODER_API_METRICS = {
@@ -79,4 +108,28 @@ export const publishCoderApiMetrics = (
   const averageLatencyMs = Math.round((after.durationMsTotal - before.durationMsTotal) / requests);
   metrics.addMetric(CODER_API_METRICS.latency, MetricUnit.Milliseconds, averageLatencyMs);
   return { ...delta, averageLatencyMs };
+};
+
+type CountMetrics = Parameters<typeof publishCoderApiMetrics>[0];
+
+/**
+ * Middy middleware that publishes each invocation's Coder API requests, 429s, failures and mean
+ * latency, whether the run succeeds or throws. Register it after `logMetrics(...)`, so that it runs
+ * before the metrics are flushed (middy runs `after` and `onError` in reverse order).
+ */
+export const coderApiMetrics = (
+  metrics: CountMetrics,
+  stats: () => CoderClientStats = coderStatsOfAllClients,
+): { before: () => void; after: () => void; onError: () => void } => {
+  let before = stats();
+  const publish = () => {
+    publishCoderApiMetrics(metrics, before, stats());
+  };
+  return {
+    before: () => {
+      before = stats();
+    },
+    after: publish,
+    onError: publish,
+  };
 };

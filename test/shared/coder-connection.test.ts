@@ -2,9 +2,11 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  coderApiMetrics,
   coderConnectionFromEnvironment,
   createCoderClient,
   publishCoderApiMetrics,
@@ -125,5 +127,31 @@ describe('Coder connection', () => {
       unreachable: 0,
     });
     expect(added.map(([name]) => name)).not.toContain('CoderApiLatency');
+  });
+
+  it("publishes each invocation's Coder traffic through the middleware, also when the run throws", async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ token: TOKEN }) });
+    const client = createCoderClient({ url, tokenSecretId: 'coder-token' });
+    await client.me(); // traffic before the invocation is not this run's
+    const added: Array<[string, number]> = [];
+    const metrics = {
+      addMetric: (name: string, _unit: unknown, value: number) => void added.push([name, value]),
+    };
+    const ok = middy<{ calls: number }>()
+      .use(coderApiMetrics(metrics))
+      .handler(async (event) => {
+        for (let i = 0; i < event.calls; i++) await client.me();
+      });
+    await ok({ calls: 2 }, {} as never);
+    expect(added.find(([name]) => name === 'CoderApiRequests')).toEqual(['CoderApiRequests', 2]);
+    added.length = 0;
+    const failing = middy()
+      .use(coderApiMetrics(metrics))
+      .handler(async () => {
+        await client.me();
+        throw new Error('planner failed');
+      });
+    await expect(failing({}, {} as never)).rejects.toThrow('planner failed');
+    expect(added.find(([name]) => name === 'CoderApiRequests')).toEqual(['CoderApiRequests', 1]);
   });
 });
