@@ -33,6 +33,8 @@ const LAMBDA_ENV: Record<string, string> = {
   WEBHOOK_SECRET_ARN: `${ARN}:families-webhook-AbCdEf`,
   FAMILY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/families.fifo',
   FAMILIES_CONFIG: JSON.stringify({ templates: ['team-dev'] }),
+  LEDGER_TABLE_NAME: 'families-ledger',
+  LOCK_TABLE_NAME: 'families-locks',
 };
 
 /** Imports the bundle in a new process and prints how long the import took, in ms. */
