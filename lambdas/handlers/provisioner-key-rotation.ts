@@ -52,8 +52,9 @@ const logSinkOf = (logger: Logger): LogSink => ({
   error: (message, extra) => logger.error(message, extra ?? {}),
 });
 
+const observability = createObservability('provisioner-key-rotation');
+
 const createDeps = (): RotationHandlerDeps & { observability: ReturnType<typeof createObservability> } => {
-  const observability = createObservability('provisioner-key-rotation');
   const config = configFromEnvironment(provisionerKeyRotationConfigSchema, PROVISIONER_KEY_CONFIG_ENV);
   const coder = createCoderClient(coderConnectionFromEnvironment());
   return {
@@ -68,11 +69,16 @@ const createDeps = (): RotationHandlerDeps & { observability: ReturnType<typeof 
   };
 };
 
-const deps = createDeps();
+// Built on the first invocation and reused while the container is warm, so a bad environment is
+// reported as this invocation's error (with the field names) and importing the module needs none.
+let run: ReturnType<typeof makeHandler> | undefined;
 
 export const handler = middy()
-  .use(injectLambdaContext(deps.observability.logger))
-  .use(captureLambdaHandler(deps.observability.tracer))
-  .use(logMetrics(deps.observability.metrics))
-  .use(coderApiMetrics(deps.observability.metrics))
-  .handler(makeHandler(deps));
+  .use(injectLambdaContext(observability.logger))
+  .use(captureLambdaHandler(observability.tracer))
+  .use(logMetrics(observability.metrics))
+  .use(coderApiMetrics(observability.metrics))
+  .handler((event: Parameters<ReturnType<typeof makeHandler>>[0]) => {
+    run ??= makeHandler(createDeps());
+    return run(event);
+  });
