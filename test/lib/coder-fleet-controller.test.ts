@@ -96,7 +96,9 @@ describe('CoderFleetController with the seed 004 configuration', () => {
     ] as const) {
       const alarms = alarmsOn(name);
       expect(
-        alarms.map(([, a]) => (a.Properties?.Dimensions as Array<{ Value: string }>)[0]?.Value).sort(),
+        alarms
+          .map(([, a]) => (a.Properties?.Dimensions as Array<{ Value: string }> | undefined)?.[0]?.Value)
+          .sort(),
       ).toEqual([
         'families-reconcile',
         'families-worker',
@@ -190,7 +192,8 @@ describe('CoderFleetController with the seed 004 configuration', () => {
   it('grants no action on * that AWS would let us scope', () => {
     const offenders: string[] = [];
     for (const [id, policy] of ofType('AWS::IAM::Policy')) {
-      const statements = (policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement;
+      const statements =
+        (policy.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
       for (const statement of statements) {
         if (statement.Effect !== 'Allow') continue;
         const resources = [statement.Resource].flat();
