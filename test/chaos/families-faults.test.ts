@@ -17,7 +17,7 @@ import type { SimWorkspaceView } from '../../sim/index.js';
 import { COUNT, type FamilyHarness, startFamilyHarness, TEMPLATE } from '../families/harness.js';
 
 const MINUTE = 60_000;
-const MAX_RUNS = 25;
+const MAX_RUNS = 15;
 const SEEDS = [11, 23, 37, 41, 59, 67, 73, 89];
 const PARENT_NAMES = ['team', 'web', 'api', 'data', 'ml'];
 const all = { scope: { kind: 'all' as const }, dryRun: false, trigger: 'schedule' as const };
@@ -84,7 +84,7 @@ const faultsFor = (rng: Random, run: number) => ({
   errorRate: 0.2,
   errorAfterEffectRate: 0.2,
   timeoutRate: 0.05,
-  rateLimitBurst: rng.int(0, 4),
+  rateLimitBurst: rng.int(0, 3),
   rateLimitBurstRetryAfterSeconds: 0,
   seed: run * 7919 + rng.int(0, 1_000_000),
 });
@@ -184,7 +184,7 @@ describe('families under 5xx, timeouts and 429 bursts (randomized fleets)', () =
       const owners = ['ana', 'bo', 'cy', 'di'];
       h = await startFamilyHarness({
         users: owners,
-        client: { timeoutMs: 150, retry: { maxAttempts: 3, baseDelayMs: 2, maxDelayMs: 10 } },
+        client: { timeoutMs: 150, retry: { maxAttempts: 4, baseDelayMs: 2, maxDelayMs: 10 } },
         sim: { createRaceWindowMs: 2 },
         // Retry failed families on the next run: the clock is not moved between runs (see below).
         config: { backoffBaseMs: 0 },
@@ -213,7 +213,7 @@ describe('families under 5xx, timeouts and 429 bursts (randomized fleets)', () =
         if (rng.chance(0.5)) userWorkspace(owner, 'scratch');
       }
       // Act 1: create every family under faults.
-      const created = await converge(harness, rng);
+      await converge(harness, rng);
       await assertFleet(harness, families, users);
 
       // Act 2: the users shrink, grow and delete (no faults on their own requests), then the
@@ -242,15 +242,17 @@ describe('families under 5xx, timeouts and 429 bursts (randomized fleets)', () =
         gone.alive = false;
         harness.sim.advanceBuilds();
       }
-      const changed = await converge(harness, rng, false);
+      await converge(harness, rng, false);
       harness.clock.advance(11 * MINUTE);
-      const afterGrace = await converge(harness, rng);
+      await converge(harness, rng);
 
       // Assess
       await assertFleet(harness, families, users);
       const stats = harness.client.stats();
-      expect(stats.retries + stats.timeouts + stats.rateLimited).toBeGreaterThan(0);
-      expect(created + changed + afterGrace).toBeLessThanOrEqual(3 * MAX_RUNS);
+      // The faults really happened.
+      expect(stats.rateLimited).toBeGreaterThan(0);
+      expect(stats.timeouts).toBeGreaterThan(0);
+      expect(stats.retries).toBeGreaterThan(0);
     },
     60_000,
   );
