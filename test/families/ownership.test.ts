@@ -35,6 +35,41 @@ describe('ownership and failures', () => {
     expect(h.sim.workspacesSnapshot({ includeDeleted: true })).toHaveLength(2);
   });
 
+  it('keeps its claim on a child it created while its own Coder user was unknown, even with its clock ahead of Coder', async () => {
+    h.sim.seed.workspace({ owner: 'alice', name: 'team', template: TEMPLATE, parameters: { [COUNT]: '1' } });
+    // GET /users/me failed this run, so the controller cannot recognise its own builds by initiator...
+    const withoutIdentity = {
+      ...h.deps,
+      workspaces: Object.assign(Object.create(h.deps.workspaces), {
+        controllerUserId: async () => undefined,
+      }) as typeof h.deps.workspaces,
+    };
+    // ...its clock runs 5 s ahead of Coder's, and the create's answer is lost after Coder created the workspace.
+    h.clock.now = Date.now() + 5_000;
+    h.sim.setFaults({
+      errorAfterEffectRate: 1,
+      routes: ['POST /api/v2/organizations/{organization}/members/{user}/workspaces'],
+    });
+
+    const lost = await reconcileFamilies(withoutIdentity, all);
+    h.sim.setFaults(undefined);
+    h.clock.advance(5 * 60_000); // the next scheduled runs, past the family's backoff
+    const stillUnknown = await reconcileFamilies(withoutIdentity, all);
+    h.clock.advance(5 * 60_000);
+    const known = await reconcileFamilies(h.deps, all);
+
+    expect(lost.actions.map((a) => [a.kind, a.outcome])).toEqual([['create-child', 'failed']]);
+    expect(stillUnknown.actions.map((a) => [a.kind, a.outcome])).toEqual([
+      ['ownership-undecided', 'skipped'],
+    ]);
+    expect(stillUnknown.conflicts).toBe(0);
+    expect(known.actions.map((a) => [a.kind, a.outcome])).toEqual([['adopt-child', 'done']]);
+    expect((await h.ledger.loadAll()).children).toMatchObject([
+      { childName: 'team-1', state: 'confirmed', childId: liveWorkspaces(h.sim).get('team-1')?.id },
+    ]);
+    expect(h.sim.workspacesSnapshot({ includeDeleted: true })).toHaveLength(2);
+  });
+
   it('reports a conflict and takes nothing over when a user creates the child name between snapshot and create', async () => {
     h.sim.seed.workspace({ owner: 'alice', name: 'team', template: TEMPLATE, parameters: { [COUNT]: '1' } });
     const alice = h.userClient('alice');

@@ -1,7 +1,7 @@
 import type { LogSink } from '../../shared/observability.js';
 import type { ConcurrencyLimit } from './concurrency.js';
 import { type ChildRecord, type FamilyKey, isMutation, type PlannedAction } from './model.js';
-import { isCreatedByController } from './planner.js';
+import { childProvenance } from './planner.js';
 import { type FamilyLedger, type FamilyWorkspacesPort, WorkspaceOpError } from './ports.js';
 
 export type ActionOutcome = 'done' | 'planned' | 'skipped' | 'failed' | 'conflict';
@@ -173,6 +173,7 @@ const runCoderAction = async (
     case 'child-busy':
     case 'count-clamped':
     case 'keep-child':
+    case 'ownership-undecided':
       return { outcome: 'skipped' };
     default: {
       const unreachable: never = action;
@@ -250,9 +251,20 @@ const createChild = async (
     } catch (readError) {
       return { outcome: 'failed', error: readError };
     }
-    if (holder && isCreatedByController(holder, stored, ctx.controllerUserId)) {
+    const provenance = holder ? childProvenance(holder, stored, ctx.controllerUserId) : undefined;
+    if (holder && provenance === 'ours') {
       await ctx.ledger.confirmChild(family, action.index, holder.id, ctx.now().getTime());
       return { outcome: 'done', error: `created (confirmed by reading it back after: ${describe(error)})` };
+    }
+    if (holder && provenance === 'undecided') {
+      // Keep the intent: the next run, knowing who it is, decides. Guessing here could orphan our own child.
+      return {
+        outcome: 'failed',
+        error: new WorkspaceOpError(
+          'transient',
+          `${action.childName} exists but the controller's own Coder user is unknown this run, so whether it created it is decided next run (${describe(error)})`,
+        ),
+      };
     }
     if (holder) {
       await ctx.ledger.forgetChild(family, action.index, undefined);

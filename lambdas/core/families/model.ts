@@ -147,7 +147,8 @@ export type PlannedAction =
   | (ActionBase & { readonly kind: 'grace-wait'; readonly until: number })
   | (ActionBase & ChildRef & { readonly kind: 'child-busy'; readonly childId: string })
   | (ActionBase & { readonly kind: 'count-clamped'; readonly requested: number; readonly max: number })
-  | (ActionBase & ChildRef & { readonly kind: 'keep-child'; readonly childId: string });
+  | (ActionBase & ChildRef & { readonly kind: 'keep-child'; readonly childId: string })
+  | (ActionBase & ChildRef & { readonly kind: 'ownership-undecided'; readonly holderId: string });
 
 export type ActionKind = PlannedAction['kind'];
 

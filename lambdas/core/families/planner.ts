@@ -87,16 +87,26 @@ export const parentCandidates = (
  * - after that, ours only if Coder's `created_at` is not earlier than the intent. Clock skew can
  *   only make this answer "not ours", which is reported as a conflict and never acted on.
  */
-export const isCreatedByController = (
+/**
+ * Did the controller create this workspace, which holds a child name the ledger has an intent for?
+ * A first build names its initiator: ours if that is the controller's own Coder user. When that user
+ * could not be read this run the answer is `undecided`, never a guess from clocks: a controller clock
+ * ahead of Coder's would otherwise disown (and orphan) a child it created. Once the workspace has
+ * later builds its creator is no longer visible, and only a creation time at or after the intent
+ * counts as ours: skew can then turn a real child into a reported conflict, never adopt a stranger's.
+ */
+export const childProvenance = (
   holder: FamilyWorkspace,
   record: Pick<ChildRecord, 'intentAt'>,
   controllerUserId: string | undefined,
-): boolean => {
+): 'ours' | 'theirs' | 'undecided' => {
   const build = holder.latestBuild;
-  if (build.number === 1 && build.initiatorId && controllerUserId)
-    return build.initiatorId === controllerUserId;
+  if (build.number === 1 && build.initiatorId) {
+    if (!controllerUserId) return 'undecided';
+    return build.initiatorId === controllerUserId ? 'ours' : 'theirs';
+  }
   const created = holder.createdAt ? Date.parse(holder.createdAt) : Number.NaN;
-  return Number.isFinite(created) && created >= record.intentAt;
+  return Number.isFinite(created) && created >= record.intentAt ? 'ours' : 'theirs';
 };
 
 /** The parent's count parameter: a non-negative integer, `undefined` when absent or not a number. */
@@ -257,8 +267,16 @@ const planFamily = (
     }
   }
 
-  const ownedByController = (holder: FamilyWorkspace, record: ChildRecord): boolean =>
-    isCreatedByController(holder, record, controllerUserId);
+  const provenanceOf = (holder: FamilyWorkspace, record: ChildRecord) =>
+    childProvenance(holder, record, controllerUserId);
+  const undecided = (record: ChildRecord, holder: FamilyWorkspace): PlannedAction => ({
+    kind: 'ownership-undecided',
+    family,
+    index: record.index,
+    childName: record.childName,
+    holderId: holder.id,
+    reason: `${record.childName} exists but the controller's own Coder user could not be read this run; keeping the create intent and deciding ownership next run`,
+  });
 
   const holderOf = (childName: string): FamilyWorkspace | undefined =>
     index.byOwnerName.get(ownerName(family.owner, childName));
@@ -269,7 +287,10 @@ const planFamily = (
     const ref = { index: record.index, childName: record.childName };
     if (record.state === 'intent' || !record.childId) {
       const holder = holderOf(record.childName);
-      if (holder && ownedByController(holder, record)) {
+      const provenance = holder ? provenanceOf(holder, record) : undefined;
+      if (holder && provenance === 'undecided') {
+        bookkeeping.push(undecided(record, holder));
+      } else if (holder && provenance === 'ours') {
         bookkeeping.push({
           kind: 'adopt-child',
           family,
@@ -463,7 +484,10 @@ const planFamily = (
       continue;
     }
     if (record) {
-      if (holder && ownedByController(holder, record)) {
+      const provenance = holder ? provenanceOf(holder, record) : undefined;
+      if (holder && provenance === 'undecided') {
+        bookkeeping.push(undecided(record, holder));
+      } else if (holder && provenance === 'ours') {
         bookkeeping.push({
           kind: 'adopt-child',
           family,
