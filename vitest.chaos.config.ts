@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The reliability suite (`npm run test:chaos`, called by .ci/run): randomized fault injection,
+ * The reliability suite on its own (`npm run test:chaos`; `npm test` runs it too, it fits in time):
+ * randomized fault injection,
  * fuzzing and large property runs under test/chaos/, plus the rotation crash matrix, which
  * test/handlers/provisioner-key-rotation-crash.test.ts already walks in full (a failure before
  * and after every side effect of every step, and a second one in the retry) and is run here

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseControllerConfig } from '../../lib/config.js';
+import { seed004ControllerConfig } from '../../lib/example-config.js';
+
+describe('the example configuration', () => {
+  it('config/seed-004.json (for `cdk synth -c config=…`) is the seed 004 example, and it validates', () => {
+    const fromFile: unknown = JSON.parse(readFileSync('config/seed-004.json', 'utf8'));
+    expect(fromFile).toEqual(JSON.parse(JSON.stringify(seed004ControllerConfig)));
+    const parsed = parseControllerConfig(fromFile);
+    expect(parsed.scaling?.nodeGroups.map((g) => g.name)).toEqual([
+      'coder-ws',
+      'coder-prov',
+      'coder-control',
+    ]);
+    expect(parsed.scaling?.schedule.timeZone).toBe('America/New_York');
+    expect(parsed.provisionerKeys?.maxKeyAgeDays).toBe(90);
+    expect(parsed.provisionerKeys?.alertLeadDays).toBe(14);
+  });
+});
