@@ -1,4 +1,4 @@
-import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { CoderFleetController } from './coder-fleet-controller.js';
 import type { ControllerConfigInput } from './config.js';
@@ -7,13 +7,69 @@ export interface CoderFleetControllerStackProps extends StackProps {
   readonly config: ControllerConfigInput;
 }
 
-/** The project's own stack: just the controller construct, tagged. */
+/**
+ * The project's own stack: the controller construct, tagged, with outputs an operator needs for
+ * ad-hoc invocations and the first-deploy steps. Names and ARNs only: no secret value, and not the
+ * webhook URL (its path is the secret).
+ */
 export class CoderFleetControllerStack extends Stack {
   readonly controller: CoderFleetController;
 
   constructor(scope: Construct, id: string, props: CoderFleetControllerStackProps) {
     super(scope, id, props);
-    this.controller = new CoderFleetController(this, 'Controller', { config: props.config });
+    const controller = new CoderFleetController(this, 'Controller', { config: props.config });
+    this.controller = controller;
     Tags.of(this).add('app', 'coder-fleet-controller');
+
+    const output = (name: string, value: string, description: string) =>
+      new CfnOutput(this, name, { value, description });
+    output('AlarmTopicArn', controller.alerting.topic.topicArn, 'SNS topic every alarm notifies');
+    output('DashboardName', controller.dashboard.dashboard.dashboardName, 'CloudWatch dashboard');
+    output(
+      'CoderTokenSecretArn',
+      controller.coderTokenSecret.secretArn,
+      'Put {"token": "..."} here after deploy',
+    );
+    if (controller.scaling) {
+      output(
+        'ScalerFunctionName',
+        controller.scaling.function.functionName,
+        'Node group scaler (ad hoc: {"dryRun":true})',
+      );
+      output(
+        'SchedulePreviewFunctionName',
+        controller.scaling.previewFunction.functionName,
+        'Schedule preview',
+      );
+    }
+    if (controller.families) {
+      output(
+        'FamiliesReconcileFunctionName',
+        controller.families.reconcileFunction.functionName,
+        'Families reconcile (ad hoc: {"dryRun":true} or {"family":"owner/parent"})',
+      );
+      output(
+        'WebhookFunctionName',
+        controller.families.webhookFunction.functionName,
+        'Webhook: its URL is in Lambda',
+      );
+      output(
+        'WebhookSecretArn',
+        controller.families.webhookSecret.secretArn,
+        'Holds the webhook path secret',
+      );
+    }
+    if (controller.provisionerKeys) {
+      output(
+        'ProvisionerKeySecretArn',
+        controller.provisionerKeys.secret.secretArn,
+        'Provisioner key (rotate-secret)',
+      );
+      output(
+        'KeyHealthFunctionName',
+        controller.provisionerKeys.healthFunction.functionName,
+        'Key health (ad hoc: {"action":"status"})',
+      );
+    }
   }
 }
