@@ -331,16 +331,8 @@ export class NodeGroupScaling extends Construct {
     for (const fn of [this.function, this.previewFunction]) {
       const findings = [
         {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason: 'AWSLambdaBasicExecutionRole only lets the function write its own logs.',
-        },
-        {
           id: 'AwsSolutions-IAM5[Resource::*]',
           reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
-        },
-        {
-          id: 'AwsSolutions-L1',
-          reason: 'The project pins Node.js 22 for every Lambda (DESIGN, toolchain).',
         },
       ];
       for (const finding of findings) Validations.of(fn).acknowledge(finding);

@@ -208,19 +208,11 @@ export class ProvisionerKeyRotation extends Construct {
       const role = fn.role;
       if (role) {
         Validations.of(role).acknowledge({
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason: 'AWSLambdaBasicExecutionRole only lets the function write its own logs.',
-        });
-        Validations.of(role).acknowledge({
           id: 'AwsSolutions-IAM5[Resource::*]',
           reason:
             'X-Ray PutTraceSegments/PutTelemetryRecords and (rotation function only, added by addRotationSchedule) secretsmanager:GetRandomPassword take no resource; every secret and key action is scoped.',
         });
       }
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason: 'The controller targets Node.js 22 on purpose: its bundles are built for node22.',
-      });
     }
     Validations.of(this.scheduleRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.healthFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,

@@ -402,19 +402,11 @@ export class WorkspaceFamilies extends Construct {
       const role = fn.role;
       if (role) {
         Validations.of(role).acknowledge({
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason: 'AWSLambdaBasicExecutionRole only lets the function write its own logs.',
-        });
-        Validations.of(role).acknowledge({
           id: 'AwsSolutions-IAM5[Resource::*]',
           reason:
             'X-Ray PutTraceSegments/PutTelemetryRecords take no resource; every table, queue, secret and key action is scoped.',
         });
       }
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason: 'The controller targets Node.js 22 on purpose: its bundles are built for node22.',
-      });
     }
     Validations.of(this.scheduleRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.reconcileFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,

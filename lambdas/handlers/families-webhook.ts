@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -14,7 +13,7 @@ import { classifyNotification, coderNotificationSchema } from '../core/webhook/n
 import { matchWebhookPath } from '../core/webhook/path-secret.js';
 import type { FamilyWorkItem } from '../core/webhook/work-item.js';
 import { requireEnv } from '../shared/config.js';
-import { createObservability, type LogSink } from '../shared/observability.js';
+import { createObservability, type LogSink, logSinkOf } from '../shared/observability.js';
 import { readJsonSecret } from '../shared/secrets.js';
 
 /** Largest body accepted; Coder's notifications are a few KiB, a shipper's audit batch stays below this. */
@@ -215,14 +214,6 @@ export const makeWebhookHandler = (deps: WebhookHandlerDeps) => {
 
 const observability = createObservability('families-webhook');
 
-/** Powertools' Logger behind the narrow LogSink the handler speaks. */
-const logSink = (logger: Logger): LogSink => ({
-  debug: (message, extra) => logger.debug(message, extra ?? {}),
-  info: (message, extra) => logger.info(message, extra ?? {}),
-  warn: (message, extra) => logger.warn(message, extra ?? {}),
-  error: (message, extra) => logger.error(message, extra ?? {}),
-});
-
 const createDeps = (): WebhookHandlerDeps => {
   const secretArn = requireEnv('WEBHOOK_SECRET_ARN');
   const sqs = observability.tracer.captureAWSv3Client(new SQSClient({}));
@@ -232,7 +223,7 @@ const createDeps = (): WebhookHandlerDeps => {
       return secret.previousPathSecret ? [secret.pathSecret, secret.previousPathSecret] : [secret.pathSecret];
     },
     queue: new SqsFamilyWorkQueue(sqs, requireEnv('FAMILY_QUEUE_URL')),
-    log: logSink(observability.logger),
+    log: logSinkOf(observability.logger),
     metrics: observability.metrics,
     maxBodyBytes: Number(process.env.WEBHOOK_MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES),
   };

@@ -1,5 +1,4 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -19,7 +18,7 @@ import { type FamilyWorkItem, familyWorkItemSchema } from '../core/webhook/work-
 import { coderApiMetrics } from '../shared/coder-connection.js';
 import { requireEnv } from '../shared/config.js';
 import { createFamilyReconcileDeps } from '../shared/families-deps.js';
-import { createObservability, type LogSink } from '../shared/observability.js';
+import { createObservability, type LogSink, logSinkOf } from '../shared/observability.js';
 
 export { WORKER_METRICS };
 
@@ -196,14 +195,6 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
 
 const observability = createObservability('families-worker');
 
-/** Powertools' Logger behind the narrow LogSink the handler speaks. */
-const logSink = (logger: Logger): LogSink => ({
-  debug: (message, extra) => logger.debug(message, extra ?? {}),
-  info: (message, extra) => logger.info(message, extra ?? {}),
-  warn: (message, extra) => logger.warn(message, extra ?? {}),
-  error: (message, extra) => logger.error(message, extra ?? {}),
-});
-
 const createDeps = (): WorkerHandlerDeps => {
   const engine = createFamilyReconcileDeps(process.env, {
     logger: observability.logger,
@@ -213,7 +204,7 @@ const createDeps = (): WorkerHandlerDeps => {
   return {
     reconcile: (request) => reconcileFamilies(engine, request),
     retries: new SqsFamilyWorkQueue(sqs, requireEnv('FAMILY_QUEUE_URL')),
-    log: logSink(observability.logger),
+    log: logSinkOf(observability.logger),
     metrics: observability.metrics,
     runMetrics: observability.metrics,
   };

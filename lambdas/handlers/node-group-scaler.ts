@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -31,7 +30,7 @@ import {
   createCoderClient,
 } from '../shared/coder-connection.js';
 import { configFromEnvironment, requireEnv } from '../shared/config.js';
-import { createObservability, type LogSink } from '../shared/observability.js';
+import { createObservability, logSinkOf } from '../shared/observability.js';
 
 type MetricUnitValue = Parameters<Metrics['addMetric']>[1];
 
@@ -77,14 +76,6 @@ export const makeHandler =
   };
 
 const observability = createObservability('node-group-scaler');
-
-/** Powertools' Logger as the narrow LogSink the core speaks. */
-const logSinkOf = (logger: Logger): LogSink => ({
-  debug: (message, extra) => logger.debug(message, extra ?? {}),
-  info: (message, extra) => logger.info(message, extra ?? {}),
-  warn: (message, extra) => logger.warn(message, extra ?? {}),
-  error: (message, extra) => logger.error(message, extra ?? {}),
-});
 
 const createDeps = (): NodeGroupScalerHandlerDeps => {
   const config = configFromEnvironment(scalingConfigSchema, SCALING_CONFIG_ENV);

@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -21,7 +20,7 @@ import {
   createCoderClient,
 } from '../shared/coder-connection.js';
 import { ConfigError, configFromEnvironment, requireEnv } from '../shared/config.js';
-import { createObservability, type LogSink } from '../shared/observability.js';
+import { createObservability, type LogSink, logSinkOf } from '../shared/observability.js';
 
 /** The part of Powertools' Metrics the check uses. */
 export interface MetricSink {
@@ -86,14 +85,6 @@ export const makeHandler =
     });
     return report;
   };
-
-/** Powertools' Logger as the narrow LogSink the core speaks. */
-const logSinkOf = (logger: Logger): LogSink => ({
-  debug: (message, extra) => logger.debug(message, extra ?? {}),
-  info: (message, extra) => logger.info(message, extra ?? {}),
-  warn: (message, extra) => logger.warn(message, extra ?? {}),
-  error: (message, extra) => logger.error(message, extra ?? {}),
-});
 
 const observability = createObservability('provisioner-key-health');
 

@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -16,7 +15,7 @@ import {
   createCoderClient,
 } from '../shared/coder-connection.js';
 import { configFromEnvironment } from '../shared/config.js';
-import { createObservability, type LogSink } from '../shared/observability.js';
+import { createObservability, type LogSink, logSinkOf } from '../shared/observability.js';
 
 export interface RotationHandlerDeps {
   readonly secrets: SecretVersionStore;
@@ -43,14 +42,6 @@ export const makeHandler =
     });
     return new ProvisionerKeyRotationSteps(deps).run(parsed.data);
   };
-
-/** Powertools' Logger as the narrow LogSink the core speaks. */
-const logSinkOf = (logger: Logger): LogSink => ({
-  debug: (message, extra) => logger.debug(message, extra ?? {}),
-  info: (message, extra) => logger.info(message, extra ?? {}),
-  warn: (message, extra) => logger.warn(message, extra ?? {}),
-  error: (message, extra) => logger.error(message, extra ?? {}),
-});
 
 const observability = createObservability('provisioner-key-rotation');
 

@@ -10,7 +10,7 @@ import type { BuildParameter } from '../core/families/model.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../core/families/ports.js';
 import { coderConnectionFromEnvironment, createCoderClient } from './coder-connection.js';
 import { configFromEnvironment, requireEnv } from './config.js';
-import type { LogSink } from './observability.js';
+import { logSinkOf } from './observability.js';
 
 export const FAMILIES_ENV = {
   config: 'FAMILIES_CONFIG',
@@ -20,18 +20,12 @@ export const FAMILIES_ENV = {
 
 /** Powertools' Logger as a FamilyLogSink: `forFamily` is a child logger with the `family` key on every line. */
 export const familyLogSinkOf = (logger: Logger): FamilyLogSink => {
-  const sink = (l: Logger): LogSink => ({
-    debug: (message, extra) => l.debug(message, extra ?? {}),
-    info: (message, extra) => l.info(message, extra ?? {}),
-    warn: (message, extra) => l.warn(message, extra ?? {}),
-    error: (message, extra) => l.error(message, extra ?? {}),
-  });
   return {
-    ...sink(logger),
+    ...logSinkOf(logger),
     forFamily: (family) => {
       const child = logger.createChild();
       child.appendKeys({ family });
-      return sink(child);
+      return logSinkOf(child);
     },
   };
 };

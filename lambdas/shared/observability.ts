@@ -31,3 +31,11 @@ export interface LogSink {
 
 /** A LogSink that drops everything: for CLI runs and tests that do not assert on logs. */
 export const silentLog: LogSink = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Powertools' Logger as the narrow LogSink that core code and adapters speak. */
+export const logSinkOf = (logger: Logger): LogSink => ({
+  debug: (message, extra) => logger.debug(message, extra ?? {}),
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+});
