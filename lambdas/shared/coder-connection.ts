@@ -1,6 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { CoderClient, type CoderClientOptions, type CoderClientStats } from '../adapters/coder/client.js';
+import {
+  CoderClient,
+  type CoderClientOptions,
+  type CoderClientStats,
+  emptyCoderClientStats,
+} from '../adapters/coder/client.js';
 import { ConfigError, requireEnv } from './config.js';
 import { readJsonSecret } from './secrets.js';
 
@@ -50,15 +55,7 @@ export const createCoderClient = (
 
 /** The counters of every client created with `createCoderClient`, added up. */
 export const coderStatsOfAllClients = (): CoderClientStats => {
-  const total: CoderClientStats = {
-    requests: 0,
-    retries: 0,
-    rateLimited: 0,
-    timeouts: 0,
-    networkErrors: 0,
-    durationMsTotal: 0,
-    byRoute: {},
-  };
+  const total = emptyCoderClientStats();
   for (const client of liveClients) {
     const stats = client.stats();
     total.requests += stats.requests;

@@ -117,6 +117,17 @@ export interface CoderClientStats {
   byRoute: Record<string, number>;
 }
 
+/** Counters of a client that has sent nothing yet. */
+export const emptyCoderClientStats = (): CoderClientStats => ({
+  requests: 0,
+  retries: 0,
+  rateLimited: 0,
+  timeouts: 0,
+  networkErrors: 0,
+  durationMsTotal: 0,
+  byRoute: {},
+});
+
 export interface CoderClientOptions {
   /** Coder's access URL, e.g. `https://coder.example.com`. */
   baseUrl: string;
@@ -223,14 +234,7 @@ export class CoderClient {
   private readonly now: () => number;
   private readonly onRequest: ((event: CoderRequestEvent) => void) | undefined;
   private readonly userAgent: string;
-  private readonly counters: Omit<CoderClientStats, 'byRoute'> = {
-    requests: 0,
-    retries: 0,
-    rateLimited: 0,
-    timeouts: 0,
-    networkErrors: 0,
-    durationMsTotal: 0,
-  };
+  private readonly counters: Omit<CoderClientStats, 'byRoute'> = emptyCoderClientStats();
   private readonly routeCounts = new Map<string, number>();
 
   constructor(options: CoderClientOptions) {
