@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -188,15 +189,17 @@ export class WorkspaceFamilies extends Construct {
       environment: engineEnvironment,
     });
     // A scheduled run that cannot start in time is superseded by the next one; don't queue it for hours.
-    this.reconcileFunction.configureAsyncInvoke({
-      retryAttempts: 0,
-      maxEventAge: Duration.seconds(Math.max(60, Math.min(scheduleRate.toSeconds(), 21_600))),
-    });
 
     this.scheduleDeadLetters = new sqs.Queue(this, 'ScheduleDlq', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+    });
+    // A run that fails after the scheduler handed it over lands here too (async invoke on-failure).
+    this.reconcileFunction.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.seconds(Math.max(60, Math.min(scheduleRate.toSeconds(), 21_600))),
+      onFailure: new destinations.SqsDestination(this.scheduleDeadLetters),
     });
     // Our own role rather than the stack-wide one LambdaInvoke would share, so its findings are ours to acknowledge.
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {

@@ -154,6 +154,22 @@ describe('CoderFleetController with the seed 004 configuration', () => {
     for (const id of queueIds) expect(watched, `DLQ ${id} has no alarm`).toContain(id);
   });
 
+  it('gives every scheduled (asynchronously invoked) function an on-failure destination', () => {
+    const scheduled = new Set(
+      ofType('AWS::Scheduler::Schedule').map(
+        ([, s]) => (s.Properties?.Target as { Arn: { 'Fn::GetAtt': [string, string] } }).Arn['Fn::GetAtt'][0],
+      ),
+    );
+    expect(scheduled.size).toBe(3);
+    const withDestination = new Set(
+      ofType('AWS::Lambda::EventInvokeConfig')
+        .filter(([, c]) => (c.Properties?.DestinationConfig as { OnFailure?: unknown })?.OnFailure)
+        .map(([, c]) => (c.Properties?.FunctionName as { Ref: string }).Ref),
+    );
+    for (const fn of scheduled)
+      expect(withDestination.has(fn), `${fn} has no on-failure destination`).toBe(true);
+  });
+
   it('keeps every log group for a set time and keeps reconcilers from overlapping', () => {
     for (const [id, group] of ofType('AWS::Logs::LogGroup')) {
       expect(group.Properties?.RetentionInDays, id).toBeGreaterThan(0);

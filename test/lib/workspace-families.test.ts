@@ -240,9 +240,15 @@ describe('WorkspaceFamilies construct', () => {
       const worker = fn === construct.workerFunction;
       for (const [action, resources] of byAction) {
         for (const resource of resources) {
+          // The reconcile's async on-failure destination is the schedule's DLQ: it may send there, nothing more.
+          const scheduleDlq = construct.deadLetterQueues[1];
           const ok =
             allowed.has(resource) ||
-            (worker && action.startsWith('sqs:') && resource === logicalId(stack, construct.queue));
+            (worker && action.startsWith('sqs:') && resource === logicalId(stack, construct.queue)) ||
+            (!worker &&
+              scheduleDlq !== undefined &&
+              resource === logicalId(stack, scheduleDlq) &&
+              ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'].includes(action));
           expect(ok, `${action} on ${resource}`).toBe(true);
           if (resource === '*') expect(action).toMatch(/^xray:/);
         }
