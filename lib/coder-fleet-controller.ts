@@ -50,7 +50,14 @@ export class CoderFleetController extends Construct {
 
     const watched: WatchedFunction[] = [];
     if (config.scaling) {
-      this.scaling = new NodeGroupScaling(this, 'NodeGroupScaling', { config: config.scaling, coder });
+      this.scaling = new NodeGroupScaling(this, 'NodeGroupScaling', {
+        config: config.scaling,
+        coder,
+        alarms: {
+          scalingFailures: config.alarms.scalingFailures,
+          belowFloorEvaluationPeriods: config.alarms.belowFloorChecks,
+        },
+      });
       this.alerting.notify(...this.scaling.alarms);
       watched.push(
         {
@@ -68,7 +75,14 @@ export class CoderFleetController extends Construct {
       );
     }
     if (config.families) {
-      this.families = new WorkspaceFamilies(this, 'WorkspaceFamilies', { config: config.families, coder });
+      this.families = new WorkspaceFamilies(this, 'WorkspaceFamilies', {
+        config: config.families,
+        coder,
+        alarms: {
+          consecutiveBadRuns: config.alarms.familiesBadRuns,
+          consecutiveErrorPeriods: config.alarms.familiesErrorPeriods,
+        },
+      });
       this.alerting.notify(...this.families.alarms);
       watched.push(
         {

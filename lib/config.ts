@@ -18,8 +18,26 @@ export const alarmThresholdsSchema = z
     coderUnreachable: z.int().min(1).default(5),
     /** 429 answers from Coder, per function, in 15 minutes: the client paces itself, so any 429 is news. */
     coderThrottled: z.int().min(1).default(1),
+    /** Failed node group updates in one run that raise the scaling alarm. */
+    scalingFailures: z.int().min(1).default(1),
+    /** Drift checks in a row with a workspace group below its running floor before alarming. */
+    belowFloorChecks: z.int().min(1).max(96).default(2),
+    /** Reconcile runs in a row with children missing (drifting) or actions failing before alarming. */
+    familiesBadRuns: z.int().min(1).max(288).default(3),
+    /** 5-minute periods in a row with reconcile errors or webhook 5xx before alarming. */
+    familiesErrorPeriods: z.int().min(1).max(288).default(2),
   })
-  .default({ emails: [], lambdaErrors: 1, lambdaThrottles: 1, coderUnreachable: 5, coderThrottled: 1 });
+  .default({
+    emails: [],
+    lambdaErrors: 1,
+    lambdaThrottles: 1,
+    coderUnreachable: 5,
+    coderThrottled: 1,
+    scalingFailures: 1,
+    belowFloorChecks: 2,
+    familiesBadRuns: 3,
+    familiesErrorPeriods: 2,
+  });
 
 /**
  * The whole controller's configuration: one typed object, validated at synth. Every capability is

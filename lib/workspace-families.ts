@@ -99,6 +99,22 @@ export interface WorkspaceFamiliesProps {
   readonly reconcileTimeout?: Duration;
   /** The webhook endpoint, its queue and worker. @default the defaults of each option */
   readonly webhook?: WorkspaceFamiliesWebhookOptions;
+  /** Alarm thresholds. @default the defaults of each option */
+  readonly alarms?: WorkspaceFamiliesAlarmProps;
+}
+
+export interface WorkspaceFamiliesAlarmProps {
+  /**
+   * Consecutive 5-minute periods with children missing (or with failed family actions) before the
+   * drifting (or failing) alarm fires: one bad run is normal, several in a row are not.
+   * @default 3
+   */
+  readonly consecutiveBadRuns?: number;
+  /**
+   * Consecutive 5-minute periods with reconcile Lambda errors (or webhook 5xx answers) before alarming.
+   * @default 2
+   */
+  readonly consecutiveErrorPeriods?: number;
 }
 
 /**
@@ -298,11 +314,13 @@ export class WorkspaceFamilies extends Construct {
     }
     this.functions = [this.reconcileFunction, this.webhookFunction, this.workerFunction];
 
-    this.alarms = this.createAlarms();
+    this.alarms = this.createAlarms(props.alarms ?? {});
     this.acknowledgeNagFindings();
   }
 
-  private createAlarms(): cloudwatch.Alarm[] {
+  private createAlarms(thresholds: WorkspaceFamiliesAlarmProps): cloudwatch.Alarm[] {
+    const badRuns = thresholds.consecutiveBadRuns ?? 3;
+    const errorPeriods = thresholds.consecutiveErrorPeriods ?? 2;
     const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
     const fiveMinutes = Duration.minutes(5);
     const emf = (service: string, metricName: string, statistic: string): cloudwatch.Metric =>
@@ -325,16 +343,16 @@ export class WorkspaceFamilies extends Construct {
       comparisonOperator: atLeast,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    // Children still missing after three scheduled runs in a row: the controller is not converging.
+    // Children still missing after several scheduled runs in a row: the controller is not converging.
     const drifting = emf(
       FAMILIES_RECONCILE_HANDLER,
       FAMILIES_ALARM_METRICS.childrenMissing,
       'Minimum',
     ).createAlarm(this, 'FamiliesDriftingAlarm', {
-      alarmDescription: `Workspace family children have been missing for three reconcile runs in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.drifting)}`,
+      alarmDescription: `Workspace family children have been missing for ${badRuns} reconcile runs in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.drifting)}`,
       threshold: 1,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
+      evaluationPeriods: badRuns,
+      datapointsToAlarm: badRuns,
       comparisonOperator: atLeast,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
@@ -342,10 +360,10 @@ export class WorkspaceFamilies extends Construct {
       this,
       'FamilyFailuresAlarm',
       {
-        alarmDescription: `Workspace family actions have been failing for three reconcile runs in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.failing)}`,
+        alarmDescription: `Workspace family actions have been failing for ${badRuns} reconcile runs in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.failing)}`,
         threshold: 1,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 3,
+        evaluationPeriods: badRuns,
+        datapointsToAlarm: badRuns,
         comparisonOperator: atLeast,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       },
@@ -353,10 +371,10 @@ export class WorkspaceFamilies extends Construct {
     const reconcileErrors = this.reconcileFunction
       .metricErrors({ period: fiveMinutes, statistic: 'Sum' })
       .createAlarm(this, 'ReconcileErrorsAlarm', {
-        alarmDescription: `The scheduled workspace families reconcile failed twice in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.reconcileErrors)}`,
+        alarmDescription: `The scheduled workspace families reconcile failed ${errorPeriods} periods in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.reconcileErrors)}`,
         threshold: 1,
-        evaluationPeriods: 2,
-        datapointsToAlarm: 2,
+        evaluationPeriods: errorPeriods,
+        datapointsToAlarm: errorPeriods,
         comparisonOperator: atLeast,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
@@ -372,8 +390,8 @@ export class WorkspaceFamilies extends Construct {
     }).createAlarm(this, 'WebhookErrorsAlarm', {
       alarmDescription: `The workspace families webhook answered 5xx: Coder retries a few times, then drops the event. Runbook: ${runbookLink(FAMILIES_RUNBOOK.webhookErrors)}`,
       threshold: 1,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
+      evaluationPeriods: errorPeriods,
+      datapointsToAlarm: errorPeriods,
       comparisonOperator: atLeast,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });

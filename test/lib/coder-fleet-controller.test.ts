@@ -242,6 +242,51 @@ describe('CoderFleetController with the seed 004 configuration', () => {
   });
 });
 
+describe('alarm thresholds from the configuration', () => {
+  it('reach the alarms they name', () => {
+    const { template } = synthWithNag(
+      (stack) =>
+        new CoderFleetController(stack, 'Controller', {
+          config: {
+            ...seed004ControllerConfig,
+            alarms: {
+              emails: [],
+              lambdaErrors: 3,
+              coderUnreachable: 9,
+              scalingFailures: 2,
+              belowFloorChecks: 4,
+              familiesBadRuns: 6,
+              familiesErrorPeriods: 5,
+            },
+          },
+        }),
+    );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CoderApiUnreachable',
+      Threshold: 9,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Threshold: 3,
+      AlarmDescription: Match.stringLikeRegexp('^NodeGroupScaler'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ScalingFailures', Threshold: 2 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'NodesBelowRunningFloor',
+      EvaluationPeriods: 4,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'FamilyChildrenMissing',
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('reconcile failed 5 periods in a row'),
+      EvaluationPeriods: 5,
+    });
+  });
+});
+
 describe('configuration validation at synth', () => {
   const broken = {
     coder: { url: 'http://coder.example.com' },
