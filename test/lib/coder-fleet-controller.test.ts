@@ -157,14 +157,19 @@ describe('CoderFleetController with the seed 004 configuration', () => {
   it('gives every scheduled (asynchronously invoked) function an on-failure destination', () => {
     const scheduled = new Set(
       ofType('AWS::Scheduler::Schedule').map(
-        ([, s]) => (s.Properties?.Target as { Arn: { 'Fn::GetAtt': [string, string] } }).Arn['Fn::GetAtt'][0],
+        ([, s]) =>
+          (s.Properties?.Target as { Arn: { 'Fn::GetAtt': [string, string] } } | undefined)?.Arn[
+            'Fn::GetAtt'
+          ][0],
       ),
     );
     expect(scheduled.size).toBe(3);
     const withDestination = new Set(
       ofType('AWS::Lambda::EventInvokeConfig')
-        .filter(([, c]) => (c.Properties?.DestinationConfig as { OnFailure?: unknown })?.OnFailure)
-        .map(([, c]) => (c.Properties?.FunctionName as { Ref: string }).Ref),
+        .filter(
+          ([, c]) => (c.Properties?.DestinationConfig as { OnFailure?: unknown } | undefined)?.OnFailure,
+        )
+        .map(([, c]) => (c.Properties?.FunctionName as { Ref: string } | undefined)?.Ref),
     );
     for (const fn of scheduled)
       expect(withDestination.has(fn), `${fn} has no on-failure destination`).toBe(true);
