@@ -2,11 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
-import { SecretsManagerVersionStore } from '../adapters/aws/secret-versions.js';
-import { CoderProvisionerKeyDirectory } from '../adapters/coder/provisioner-keys.js';
-import { PROVISIONER_KEY_CONFIG_ENV, provisionerKeyRotationConfigSchema } from '../core/rotation/config.js';
 import {
   type KeyHealthReport,
   keyHealthRequestSchema,
@@ -14,13 +10,10 @@ import {
 } from '../core/rotation/health-check.js';
 import { KEY_HEALTH_METRICS } from '../core/rotation/key-health.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/rotation/ports.js';
-import {
-  coderApiMetrics,
-  coderConnectionFromEnvironment,
-  createCoderClient,
-} from '../shared/coder-connection.js';
-import { ConfigError, configFromEnvironment, requireEnv } from '../shared/config.js';
-import { createObservability, type LogSink, logSinkOf } from '../shared/observability.js';
+import { coderApiMetrics } from '../shared/coder-connection.js';
+import { ConfigError, requireEnv } from '../shared/config.js';
+import { createObservability, type LogSink } from '../shared/observability.js';
+import { createProvisionerKeyPorts } from '../shared/provisioner-key-deps.js';
 
 /** The part of Powertools' Metrics the check uses. */
 export interface MetricSink {
@@ -88,18 +81,11 @@ export const makeHandler =
 
 const observability = createObservability('provisioner-key-health');
 
-const createDeps = (): KeyHealthHandlerDeps & { observability: ReturnType<typeof createObservability> } => {
-  const config = configFromEnvironment(provisionerKeyRotationConfigSchema, PROVISIONER_KEY_CONFIG_ENV);
-  const coder = createCoderClient(coderConnectionFromEnvironment());
+const createDeps = (): KeyHealthHandlerDeps => {
+  const { config, ...ports } = createProvisionerKeyPorts(observability);
   return {
-    observability,
-    secrets: new SecretsManagerVersionStore(
-      observability.tracer.captureAWSv3Client(new SecretsManagerClient({})),
-    ),
-    keys: new CoderProvisionerKeyDirectory(coder),
-    log: logSinkOf(observability.logger),
+    ...ports,
     metrics: observability.metrics,
-    now: () => new Date(),
     secretId: requireEnv('PROVISIONER_KEY_SECRET_ARN'),
     managedPrefix: config.managedPrefix,
     previousKeyGraceMs: config.oldKeyGraceHours * 3_600_000,

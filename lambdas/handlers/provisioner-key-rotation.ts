@@ -1,21 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
-import { SecretsManagerVersionStore } from '../adapters/aws/secret-versions.js';
-import { CoderProvisionerKeyDirectory } from '../adapters/coder/provisioner-keys.js';
-import { PROVISIONER_KEY_CONFIG_ENV, provisionerKeyRotationConfigSchema } from '../core/rotation/config.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/rotation/ports.js';
 import { ProvisionerKeyRotationSteps, type RotationStepReport } from '../core/rotation/rotation.js';
 import { RotationError, rotationEventSchema } from '../core/rotation/rotation-gate.js';
-import {
-  coderApiMetrics,
-  coderConnectionFromEnvironment,
-  createCoderClient,
-} from '../shared/coder-connection.js';
-import { configFromEnvironment } from '../shared/config.js';
-import { createObservability, type LogSink, logSinkOf } from '../shared/observability.js';
+import { coderApiMetrics } from '../shared/coder-connection.js';
+import { createObservability, type LogSink } from '../shared/observability.js';
+import { createProvisionerKeyPorts } from '../shared/provisioner-key-deps.js';
 
 export interface RotationHandlerDeps {
   readonly secrets: SecretVersionStore;
@@ -45,19 +37,9 @@ export const makeHandler =
 
 const observability = createObservability('provisioner-key-rotation');
 
-const createDeps = (): RotationHandlerDeps & { observability: ReturnType<typeof createObservability> } => {
-  const config = configFromEnvironment(provisionerKeyRotationConfigSchema, PROVISIONER_KEY_CONFIG_ENV);
-  const coder = createCoderClient(coderConnectionFromEnvironment());
-  return {
-    observability,
-    secrets: new SecretsManagerVersionStore(
-      observability.tracer.captureAWSv3Client(new SecretsManagerClient({})),
-    ),
-    keys: new CoderProvisionerKeyDirectory(coder),
-    log: logSinkOf(observability.logger),
-    now: () => new Date(),
-    managedPrefix: config.managedPrefix,
-  };
+const createDeps = (): RotationHandlerDeps => {
+  const { config, ...ports } = createProvisionerKeyPorts(observability);
+  return { ...ports, managedPrefix: config.managedPrefix };
 };
 
 // Built on the first invocation and reused while the container is warm, so a bad environment is
