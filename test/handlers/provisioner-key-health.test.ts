@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KEY_HEALTH_METRICS } from '../../lambdas/core/rotation/key-health.js';
 import { managedKeyName } from '../../lambdas/core/rotation/key-names.js';
+import type { MetricSink } from '../../lambdas/handlers/provisioner-key-health.js';
+import * as health from '../../lambdas/handlers/provisioner-key-health.js';
+import * as rotation from '../../lambdas/handlers/provisioner-key-rotation.js';
 import {
   createRotationWorld,
   INITIAL_KEY_NAME,
@@ -9,17 +12,6 @@ import {
   type RotationWorld,
   runSteps,
 } from '../core/rotation/support/rotation-fixture.js';
-
-process.env.AWS_REGION = 'us-east-1';
-process.env.PROVISIONER_KEY_CONFIG = JSON.stringify({ organization: ORG });
-process.env.CODER_URL = 'https://coder.example.com';
-process.env.CODER_TOKEN_SECRET_ARN =
-  'arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-token-AbCdEf';
-process.env.PROVISIONER_KEY_SECRET_ARN =
-  'arn:aws:secretsmanager:us-east-1:123456789012:secret:coder/provisioner-key-AbCdEf';
-const rotation = await import('../../lambdas/handlers/provisioner-key-rotation.js');
-const health = await import('../../lambdas/handlers/provisioner-key-health.js');
-type MetricSink = import('../../lambdas/handlers/provisioner-key-health.js').MetricSink;
 
 const TOKEN = '11111111-2222-4333-8444-555555555555';
 const HOUR = 3_600_000;

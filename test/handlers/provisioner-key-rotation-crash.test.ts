@@ -6,6 +6,7 @@ import type {
   SecretVersionStore,
 } from '../../lambdas/core/rotation/ports.js';
 import { parseCurrentSecret } from '../../lambdas/core/rotation/secret.js';
+import { makeHandler } from '../../lambdas/handlers/provisioner-key-rotation.js';
 import {
   createRotationWorld,
   INITIAL_KEY_NAME,
@@ -15,13 +16,6 @@ import {
   type RotationWorld,
   runSteps,
 } from '../core/rotation/support/rotation-fixture.js';
-
-process.env.AWS_REGION = 'us-east-1';
-process.env.PROVISIONER_KEY_CONFIG = JSON.stringify({ organization: ORG });
-process.env.CODER_URL = 'https://coder.example.com';
-process.env.CODER_TOKEN_SECRET_ARN =
-  'arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-token-AbCdEf';
-const { makeHandler } = await import('../../lambdas/handlers/provisioner-key-rotation.js');
 
 const TOKEN = '0f1e2d3c-4b5a-4968-8776-655443322110';
 

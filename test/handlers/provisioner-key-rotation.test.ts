@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { managedKeyName } from '../../lambdas/core/rotation/key-names.js';
 import { RotationError } from '../../lambdas/core/rotation/rotation-gate.js';
 import { parseKeySecret } from '../../lambdas/core/rotation/secret.js';
+import { makeHandler } from '../../lambdas/handlers/provisioner-key-rotation.js';
 import {
   createRotationWorld,
   INITIAL_KEY_NAME,
@@ -12,14 +13,6 @@ import {
   runSteps,
   TAGS,
 } from '../core/rotation/support/rotation-fixture.js';
-
-// The handler module builds its production dependencies at import; give it a valid environment.
-process.env.AWS_REGION = 'us-east-1';
-process.env.PROVISIONER_KEY_CONFIG = JSON.stringify({ organization: ORG });
-process.env.CODER_URL = 'https://coder.example.com';
-process.env.CODER_TOKEN_SECRET_ARN =
-  'arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-token-AbCdEf';
-const { makeHandler } = await import('../../lambdas/handlers/provisioner-key-rotation.js');
 
 const TOKEN = '7d3c1f2e-5a6b-4c8d-9e0f-112233445566';
 const NOW = new Date('2026-06-10T12:00:00Z');
