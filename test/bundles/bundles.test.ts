@@ -19,6 +19,7 @@ import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { OTP_CODE, oneTimePasscode } from '../core/webhook/fixtures.js';
 import { functionUrlEvent, PATH_SECRET } from '../core/webhook/function-url.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
+import { lambdaContext } from '../support/lambda.js';
 
 const run = promisify(execFile);
 const outRoot = mkdtempSync(path.join(tmpdir(), 'cfc-bundles-'));
@@ -59,17 +60,6 @@ const startSecretsManager = async (): Promise<void> => {
   await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
   secretsManagerUrl = `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`;
 };
-
-const lambdaContext = (name: string) => ({
-  functionName: name,
-  functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
-  memoryLimitInMB: '512',
-  awsRequestId: 'b0f4c8a2-0000-4000-8000-000000000001',
-  logGroupName: `/aws/lambda/${name}`,
-  logStreamName: '2026/11/22/[$LATEST]0123456789abcdef',
-  callbackWaitsForEmptyEventLoop: true,
-});
 
 /** Imports a bundle in a fresh Node 22 process and invokes its handler once. */
 const invoke = async (

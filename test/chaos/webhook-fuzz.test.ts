@@ -13,44 +13,25 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadWebhookEntryPoint, WEBHOOK_SECRET_ARN } from '../core/webhook/entry-point.js';
 import { oneTimePasscode, slogAuditLine, workspaceCreated } from '../core/webhook/fixtures.js';
+import { lambdaContext } from '../support/lambda.js';
 
 const SECRET = 'k7Hq2Vn9Lp4Xw8Rt3Zm6Bc1Fd5Gs0JyA';
 const PREVIOUS = 'Pv0Ld5Ec8Rt2Yu7Io4Pa1Sd6Fg3Hj9KlQ';
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:families-webhook-AbCdEf';
-const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/families.fifo';
 const EMAIL = 'fuzz.victim@example.com';
 const MAX_BODY = 256 * 1024;
 
-process.env.AWS_REGION = 'us-east-1';
-process.env.WEBHOOK_SECRET_ARN = SECRET_ARN;
-process.env.FAMILY_QUEUE_URL = QUEUE_URL;
-process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-process.env.POWERTOOLS_TRACE_ENABLED = 'false';
-process.env.POWERTOOLS_METRICS_NAMESPACE = 'CoderFleetController';
-const { handler } = await import('../../lambdas/handlers/families-webhook.js');
+const handler = await loadWebhookEntryPoint();
 
 const secretsManager = mockClient(SecretsManagerClient);
 const sqs = mockClient(SQSClient);
 
-const context = {
-  functionName: 'families-webhook',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:families-webhook',
-  memoryLimitInMB: '512',
-  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-  logGroupName: '/aws/lambda/families-webhook',
-  logStreamName: '2025/06/01/[$LATEST]abcdef',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+const context = lambdaContext('families-webhook');
 
 const event = (input: {
   path: string;
@@ -160,7 +141,7 @@ describe('families webhook entry point under fuzzing (thousands of requests)', (
   const output: string[] = [];
   beforeAll(() => {
     secretsManager
-      .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
+      .on(GetSecretValueCommand, { SecretId: WEBHOOK_SECRET_ARN })
       .resolves({ SecretString: JSON.stringify({ pathSecret: SECRET, previousPathSecret: PREVIOUS }) });
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const capture = (chunk: string | Uint8Array): boolean => {

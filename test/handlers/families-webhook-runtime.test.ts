@@ -1,41 +1,19 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadWebhookEntryPoint, WEBHOOK_QUEUE_URL, WEBHOOK_SECRET_ARN } from '../core/webhook/entry-point.js';
 import { IDS, OTP_CODE, OTP_EMAIL, oneTimePasscode, workspaceCreated } from '../core/webhook/fixtures.js';
 import { functionUrlEvent, PATH_SECRET } from '../core/webhook/function-url.js';
+import { lambdaContext } from '../support/lambda.js';
 
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:families-webhook-AbCdEf';
-const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/families.fifo';
-
-// The deployed entry point, with the environment the CDK construct gives it.
-process.env.AWS_REGION = 'us-east-1';
-process.env.WEBHOOK_SECRET_ARN = SECRET_ARN;
-process.env.FAMILY_QUEUE_URL = QUEUE_URL;
-process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-process.env.POWERTOOLS_TRACE_ENABLED = 'false';
-process.env.POWERTOOLS_METRICS_NAMESPACE = 'CoderFleetController';
-const { handler } = await import('../../lambdas/handlers/families-webhook.js');
+const handler = await loadWebhookEntryPoint();
 
 const secretsManager = mockClient(SecretsManagerClient);
 const sqs = mockClient(SQSClient);
 
-const context = {
-  functionName: 'families-webhook',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:families-webhook',
-  memoryLimitInMB: '512',
-  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-  logGroupName: '/aws/lambda/families-webhook',
-  logStreamName: '2025/06/01/[$LATEST]abcdef',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+const context = lambdaContext('families-webhook');
 
 describe('families webhook entry point (Powertools logger, metrics; SDK clients mocked)', () => {
   let output: string[];
@@ -44,7 +22,7 @@ describe('families webhook entry point (Powertools logger, metrics; SDK clients 
     secretsManager.reset();
     sqs.reset();
     secretsManager
-      .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
+      .on(GetSecretValueCommand, { SecretId: WEBHOOK_SECRET_ARN })
       .resolves({ SecretString: JSON.stringify({ pathSecret: PATH_SECRET }) });
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     output = [];
@@ -65,7 +43,7 @@ describe('families webhook entry point (Powertools logger, metrics; SDK clients 
 
     expect(result).toMatchObject({ statusCode: 202 });
     expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
-      QueueUrl: QUEUE_URL,
+      QueueUrl: WEBHOOK_QUEUE_URL,
       Entries: [
         expect.objectContaining({
           MessageGroupId: `owner-${IDS.owner}`,
