@@ -2,7 +2,6 @@
  * End-to-end: the bundled CLI (dist/cli/coder-fleet.mjs, built once here with scripts/bundle.ts)
  * runs as a child process against the Coder simulator and a dynalite ledger started by this file.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -10,52 +9,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../../scripts/bundle.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
+import { runCli } from './run-cli.js';
 
 const TEMPLATE = 'kubernetes-multi';
 const LEDGER = 'family-ledger';
 const WRONG_TOKEN = 'wrong-token-3f9a1c77d2b84e0e9f5c';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly ms: number;
-}
 
 let workdir: string;
 let cli: string;
 let sim: CoderSimulator;
 let dynamo: LocalDynamo;
 
-/** Runs the built CLI asynchronously (the simulator lives in this process and must keep serving). */
-const run = (args: readonly string[], env: Record<string, string> = {}): Promise<Run> => {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      {
-        cwd: workdir,
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          // A made-up AWS identity and a local DynamoDB: nothing can reach a real account.
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_REGION: 'us-east-1',
-          AWS_CONFIG_FILE: path.join(workdir, 'no-aws-config'),
-          AWS_SHARED_CREDENTIALS_FILE: path.join(workdir, 'no-aws-credentials'),
-          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-          ...env,
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr, ms: Date.now() - started });
-      },
-    );
-  });
-};
+/** Runs the built CLI against this file's local DynamoDB. */
+const run = (args: readonly string[], env: Record<string, string> = {}) =>
+  runCli(cli, workdir, args, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, ...env });
 
 const coderEnv = (): Record<string, string> => ({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.adminToken });
 

@@ -3,7 +3,6 @@
  * and Lambda API on 127.0.0.1 (the SDK's AWS_ENDPOINT_URL_<SERVICE> variables point it there),
  * and the Coder simulator for the running workspaces.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,12 +13,7 @@ import { scalerPayload } from '../../lambdas/cli/scale.js';
 import { seed004ScalingConfig } from '../../lambdas/core/scaling/config.js';
 import { bundleCli } from '../../scripts/bundle.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { runCli } from './run-cli.js';
 
 let workdir: string;
 let cli: string;
@@ -34,31 +28,13 @@ const groups: Record<string, { minSize: number; desiredSize: number; maxSize: nu
   'coder-prov': { minSize: 0, desiredSize: 1, maxSize: 5 },
 };
 
-const run = (args: readonly string[], env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      {
-        cwd: workdir,
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_REGION: 'us-east-1',
-          AWS_CONFIG_FILE: path.join(workdir, 'no-aws-config'),
-          AWS_SHARED_CREDENTIALS_FILE: path.join(workdir, 'no-aws-credentials'),
-          AWS_ENDPOINT_URL_EKS: awsUrl,
-          AWS_ENDPOINT_URL_LAMBDA: awsUrl,
-          AWS_MAX_ATTEMPTS: '1',
-          ...env,
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
+/** Runs the built CLI against this file's fake EKS and Lambda API. */
+const run = (args: readonly string[], env: Record<string, string> = {}) =>
+  runCli(cli, workdir, args, {
+    AWS_ENDPOINT_URL_EKS: awsUrl,
+    AWS_ENDPOINT_URL_LAMBDA: awsUrl,
+    AWS_MAX_ATTEMPTS: '1',
+    ...env,
   });
 
 beforeAll(async () => {
