@@ -1,8 +1,8 @@
 /**
  * `coder-fleet`: the operator CLI (`npm run cli -- <command>`, `npm start` for the demo, or the
- * bundled `dist/cli/coder-fleet.mjs`). The commands live in lambdas/cli/.
+ * bundled `dist/cli/coder-fleet.mjs`). The commands live in cli/.
  */
-import { runCli } from '../lambdas/cli/main.js';
+import { runCli } from '../cli/main.js';
 
 const code = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

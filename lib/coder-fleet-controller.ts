@@ -3,15 +3,15 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CODER_API_METRICS } from '../lambdas/shared/coder-connection.js';
-import { METRICS_NAMESPACE } from '../lambdas/shared/observability.js';
-import { ControllerAlerting, runbookLink } from './alerting.js';
+import { CODER_API_METRICS } from '../lambdas/wiring/coder-connection.js';
+import { METRICS_NAMESPACE } from '../lambdas/wiring/observability.js';
+import { ControllerAlerting, runbookLink } from './alerting/construct.js';
+import { ControllerDashboard } from './alerting/dashboard.js';
+import type { ControllerFunction } from './common/controller-function.js';
 import { type ControllerConfig, type ControllerConfigInput, parseControllerConfig } from './config.js';
-import type { ControllerFunction } from './controller-function.js';
-import { ControllerDashboard } from './dashboard.js';
-import { NodeGroupScaling } from './node-group-scaling.js';
-import { ProvisionerKeyRotation } from './provisioner-key-rotation.js';
-import { WorkspaceFamilies } from './workspace-families.js';
+import { WorkspaceFamilies } from './families/construct.js';
+import { ProvisionerKeyRotation } from './keys/construct.js';
+import { NodeGroupScaling } from './scaling/construct.js';
 
 export interface CoderFleetControllerProps {
   /** The whole configuration; validated here, so a bad value fails `cdk synth` naming every bad field. */

@@ -6,7 +6,7 @@
 import { chmod, readdir, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { ESM_REQUIRE_SHIM, HANDLERS_DIR, LAMBDA_NODE_TARGET } from '../lib/function-bundling.js';
+import { ESM_REQUIRE_SHIM, HANDLERS_DIR, LAMBDA_NODE_TARGET } from '../lib/common/function-bundling.js';
 
 export const handlerNames = async (root = process.cwd()): Promise<string[]> =>
   (await readdir(path.join(root, HANDLERS_DIR)))

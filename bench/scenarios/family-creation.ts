@@ -12,8 +12,8 @@ import { CODER_ROUTES, CoderClient } from '../../lambdas/adapters/coder/index.js
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
 import { childWorkspaceName } from '../../lambdas/core/families/names.js';
-import { reconcileFamilies } from '../../lambdas/core/families/reconcile.js';
-import { silentLog } from '../../lambdas/shared/observability.js';
+import { reconcileFamilies } from '../../lambdas/core/families/run.js';
+import { silentLog } from '../../lambdas/wiring/observability.js';
 import { startCoderSimulator } from '../../sim/index.js';
 import { check, median, ms, type Scenario, type ScenarioResult, times } from '../lib.js';
 import { COUNT, seedTemplate, TEMPLATE } from './fleet.js';

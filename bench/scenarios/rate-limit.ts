@@ -11,8 +11,8 @@ import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-works
 import { CODER_ROUTES, CoderClient, type CoderRequestEvent } from '../../lambdas/adapters/coder/index.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
-import { reconcileFamilies } from '../../lambdas/core/families/reconcile.js';
-import { silentLog } from '../../lambdas/shared/observability.js';
+import { reconcileFamilies } from '../../lambdas/core/families/run.js';
+import { silentLog } from '../../lambdas/wiring/observability.js';
 import { startCoderSimulator } from '../../sim/index.js';
 import { check, fmt, type Scenario, type ScenarioResult } from '../lib.js';
 import { COUNT, seedTemplate, TEMPLATE, userName } from './fleet.js';

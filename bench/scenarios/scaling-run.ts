@@ -16,7 +16,7 @@ import { parseScalerEvent } from '../../lambdas/core/scaling/events.js';
 import { FixedWorkspaceDemand, InMemoryOverrideStore } from '../../lambdas/core/scaling/in-memory.js';
 import type { Sizes } from '../../lambdas/core/scaling/planner.js';
 import { runNodeGroupScaler } from '../../lambdas/core/scaling/run.js';
-import { silentLog } from '../../lambdas/shared/observability.js';
+import { silentLog } from '../../lambdas/wiring/observability.js';
 import { check, type Scenario, type ScenarioResult } from '../lib.js';
 
 const CONFIG = scalingConfigSchema.parse({

@@ -18,8 +18,8 @@ import { CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
 import type { BuildParameter, ChildRecord } from '../../lambdas/core/families/model.js';
-import { reconcileFamilies } from '../../lambdas/core/families/reconcile.js';
-import { silentLog } from '../../lambdas/shared/observability.js';
+import { reconcileFamilies } from '../../lambdas/core/families/run.js';
+import { silentLog } from '../../lambdas/wiring/observability.js';
 import { TEMPLATE } from './fleet.js';
 
 export interface WorkerInput {

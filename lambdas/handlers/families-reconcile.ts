@@ -6,14 +6,10 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { familyRunMetrics } from '../core/families/metrics.js';
 import type { FamilyReconcileDeps } from '../core/families/ports.js';
-import {
-  type ReconcileReport,
-  type ReconcileRequest,
-  reconcileFamilies,
-} from '../core/families/reconcile.js';
-import { coderApiMetrics } from '../shared/coder-connection.js';
-import { createFamilyReconcileDeps } from '../shared/families-deps.js';
-import { createObservability } from '../shared/observability.js';
+import { type ReconcileReport, type ReconcileRequest, reconcileFamilies } from '../core/families/run.js';
+import { coderApiMetrics } from '../wiring/coder-connection.js';
+import { createFamilyReconcileDeps } from '../wiring/families.js';
+import { createObservability } from '../wiring/observability.js';
 
 /**
  * What the reconcile Lambda accepts: `{}` or `{"trigger":"schedule"}` (EventBridge Scheduler) for

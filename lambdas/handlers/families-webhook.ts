@@ -7,14 +7,14 @@ import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { type FamilyWorkQueue, SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
-import { classifyAuditRecords, parseJsonOrJsonLines } from '../core/webhook/audit.js';
-import { WEBHOOK_METRICS } from '../core/webhook/metrics.js';
-import { classifyNotification, coderNotificationSchema } from '../core/webhook/notification.js';
-import { matchWebhookPath } from '../core/webhook/path-secret.js';
-import type { FamilyWorkItem } from '../core/webhook/work-item.js';
-import { requireEnv } from '../shared/config.js';
-import { createObservability, type LogSink, logSinkOf } from '../shared/observability.js';
-import { readJsonSecret } from '../shared/secrets.js';
+import { classifyAuditRecords, parseJsonOrJsonLines } from '../core/families/webhook/audit.js';
+import { WEBHOOK_METRICS } from '../core/families/webhook/metrics.js';
+import { classifyNotification, coderNotificationSchema } from '../core/families/webhook/notification.js';
+import { matchWebhookPath } from '../core/families/webhook/path-secret.js';
+import type { FamilyWorkItem } from '../core/families/webhook/work-item.js';
+import { requireEnv } from '../wiring/env.js';
+import { createObservability, type LogSink, logSinkOf } from '../wiring/observability.js';
+import { readJsonSecret } from '../wiring/secrets.js';
 
 /** Largest body accepted; Coder's notifications are a few KiB, a shipper's audit batch stays below this. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;

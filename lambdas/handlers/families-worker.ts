@@ -8,17 +8,13 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type FamilyRetryScheduler, SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
 import { familyRunMetrics } from '../core/families/metrics.js';
-import {
-  type ReconcileReport,
-  type ReconcileRequest,
-  reconcileFamilies,
-} from '../core/families/reconcile.js';
-import { WORKER_METRICS } from '../core/webhook/metrics.js';
-import { type FamilyWorkItem, familyWorkItemSchema } from '../core/webhook/work-item.js';
-import { coderApiMetrics } from '../shared/coder-connection.js';
-import { requireEnv } from '../shared/config.js';
-import { createFamilyReconcileDeps } from '../shared/families-deps.js';
-import { createObservability, type LogSink, logSinkOf } from '../shared/observability.js';
+import { type ReconcileReport, type ReconcileRequest, reconcileFamilies } from '../core/families/run.js';
+import { WORKER_METRICS } from '../core/families/webhook/metrics.js';
+import { type FamilyWorkItem, familyWorkItemSchema } from '../core/families/webhook/work-item.js';
+import { coderApiMetrics } from '../wiring/coder-connection.js';
+import { requireEnv } from '../wiring/env.js';
+import { createFamilyReconcileDeps } from '../wiring/families.js';
+import { createObservability, type LogSink, logSinkOf } from '../wiring/observability.js';
 
 export { WORKER_METRICS };
 

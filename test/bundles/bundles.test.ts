@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed004ScalingConfig } from '../../lambdas/core/scaling/config.js';
 import { bundleHandler, handlerNames } from '../../scripts/bundle.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
-import { OTP_CODE, oneTimePasscode } from '../core/webhook/fixtures.js';
-import { functionUrlEvent, PATH_SECRET } from '../core/webhook/function-url.js';
+import { OTP_CODE, oneTimePasscode } from '../core/families/webhook/fixtures.js';
+import { functionUrlEvent, PATH_SECRET } from '../core/families/webhook/function-url.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
 import { lambdaContext } from '../support/lambda.js';
 
@@ -204,9 +204,9 @@ describe('deployable bundles', () => {
     expect(otp.output).not.toContain(PATH_SECRET);
   });
 
-  it('schedule-preview: lists the next transitions across the DST change', async () => {
+  it('scaling-preview: lists the next transitions across the DST change', async () => {
     const preview = await invoke(
-      'schedule-preview',
+      'scaling-preview',
       { from: '2026-03-06T00:00:00Z', days: 4 },
       { SCALING_CONFIG: JSON.stringify(seed004ScalingConfig), SCALING_OVERRIDE_TABLE: 'overrides' },
     );

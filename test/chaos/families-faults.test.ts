@@ -12,7 +12,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { childWorkspaceName } from '../../lambdas/core/families/names.js';
-import { reconcileFamilies } from '../../lambdas/core/families/reconcile.js';
+import { reconcileFamilies } from '../../lambdas/core/families/run.js';
 import type { SimWorkspaceView } from '../../sim/index.js';
 import { COUNT, type FamilyHarness, startFamilyHarness, TEMPLATE } from '../families/harness.js';
 

@@ -19,7 +19,7 @@ import {
 } from '../../lambdas/core/scaling/in-memory.js';
 import { refOf, runningFloor, type Sizes } from '../../lambdas/core/scaling/planner.js';
 import { runNodeGroupScaler } from '../../lambdas/core/scaling/run.js';
-import { silentLog } from '../../lambdas/shared/observability.js';
+import { silentLog } from '../../lambdas/wiring/observability.js';
 
 const TEMPLATES = ['dev', 'gpu', 'data'] as const;
 const PROFILES = ['peak', 'off-hours', 'night'] as const;

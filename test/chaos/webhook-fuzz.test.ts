@@ -17,8 +17,8 @@ import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadWebhookEntryPoint, WEBHOOK_SECRET_ARN } from '../core/webhook/entry-point.js';
-import { oneTimePasscode, slogAuditLine, workspaceCreated } from '../core/webhook/fixtures.js';
+import { loadWebhookEntryPoint, WEBHOOK_SECRET_ARN } from '../core/families/webhook/entry-point.js';
+import { oneTimePasscode, slogAuditLine, workspaceCreated } from '../core/families/webhook/fixtures.js';
 import { lambdaContext } from '../support/lambda.js';
 
 const SECRET = 'k7Hq2Vn9Lp4Xw8Rt3Zm6Bc1Fd5Gs0JyA';

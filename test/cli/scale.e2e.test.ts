@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scalerPayload } from '../../lambdas/cli/scale.js';
+import { scalerPayload } from '../../cli/scale.js';
 import { seed004ScalingConfig } from '../../lambdas/core/scaling/config.js';
 import { bundleCli } from '../../scripts/bundle.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';

@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryFamilyQueue } from '../../lambdas/adapters/aws/family-queue.js';
-import { type ReconcileRequest, reconcileFamilies } from '../../lambdas/core/families/reconcile.js';
+import { type ReconcileRequest, reconcileFamilies } from '../../lambdas/core/families/run.js';
 import { makeWebhookHandler } from '../../lambdas/handlers/families-webhook.js';
 import { makeWorkerHandler } from '../../lambdas/handlers/families-worker.js';
 import type { NotificationMessage } from '../../sim/types.js';
-import { PATH_SECRET, recordingLog, recordingMetrics } from '../core/webhook/function-url.js';
+import { PATH_SECRET, recordingLog, recordingMetrics } from '../core/families/webhook/function-url.js';
 import {
   COUNT,
   type FamilyHarness,

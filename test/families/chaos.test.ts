@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ReconcileReport, reconcileFamilies } from '../../lambdas/core/families/reconcile.js';
+import { type ReconcileReport, reconcileFamilies } from '../../lambdas/core/families/run.js';
 import { COUNT, type FamilyHarness, startFamilyHarness, TEMPLATE } from './harness.js';
 
 const all = { scope: { kind: 'all' as const }, dryRun: false, trigger: 'schedule' as const };

@@ -7,7 +7,7 @@ import { CoderClient, type CoderClientOptions } from '../../lambdas/adapters/cod
 import { type FamiliesConfigInput, familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import type { BuildParameter } from '../../lambdas/core/families/model.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
-import { silentLog } from '../../lambdas/shared/observability.js';
+import { silentLog } from '../../lambdas/wiring/observability.js';
 import { type CoderSimulator, type CoderSimulatorOptions, startCoderSimulator } from '../../sim/index.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
 

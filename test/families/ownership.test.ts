@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FamilyLedger, WorkspaceOpError } from '../../lambdas/core/families/ports.js';
-import { reconcileFamilies } from '../../lambdas/core/families/reconcile.js';
+import { reconcileFamilies } from '../../lambdas/core/families/run.js';
 import { COUNT, type FamilyHarness, liveWorkspaces, startFamilyHarness, TEMPLATE } from './harness.js';
 
 const all = { scope: { kind: 'all' as const }, dryRun: false, trigger: 'schedule' as const };

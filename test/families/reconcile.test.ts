@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reconcileFamilies } from '../../lambdas/core/families/reconcile.js';
+import { reconcileFamilies } from '../../lambdas/core/families/run.js';
 import {
   COUNT,
   type FamilyHarness,

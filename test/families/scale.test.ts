@@ -3,7 +3,7 @@ import { DynamoBuildParameterStore } from '../../lambdas/adapters/aws/family-led
 import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-workspaces.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
 import type { FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
-import { reconcileFamilies } from '../../lambdas/core/families/reconcile.js';
+import { reconcileFamilies } from '../../lambdas/core/families/run.js';
 import { COUNT, type FamilyHarness, startFamilyHarness, TEMPLATE } from './harness.js';
 
 const USERS = 50;

@@ -11,8 +11,8 @@ import {
   makeHandler,
   parseFamiliesReconcileEvent,
 } from '../../lambdas/handlers/families-reconcile.js';
-import { ConfigError } from '../../lambdas/shared/config.js';
-import { createFamilyReconcileDeps } from '../../lambdas/shared/families-deps.js';
+import { ConfigError } from '../../lambdas/wiring/env.js';
+import { createFamilyReconcileDeps } from '../../lambdas/wiring/families.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 
 describe('parseFamiliesReconcileEvent', () => {

@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InMemoryFamilyQueue } from '../../lambdas/adapters/aws/family-queue.js';
 import { makeWebhookHandler } from '../../lambdas/handlers/families-webhook.js';
-import { oneTimePasscode, slogAuditLine, workspaceCreated } from '../core/webhook/fixtures.js';
+import { oneTimePasscode, slogAuditLine, workspaceCreated } from '../core/families/webhook/fixtures.js';
 import {
   functionUrlEvent,
   PATH_SECRET,
   recordingLog,
   recordingMetrics,
-} from '../core/webhook/function-url.js';
+} from '../core/families/webhook/function-url.js';
 
 const setup = () => {
   const queue = new InMemoryFamilyQueue();

@@ -3,9 +3,19 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadWebhookEntryPoint, WEBHOOK_QUEUE_URL, WEBHOOK_SECRET_ARN } from '../core/webhook/entry-point.js';
-import { IDS, OTP_CODE, OTP_EMAIL, oneTimePasscode, workspaceCreated } from '../core/webhook/fixtures.js';
-import { functionUrlEvent, PATH_SECRET } from '../core/webhook/function-url.js';
+import {
+  loadWebhookEntryPoint,
+  WEBHOOK_QUEUE_URL,
+  WEBHOOK_SECRET_ARN,
+} from '../core/families/webhook/entry-point.js';
+import {
+  IDS,
+  OTP_CODE,
+  OTP_EMAIL,
+  oneTimePasscode,
+  workspaceCreated,
+} from '../core/families/webhook/fixtures.js';
+import { functionUrlEvent, PATH_SECRET } from '../core/families/webhook/function-url.js';
 import { lambdaContext } from '../support/lambda.js';
 
 const handler = await loadWebhookEntryPoint();

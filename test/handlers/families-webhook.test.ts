@@ -10,13 +10,13 @@ import {
   slogAuditLine,
   testNotification,
   workspaceCreated,
-} from '../core/webhook/fixtures.js';
+} from '../core/families/webhook/fixtures.js';
 import {
   functionUrlEvent,
   PATH_SECRET,
   recordingLog,
   recordingMetrics,
-} from '../core/webhook/function-url.js';
+} from '../core/families/webhook/function-url.js';
 
 const setup = (options: { queue?: FamilyWorkQueue; secrets?: () => Promise<readonly string[]> } = {}) => {
   const queue = new InMemoryFamilyQueue();

@@ -1,15 +1,15 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InMemoryFamilyQueue } from '../../lambdas/adapters/aws/family-queue.js';
-import type { ReconcileReport, ReconcileRequest } from '../../lambdas/core/families/reconcile.js';
-import type { FamilyWorkItem } from '../../lambdas/core/webhook/work-item.js';
+import type { ReconcileReport, ReconcileRequest } from '../../lambdas/core/families/run.js';
+import type { FamilyWorkItem } from '../../lambdas/core/families/webhook/work-item.js';
 import {
   makeWorkerHandler,
   retryDelaySeconds,
   WORKER_METRICS,
 } from '../../lambdas/handlers/families-worker.js';
-import { IDS } from '../core/webhook/fixtures.js';
-import { recordingLog, recordingMetrics } from '../core/webhook/function-url.js';
+import { IDS } from '../core/families/webhook/fixtures.js';
+import { recordingLog, recordingMetrics } from '../core/families/webhook/function-url.js';
 
 const OTHER_OWNER = '11111111-2222-4333-8444-555555555555';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lambdas/shared/config.js';
+import { ConfigError } from '../../lambdas/wiring/env.js';
 import { CoderFleetController } from '../../lib/coder-fleet-controller.js';
 import { parseControllerConfig } from '../../lib/config.js';
 import { seed004ControllerConfig } from '../../lib/example-config.js';
@@ -102,9 +102,9 @@ describe('CoderFleetController with the seed 004 configuration', () => {
       ).toEqual([
         'families-reconcile',
         'families-worker',
-        'node-group-scaler',
-        'provisioner-key-health',
-        'provisioner-key-rotation',
+        'keys-health',
+        'keys-rotation',
+        'scaling-scheduler',
       ]);
       for (const [, a] of alarms) expect(a.Properties?.Threshold).toBe(threshold);
     }
@@ -180,7 +180,7 @@ describe('CoderFleetController with the seed 004 configuration', () => {
       expect(group.Properties?.RetentionInDays, id).toBeGreaterThan(0);
     }
     synth.template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'node-group-scaler' }) },
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'scaling-scheduler' }) },
       ReservedConcurrentExecutions: 1,
     });
     synth.template.hasResourceProperties('AWS::Lambda::Function', {

@@ -10,7 +10,7 @@ import {
   type FamilyWorkItem,
   familyDeduplicationId,
   familyMessageGroupId,
-} from '../../core/webhook/work-item.js';
+} from '../../core/families/webhook/work-item.js';
 
 /** Where the webhook puts family work. */
 export interface FamilyWorkQueue {

@@ -10,7 +10,7 @@ import {
   type NodeGroupPort,
   NodeGroupUpdateError,
 } from '../../core/scaling/ports.js';
-import { type LogSink, silentLog } from '../../shared/observability.js';
+import { type LogSink, silentLog } from '../../wiring/observability.js';
 
 /**
  * Node group sizes through EKS (managed node groups) and EC2 Auto Scaling (self-managed groups).

@@ -12,7 +12,7 @@ import {
   type SecretDescription,
   type SecretVersionSelector,
   type SecretVersionStore,
-} from '../../core/rotation/ports.js';
+} from '../../core/keys/ports.js';
 
 /** Secret versions and staging labels in AWS Secrets Manager, for the rotation and the key-health check. */
 export class SecretsManagerVersionStore implements SecretVersionStore {

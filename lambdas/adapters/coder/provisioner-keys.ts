@@ -3,7 +3,7 @@ import type {
   ProvisionerDaemonRecord,
   ProvisionerKeyDirectory,
   ProvisionerKeyRecord,
-} from '../../core/rotation/ports.js';
+} from '../../core/keys/ports.js';
 import type { CoderClient } from './client.js';
 import { isCoderErrorKind } from './errors.js';
 

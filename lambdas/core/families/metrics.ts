@@ -1,4 +1,4 @@
-import type { ReconcileReport } from './reconcile.js';
+import type { ReconcileReport } from './run.js';
 
 /**
  * Per-run EMF metric names (namespace CoderFleetController). The CDK alarms watch

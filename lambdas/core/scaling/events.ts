@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseConfig } from '../../shared/config.js';
+import { ConfigError, parseConfig } from '../../wiring/env.js';
 
 /**
  * What the scaler accepts. Scheduled runs come from EventBridge Scheduler with the input the
@@ -81,7 +81,7 @@ export const parseScalerEvent = (event: unknown): ScalerRequest => {
   }
   if ('action' in event && (event as { action?: unknown }).action === 'preview') {
     throw new ScalerEventError('scaler event', [
-      'action: the schedule preview is a separate function (schedule-preview), so a preview never waits for or blocks a scaling run',
+      'action: the schedule preview is a separate function (scaling-preview), so a preview never waits for or blocks a scaling run',
     ]);
   }
   if ('trigger' in event) {

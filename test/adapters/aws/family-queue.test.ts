@@ -12,8 +12,8 @@ import {
   InMemoryFamilyQueue,
   SqsFamilyWorkQueue,
 } from '../../../lambdas/adapters/aws/family-queue.js';
-import type { FamilyWorkItem } from '../../../lambdas/core/webhook/work-item.js';
-import { IDS } from '../../core/webhook/fixtures.js';
+import type { FamilyWorkItem } from '../../../lambdas/core/families/webhook/work-item.js';
+import { IDS } from '../../core/families/webhook/fixtures.js';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/families.fifo';
 const sqs = mockClient(SQSClient);

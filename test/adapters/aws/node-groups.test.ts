@@ -20,7 +20,7 @@ import { AwsNodeGroups } from '../../../lambdas/adapters/aws/node-groups.js';
 import { executeScalingPlan } from '../../../lambdas/core/scaling/executor.js';
 import { type NodeGroupRef, planNodeGroupScaling } from '../../../lambdas/core/scaling/planner.js';
 import { NodeGroupNotFoundError, NodeGroupUpdateError } from '../../../lambdas/core/scaling/ports.js';
-import { silentLog } from '../../../lambdas/shared/observability.js';
+import { silentLog } from '../../../lambdas/wiring/observability.js';
 import { at, seedConfig } from '../../core/scaling/fixtures.js';
 
 const eks = mockClient(EKSClient);

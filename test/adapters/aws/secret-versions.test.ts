@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerVersionStore } from '../../../lambdas/adapters/aws/secret-versions.js';
-import { SecretsManagerModel } from '../../core/rotation/support/secrets-manager-model.js';
+import { SecretsManagerModel } from '../../core/keys/support/secrets-manager-model.js';
 
 describe('SecretsManagerVersionStore', () => {
   let model: SecretsManagerModel;

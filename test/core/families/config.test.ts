@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FAMILIES_DEFAULTS, familiesConfigSchema } from '../../../lambdas/core/families/config.js';
-import { ConfigError, parseConfig } from '../../../lambdas/shared/config.js';
+import { ConfigError, parseConfig } from '../../../lambdas/wiring/env.js';
 
 describe('familiesConfigSchema', () => {
   it('fills in the documented defaults', () => {

@@ -6,7 +6,7 @@ import {
   scalingConfigSchema,
   seed004ScalingConfig,
 } from '../../../lambdas/core/scaling/config.js';
-import { ConfigError, parseConfig } from '../../../lambdas/shared/config.js';
+import { ConfigError, parseConfig } from '../../../lambdas/wiring/env.js';
 
 const parse = (value: unknown) => parseConfig(scalingConfigSchema, value, 'scaling config', 'scaling');
 

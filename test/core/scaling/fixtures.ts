@@ -3,7 +3,7 @@ import {
   scalingConfigSchema,
   seed004ScalingConfig,
 } from '../../../lambdas/core/scaling/config.js';
-import { parseConfig } from '../../../lambdas/shared/config.js';
+import { parseConfig } from '../../../lambdas/wiring/env.js';
 
 /** Seed 004's config, parsed (defaults filled). */
 export const seedConfig = (): ScalingConfig =>

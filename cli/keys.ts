@@ -1,0 +1,176 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerVersionStore } from '../lambdas/adapters/aws/secret-versions.js';
+import { CoderProvisionerKeyDirectory } from '../lambdas/adapters/coder/provisioner-keys.js';
+import {
+  type ProvisionerKeyRotationConfig,
+  provisionerKeyRotationConfigSchema,
+} from '../lambdas/core/keys/config.js';
+import { type KeyHealthFigures, summarizeKeyHealth } from '../lambdas/core/keys/metrics.js';
+import type { ProvisionerDaemonRecord } from '../lambdas/core/keys/ports.js';
+import { ProvisionerKeyHealthCheck } from '../lambdas/core/keys/run-health.js';
+import { parseConfig } from '../lambdas/wiring/env.js';
+import { silentLog } from '../lambdas/wiring/observability.js';
+import { AWS_OPTIONS, CODER_OPTIONS, COMMON_OPTIONS, parseCommandArgs } from './args.js';
+import { connectToCoder, createCliCoderClient, resolveCoderTarget } from './coder.js';
+import { readConfigSection } from './config-file.js';
+import { CliError, EXIT, UsageError } from './errors.js';
+import { type CliIo, CliOutput, heading, renderTable } from './output.js';
+import { KEYS_USAGE } from './usage.js';
+
+const KEYS_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...CODER_OPTIONS,
+  ...AWS_OPTIONS,
+  organization: { type: 'string' },
+  config: { type: 'string' },
+  'secret-id': { type: 'string' },
+} as const;
+
+export interface KeyStatusResult {
+  readonly command: 'keys status';
+  readonly organization: string;
+  /** The secret whose versions decided the roles, when --secret-id was given. */
+  readonly secret: string | undefined;
+  readonly figures: KeyHealthFigures;
+  /** Connected daemons per key name, including keys Coder does not list (`user-auth`, PSK). */
+  readonly daemonsPerKey: Readonly<Record<string, readonly string[]>>;
+}
+
+export const connectedDaemonsPerKey = (
+  daemons: readonly ProvisionerDaemonRecord[],
+): Record<string, string[]> => {
+  const perKey: Record<string, string[]> = {};
+  for (const daemon of daemons) {
+    if (!daemon.connected) continue;
+    const key = daemon.keyName ?? '(psk)';
+    perKey[key] = [...(perKey[key] ?? []), daemon.name];
+  }
+  return perKey;
+};
+
+export const renderKeyStatus = (result: KeyStatusResult): string => {
+  const f = result.figures;
+  const rows = f.keys.map((k) => [
+    k.name,
+    result.secret ? k.role : '-',
+    k.managed ? 'yes' : 'no',
+    `${k.ageDays.toFixed(1)} d`,
+    k.createdAt.slice(0, 16).replace('T', ' '),
+    k.connectedDaemons.length === 0 ? '0' : `${k.connectedDaemons.length}: ${k.connectedDaemons.join(', ')}`,
+  ]);
+  const lines = [
+    f.keys.length > 0
+      ? renderTable(['KEY', 'ROLE', 'MANAGED', 'AGE', 'CREATED (UTC)', 'CONNECTED DAEMONS'], rows)
+      : `No provisioner keys in organization ${result.organization}.`,
+  ];
+  const listed = new Set(f.keys.map((k) => k.name.toLowerCase()));
+  const others = Object.entries(result.daemonsPerKey).filter(([key]) => !listed.has(key.toLowerCase()));
+  if (others.length > 0) {
+    lines.push('', 'Daemons on keys Coder does not list:');
+    for (const [key, names] of others) lines.push(`  ${key}: ${names.join(', ')}`);
+  }
+  lines.push('');
+  if (result.secret) {
+    lines.push(
+      `Current key age: ${f.currentKeyAgeDays === undefined ? 'no rotation yet' : `${f.currentKeyAgeDays} days`}; ` +
+        `daemons on a non-current key: ${f.daemonsOnNonCurrentKey}${f.currentKeyMissing ? '; THE CURRENT KEY IS MISSING FROM CODER' : ''}.`,
+    );
+  } else {
+    lines.push('Roles (current/previous) need the key secret: pass --secret-id.');
+  }
+  return lines.join('\n');
+};
+
+const loadKeysConfig = async (
+  file: string | undefined,
+): Promise<ProvisionerKeyRotationConfig | undefined> => {
+  if (!file) return undefined;
+  const section = await readConfigSection(file, 'provisionerKeys');
+  if (section === undefined) return undefined;
+  return parseConfig(provisionerKeyRotationConfigSchema, section, `--config ${file} (provisionerKeys)`);
+};
+
+export const runKeysCommand = async (args: readonly string[], io: CliIo): Promise<number> => {
+  const sub = args[0];
+  if (sub === '--help' || sub === '-h') {
+    io.stdout(`${KEYS_USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (sub !== 'status') {
+    throw new UsageError(
+      sub === undefined || sub.startsWith('-')
+        ? 'keys needs a subcommand: status'
+        : `unknown subcommand "keys ${sub}": use status`,
+      KEYS_USAGE,
+    );
+  }
+  const values = parseCommandArgs(args.slice(1), KEYS_OPTIONS, 'keys status', KEYS_USAGE);
+  const out = new CliOutput(io, values.json === true);
+  if (values.help) {
+    io.stdout(`${KEYS_USAGE}\n`);
+    return EXIT.ok;
+  }
+  const target = resolveCoderTarget(values, io, out, 'keys status', KEYS_USAGE);
+  if (!target) throw new UsageError("keys status needs Coder's URL and token", KEYS_USAGE);
+  const config = await loadKeysConfig(values.config);
+  const client = createCliCoderClient(target);
+  await connectToCoder(client, target, out);
+  const directory = new CoderProvisionerKeyDirectory(client);
+  const managedPrefix = config?.managedPrefix ?? 'cfc-rot';
+  let result: KeyStatusResult;
+  const secretId = values['secret-id'];
+  if (secretId) {
+    out.progress(`Reading key roles from secret ${secretId} …`);
+    const check = new ProvisionerKeyHealthCheck({
+      secrets: new SecretsManagerVersionStore(
+        new SecretsManagerClient(values.region ? { region: values.region } : {}),
+      ),
+      keys: directory,
+      log: silentLog,
+      now: () => new Date(),
+      secretId,
+      managedPrefix,
+      previousKeyGraceMs: (config?.oldKeyGraceHours ?? 24) * 3_600_000,
+    });
+    const report = await check.run({ action: 'status', dryRun: true });
+    if (values.organization && values.organization !== report.organization) {
+      throw new CliError(
+        `--organization ${values.organization} differs from the secret's organization ${report.organization}: drop one`,
+      );
+    }
+    result = {
+      command: 'keys status',
+      organization: report.organization,
+      secret: report.secret,
+      figures: report.figures,
+      daemonsPerKey: report.daemonsPerKey,
+    };
+  } else {
+    const organization = values.organization ?? config?.organization ?? 'default';
+    out.progress(`Listing provisioner keys and daemons of organization ${organization} …`);
+    const [keys, daemons] = await Promise.all([
+      directory.listKeys(organization),
+      directory.listDaemons(organization),
+    ]);
+    const figures = summarizeKeyHealth(
+      keys,
+      daemons,
+      { current: undefined, previous: undefined, pending: [] },
+      new Date(),
+      managedPrefix,
+    );
+    result = {
+      command: 'keys status',
+      organization,
+      secret: undefined,
+      figures,
+      daemonsPerKey: connectedDaemonsPerKey(daemons),
+    };
+  }
+  if (out.json) out.document(result);
+  else {
+    out.print(heading(`Provisioner keys: organization ${result.organization} at ${target.url}`));
+    out.print(renderKeyStatus(result));
+  }
+  return EXIT.ok;
+};

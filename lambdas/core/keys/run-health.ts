@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type { LogSink } from '../../wiring/observability.js';
+import { loadKeyRoles } from './key-roles.js';
+import { type KeyHealthFigures, summarizeKeyHealth } from './metrics.js';
+import { type PruneAction, planKeyPrune } from './planner.js';
+import type { ProvisionerKeyDirectory, SecretVersionStore } from './ports.js';
+import { executePrune } from './run-rotation.js';
+
+/**
+ * What the key-health Lambda accepts: the daily schedule sends `{"action":"check"}`; operators send
+ * `{"action":"status"}` (report only) or `{"dryRun":true}` (the check, without deleting).
+ */
+export const keyHealthRequestSchema = z.object({
+  action: z.enum(['check', 'status']).default('check'),
+  dryRun: z.boolean().default(false),
+});
+export type KeyHealthRequest = z.output<typeof keyHealthRequestSchema>;
+
+export interface KeyHealthReport {
+  readonly action: 'check' | 'status';
+  readonly dryRun: boolean;
+  readonly secret: string;
+  readonly organization: string;
+  readonly figures: KeyHealthFigures;
+  /** Connected daemons per key name, including keys Coder does not list (e.g. `user-auth`). */
+  readonly daemonsPerKey: Readonly<Record<string, readonly string[]>>;
+  /** What the prune decided for each key, with its reason. */
+  readonly plan: readonly PruneAction[];
+  /** Keys deleted by this run (none for status and dry runs). */
+  readonly deleted: readonly string[];
+}
+
+export interface KeyHealthDeps {
+  readonly secrets: SecretVersionStore;
+  readonly keys: ProvisionerKeyDirectory;
+  readonly log: LogSink;
+  readonly now: () => Date;
+  readonly secretId: string;
+  readonly managedPrefix: string;
+  readonly previousKeyGraceMs: number;
+}
+
+/**
+ * The daily key-health check. Whether the previous key has been idle long enough is computed from
+ * the daemons' `last_seen_at` (listed with `offline=true`) and the time the current key took over,
+ * not tracked in state of our own: Coder already records when each daemon was last seen, so there
+ * is nothing to keep consistent, and a lost run changes nothing.
+ */
+export class ProvisionerKeyHealthCheck {
+  constructor(private readonly deps: KeyHealthDeps) {}
+
+  async run(request: KeyHealthRequest): Promise<KeyHealthReport> {
+    const { secrets, keys, log, now, secretId, managedPrefix, previousKeyGraceMs } = this.deps;
+    const description = await secrets.describe(secretId);
+    const { organization, roles } = await loadKeyRoles(secrets, description, managedPrefix);
+    const [keyList, daemons] = await Promise.all([
+      keys.listKeys(organization),
+      keys.listDaemons(organization),
+    ]);
+    const at = now();
+    const plan = planKeyPrune(keyList, daemons, roles, at, {
+      managedPrefix,
+      previousKeyGraceMs,
+      keepPrevious: false,
+    });
+    const execute = request.action === 'check' && !request.dryRun;
+    const toDelete = plan.filter((a) => a.kind === 'delete');
+    if (execute) await executePrune(keys, organization, plan, log);
+    else if (toDelete.length > 0)
+      log.info('Would delete provisioner keys', { keys: toDelete.map((a) => a.keyName) });
+    const deleted = execute ? toDelete.map((a) => a.keyName) : [];
+    const remaining = keyList.filter((k) => !deleted.includes(k.name));
+    const daemonsPerKey: Record<string, string[]> = {};
+    for (const daemon of daemons) {
+      if (!daemon.connected) continue;
+      const key = daemon.keyName ?? '(psk)';
+      daemonsPerKey[key] = [...(daemonsPerKey[key] ?? []), daemon.name];
+    }
+    return {
+      action: request.action,
+      dryRun: request.dryRun,
+      secret: description.name,
+      organization,
+      figures: summarizeKeyHealth(remaining, daemons, roles, at, managedPrefix),
+      daemonsPerKey,
+      plan,
+      deleted,
+    };
+  }
+}

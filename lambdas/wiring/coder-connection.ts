@@ -1,0 +1,132 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import {
+  CoderClient,
+  type CoderClientOptions,
+  type CoderClientStats,
+  emptyCoderClientStats,
+} from '../adapters/coder/client.js';
+import { ConfigError, requireEnv } from './env.js';
+import { readJsonSecret } from './secrets.js';
+
+/** The controller's own Coder API token secret: `{"token": "<session token>"}`. */
+export const coderTokenSecretSchema = z.object({ token: z.string().min(1, 'the token is empty') });
+
+export interface CoderConnectionSettings {
+  /** Coder's access URL (not a secret). */
+  readonly url: string;
+  /** ARN or name of the Secrets Manager secret holding the token. */
+  readonly tokenSecretId: string;
+}
+
+/** Reads `CODER_URL` and `CODER_TOKEN_SECRET_ARN`, which every Coder-facing construct sets. */
+export const coderConnectionFromEnvironment = (
+  env: NodeJS.ProcessEnv = process.env,
+): CoderConnectionSettings => {
+  const url = requireEnv('CODER_URL', env);
+  try {
+    new URL(url);
+  } catch {
+    throw new ConfigError('Lambda environment', [`CODER_URL is not a URL: ${JSON.stringify(url)}`]);
+  }
+  return { url, tokenSecretId: requireEnv('CODER_TOKEN_SECRET_ARN', env) };
+};
+
+/** Every client this container created, so a run's Coder traffic can be measured without threading them through. */
+const liveClients = new Set<CoderClient>();
+
+/**
+ * A Coder client whose token is read from Secrets Manager on demand (cached by Powertools for five
+ * minutes), so the token is never in an environment variable and a rotated token is picked up
+ * without a redeploy.
+ */
+export const createCoderClient = (
+  settings: CoderConnectionSettings,
+  options: Omit<Partial<CoderClientOptions>, 'baseUrl' | 'token'> = {},
+): CoderClient => {
+  const client = new CoderClient({
+    ...options,
+    baseUrl: settings.url,
+    token: async () => (await readJsonSecret(settings.tokenSecretId, coderTokenSecretSchema)).token,
+  });
+  liveClients.add(client);
+  return client;
+};
+
+/** The counters of every client created with `createCoderClient`, added up. */
+export const coderStatsOfAllClients = (): CoderClientStats => {
+  const total = emptyCoderClientStats();
+  for (const client of liveClients) {
+    const stats = client.stats();
+    total.requests += stats.requests;
+    total.retries += stats.retries;
+    total.rateLimited += stats.rateLimited;
+    total.timeouts += stats.timeouts;
+    total.networkErrors += stats.networkErrors;
+    total.durationMsTotal += stats.durationMsTotal;
+  }
+  return total;
+};
+
+/** Metric names shared by every Coder-facing Lambda; alarms and the dashboard use them. */
+export const CODER_API_METRICS = {
+  requests: 'CoderApiRequests',
+  throttled: 'CoderApiThrottled',
+  unreachable: 'CoderApiUnreachable',
+  latency: 'CoderApiLatency',
+} as const;
+
+/**
+ * Publishes what one run cost in Coder API calls: the difference between two `stats()` readings,
+ * because the client lives at module scope and keeps counting across warm invocations.
+ */
+export const publishCoderApiMetrics = (
+  metrics: {
+    addMetric(
+      name: string,
+      unit: typeof MetricUnit.Count | typeof MetricUnit.Milliseconds,
+      value: number,
+    ): unknown;
+  },
+  before: CoderClientStats,
+  after: CoderClientStats,
+): { requests: number; throttled: number; unreachable: number; averageLatencyMs?: number } => {
+  const requests = after.requests - before.requests;
+  const delta = {
+    requests,
+    throttled: after.rateLimited - before.rateLimited,
+    unreachable: after.timeouts + after.networkErrors - (before.timeouts + before.networkErrors),
+  };
+  metrics.addMetric(CODER_API_METRICS.requests, MetricUnit.Count, delta.requests);
+  metrics.addMetric(CODER_API_METRICS.throttled, MetricUnit.Count, delta.throttled);
+  metrics.addMetric(CODER_API_METRICS.unreachable, MetricUnit.Count, delta.unreachable);
+  if (requests === 0) return delta;
+  // One datapoint per run: the run's mean; the dashboard shows its average and maximum over time.
+  const averageLatencyMs = Math.round((after.durationMsTotal - before.durationMsTotal) / requests);
+  metrics.addMetric(CODER_API_METRICS.latency, MetricUnit.Milliseconds, averageLatencyMs);
+  return { ...delta, averageLatencyMs };
+};
+
+type CountMetrics = Parameters<typeof publishCoderApiMetrics>[0];
+
+/**
+ * Middy middleware that publishes each invocation's Coder API requests, 429s, failures and mean
+ * latency, whether the run succeeds or throws. Register it after `logMetrics(...)`, so that it runs
+ * before the metrics are flushed (middy runs `after` and `onError` in reverse order).
+ */
+export const coderApiMetrics = (
+  metrics: CountMetrics,
+  stats: () => CoderClientStats = coderStatsOfAllClients,
+): { before: () => void; after: () => void; onError: () => void } => {
+  let before = stats();
+  const publish = () => {
+    publishCoderApiMetrics(metrics, before, stats());
+  };
+  return {
+    before: () => {
+      before = stats();
+    },
+    after: publish,
+    onError: publish,
+  };
+};

@@ -1,0 +1,187 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { WEBHOOK_METRICS, WORKER_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
+import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
+import { managedGroups } from '../../lambdas/core/scaling/config.js';
+import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/run.js';
+import { CODER_API_METRICS } from '../../lambdas/wiring/coder-connection.js';
+import { METRICS_NAMESPACE } from '../../lambdas/wiring/observability.js';
+import type { ControllerFunction } from '../common/controller-function.js';
+import {
+  FAMILIES_ALARM_METRICS,
+  FAMILIES_RECONCILE_HANDLER,
+  type WorkspaceFamilies,
+} from '../families/construct.js';
+import type { ProvisionerKeyRotation } from '../keys/construct.js';
+import type { NodeGroupScaling } from '../scaling/construct.js';
+
+export interface ControllerDashboardProps {
+  readonly scaling?: NodeGroupScaling;
+  readonly families?: WorkspaceFamilies;
+  readonly provisionerKeys?: ProvisionerKeyRotation;
+  readonly functions: ReadonlyArray<{ label: string; fn: ControllerFunction }>;
+  /** Powertools service names of the functions that call Coder. */
+  readonly coderFacingServices: readonly string[];
+}
+
+const period = Duration.minutes(5);
+const emf = (service: string, metricName: string, statistic = 'Sum', extra: Record<string, string> = {}) =>
+  new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service, ...extra },
+    statistic,
+    period,
+    label: Object.values(extra)[0] ? `${metricName} ${Object.values(extra)[0]}` : metricName,
+  });
+
+/** One row per capability, then the Coder API and Lambda health: what an operator opens first. */
+export class ControllerDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: ControllerDashboardProps) {
+    super(scope, id);
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(1),
+    });
+    const header = (text: string) =>
+      new cloudwatch.TextWidget({ markdown: `## ${text}`, width: 24, height: 1 });
+
+    if (props.scaling) {
+      const service = props.scaling.function.serviceName;
+      const groups = managedGroups(props.scaling.config).map((g) => g.name);
+      const perGroup = (metricName: string, statistic: string) =>
+        groups.map((group) => emf(service, metricName, statistic, { [NODE_GROUP_DIMENSION]: group }));
+      this.dashboard.addWidgets(
+        header('Node group scaling (runbook: docs/RUNBOOK.md#node-group-scaling-failures)'),
+      );
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Desired size: target vs actual',
+          left: [
+            ...perGroup(SCALING_METRICS.targetDesired, 'Maximum'),
+            ...perGroup(SCALING_METRICS.actualDesired, 'Maximum'),
+          ],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Running workspaces and nodes below the running floor',
+          left: perGroup(SCALING_METRICS.runningWorkspaces, 'Maximum'),
+          right: perGroup(SCALING_METRICS.nodesBelowFloor, 'Maximum'),
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Updates and failures',
+          left: [emf(service, SCALING_METRICS.updates), emf(service, SCALING_METRICS.failures)],
+          width: 8,
+        }),
+      );
+    }
+
+    if (props.families) {
+      const webhook = props.families.webhookFunction.serviceName;
+      const worker = props.families.workerFunction.serviceName;
+      this.dashboard.addWidgets(header('Workspace families (runbook: docs/RUNBOOK.md#families-failing)'));
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Children missing, failures, hard-limited families',
+          left: [
+            emf(FAMILIES_RECONCILE_HANDLER, FAMILIES_ALARM_METRICS.childrenMissing, 'Maximum'),
+            emf(FAMILIES_RECONCILE_HANDLER, FAMILIES_ALARM_METRICS.failures),
+            emf(FAMILIES_RECONCILE_HANDLER, FAMILIES_ALARM_METRICS.hardLimited, 'Maximum'),
+          ],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Webhook: enqueued, ignored, rejected',
+          left: Object.values(WEBHOOK_METRICS).map((name) => emf(webhook, name)),
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Worker: reconciled, deferred, failed',
+          left: Object.values(WORKER_METRICS).map((name) => emf(worker, name)),
+          width: 8,
+        }),
+      );
+    }
+
+    if (props.provisionerKeys) {
+      const service = props.provisionerKeys.healthFunction.serviceName;
+      this.dashboard.addWidgets(header('Provisioner keys (runbook: docs/RUNBOOK.md#provisioner-key-age)'));
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Current key age (days)',
+          left: [emf(service, KEY_HEALTH_METRICS.currentKeyAgeDays, 'Maximum')],
+          leftAnnotations: [
+            {
+              value: props.provisionerKeys.config.maxKeyAgeDays - props.provisionerKeys.config.alertLeadDays,
+              label: 'alarm',
+            },
+          ],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Daemons on a non-current key',
+          left: [emf(service, KEY_HEALTH_METRICS.daemonsOnNonCurrentKey, 'Maximum')],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Managed keys and deletions',
+          left: [
+            emf(service, KEY_HEALTH_METRICS.managedKeyCount, 'Maximum'),
+            emf(service, KEY_HEALTH_METRICS.keysDeleted),
+          ],
+          width: 8,
+        }),
+      );
+    }
+
+    if (props.coderFacingServices.length > 0) {
+      const each = (metricName: string, statistic: string) =>
+        props.coderFacingServices.map((service) => emf(service, metricName, statistic, { service }));
+      this.dashboard.addWidgets(header('Coder API (runbook: docs/RUNBOOK.md#coder-api-unreachable)'));
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Requests',
+          left: each(CODER_API_METRICS.requests, 'Sum'),
+          width: 6,
+        }),
+        new cloudwatch.GraphWidget({
+          title: '429 answers',
+          left: each(CODER_API_METRICS.throttled, 'Sum'),
+          width: 6,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Timeouts and network errors',
+          left: each(CODER_API_METRICS.unreachable, 'Sum'),
+          width: 6,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Mean latency per run (ms)',
+          left: each(CODER_API_METRICS.latency, 'Average'),
+          width: 6,
+        }),
+      );
+    }
+
+    this.dashboard.addWidgets(header('Lambda health (runbook: docs/RUNBOOK.md#lambda-errors)'));
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Errors',
+        left: props.functions.map(({ label, fn }) => fn.metricErrors({ period, label })),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Throttles',
+        left: props.functions.map(({ label, fn }) => fn.metricThrottles({ period, label })),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Duration p99',
+        left: props.functions.map(({ label, fn }) => fn.metricDuration({ period, label, statistic: 'p99' })),
+        width: 8,
+      }),
+    );
+  }
+}

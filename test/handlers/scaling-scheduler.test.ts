@@ -1,0 +1,302 @@
+import { describe, expect, it } from 'vitest';
+import { ScalerEventError } from '../../lambdas/core/scaling/events.js';
+import {
+  FixedWorkspaceDemand,
+  InMemoryNodeGroups,
+  InMemoryOverrideStore,
+} from '../../lambdas/core/scaling/in-memory.js';
+import type { NodeGroupRef } from '../../lambdas/core/scaling/planner.js';
+import { NodeGroupUpdateError } from '../../lambdas/core/scaling/ports.js';
+import { OverrideRequestError, type ScalerReport, ScalingRunError } from '../../lambdas/core/scaling/run.js';
+import { makeHandler as makePreviewHandler } from '../../lambdas/handlers/scaling-preview.js';
+import { makeHandler, type ScalingMetricsSink } from '../../lambdas/handlers/scaling-scheduler.js';
+import { silentLog } from '../../lambdas/wiring/observability.js';
+import { at, seedConfig } from '../core/scaling/fixtures.js';
+
+const config = seedConfig();
+const ws: NodeGroupRef = { kind: 'eks-managed', clusterName: 'coder', nodegroupName: 'coder-ws' };
+const prov: NodeGroupRef = { kind: 'eks-managed', clusterName: 'coder', nodegroupName: 'coder-prov' };
+
+/** Records datapoints as `name` or `name[group]`. */
+class RecordingMetrics implements ScalingMetricsSink {
+  readonly points: Record<string, number> = {};
+  addMetric(name: string, _unit: unknown, value: number): void {
+    this.points[name] = value;
+  }
+  singleMetric() {
+    let group = '';
+    return {
+      addDimension: (_name: string, value: string) => {
+        group = value;
+      },
+      addMetric: (name: string, _unit: unknown, value: number) => {
+        this.points[`${name}[${group}]`] = value;
+      },
+    };
+  }
+}
+
+const setup = (options: { now: string; demand?: FixedWorkspaceDemand; nodeGroups?: InMemoryNodeGroups }) => {
+  const clock = { now: at(options.now) };
+  const nodeGroups =
+    options.nodeGroups ??
+    new InMemoryNodeGroups()
+      .set(ws, { minSize: 2, desiredSize: 3, maxSize: 30 })
+      .set(prov, { minSize: 0, desiredSize: 0, maxSize: 5 });
+  const overrides = new InMemoryOverrideStore();
+  const metrics = new RecordingMetrics();
+  const demand = options.demand ?? new FixedWorkspaceDemand({ 'k8s-dev': 40 });
+  const handler = makeHandler({
+    config,
+    nodeGroups,
+    demand,
+    overrides,
+    now: () => clock.now,
+    log: silentLog,
+    metrics,
+  });
+  return { handler, nodeGroups, overrides, metrics, clock, demand };
+};
+
+const groupReport = (report: ScalerReport, group: string) => report.groups.find((g) => g.group === group);
+
+describe('scaling-scheduler handler', () => {
+  it('moves to peak on the 07:00 transition, reports the plan, publishes metrics, and is idempotent on redelivery', async () => {
+    const { handler, nodeGroups, metrics } = setup({ now: '2026-03-09T11:00:20Z' });
+
+    const report = await handler({ trigger: 'transition', profile: 'peak' });
+
+    expect(report.profile).toMatchObject({ profile: 'peak', source: 'calendar' });
+    expect(report.updates).toBe(2);
+    expect(groupReport(report, 'coder-ws')).toMatchObject({
+      action: 'update',
+      outcome: 'updated',
+      current: { minSize: 2, desiredSize: 3, maxSize: 30 },
+      target: { minSize: 10, desiredSize: 10, maxSize: 200 },
+      runningWorkspaces: 40,
+      runningFloor: 3,
+    });
+    expect(groupReport(report, 'coder-control')).toMatchObject({ action: 'skip', outcome: 'skipped' });
+    expect(nodeGroups.get(prov)?.sizes).toEqual({ minSize: 2, desiredSize: 2, maxSize: 20 });
+    expect(metrics.points).toMatchObject({
+      NodeGroupUpdates: 2,
+      ScalingFailures: 0,
+      'RunningWorkspaces[coder-ws]': 40,
+      'TargetMinSize[coder-ws]': 10,
+      'ActualMinSize[coder-ws]': 2,
+      'TargetMaxSize[coder-prov]': 20,
+      'NodesBelowRunningFloor[coder-ws]': 0,
+    });
+
+    const again = await handler({ trigger: 'transition', profile: 'peak' });
+    expect(again.updates).toBe(0);
+    expect(again.groups.map((g) => g.action)).toEqual(['none', 'none', 'skip']);
+    expect(nodeGroups.updates).toHaveLength(2);
+  });
+
+  it('works the profile out from the calendar, whatever woke it', async () => {
+    const { handler } = setup({ now: '2026-03-09T15:00:00Z' });
+    const report = await handler({ trigger: 'transition', profile: 'off-hours' });
+    expect(report.profile.profile).toBe('peak');
+  });
+
+  it('reports the plan on a dry run and changes nothing', async () => {
+    const { handler, nodeGroups, overrides, metrics, clock } = setup({ now: '2026-03-09T11:00:20Z' });
+
+    const report = await handler({ dryRun: true });
+    expect(report).toMatchObject({ dryRun: true, updates: 0, request: { kind: 'run', trigger: 'ad-hoc' } });
+    expect(groupReport(report, 'coder-ws')).toMatchObject({ action: 'update', outcome: 'would-update' });
+
+    const withOverride = await handler({
+      profile: 'off-hours',
+      until: '2026-03-09T20:00:00Z',
+      reason: 'test',
+      dryRun: true,
+    });
+    expect(withOverride).toMatchObject({
+      overrideChange: 'would-set',
+      profile: { profile: 'off-hours', source: 'override' },
+    });
+
+    expect(nodeGroups.updates).toEqual([]);
+    expect(await overrides.get(clock.now)).toBeUndefined();
+    expect(metrics.points).toEqual({});
+  });
+
+  it('pins a profile with an override, respects it on scheduled runs, and lets it expire', async () => {
+    const { handler, overrides, clock, nodeGroups } = setup({ now: '2026-03-09T23:30:00Z' }); // 19:30 EDT, off-hours
+
+    const set = await handler({ profile: 'peak', until: '2026-03-10T01:00:00Z', reason: 'release night' });
+    expect(set).toMatchObject({ overrideChange: 'set', profile: { profile: 'peak', source: 'override' } });
+    expect((await overrides.get(clock.now))?.override).toMatchObject({
+      profile: 'peak',
+      reason: 'release night',
+    });
+    expect(nodeGroups.get(ws)?.sizes).toEqual({ minSize: 10, desiredSize: 10, maxSize: 200 });
+
+    clock.now = at('2026-03-10T00:45:00Z');
+    const during = await handler({ trigger: 'drift-check' });
+    expect(during.profile).toMatchObject({ profile: 'peak', source: 'override' });
+    expect(during.updates).toBe(0);
+
+    clock.now = at('2026-03-10T01:00:00Z');
+    const after = await handler({ trigger: 'drift-check' });
+    expect(after.profile).toMatchObject({ profile: 'off-hours', source: 'calendar' });
+    expect(nodeGroups.get(ws)?.sizes).toEqual({ minSize: 2, desiredSize: 10, maxSize: 30 });
+  });
+
+  it('ends an override with clearOverride', async () => {
+    const { handler, overrides, clock } = setup({ now: '2026-03-09T23:30:00Z' });
+    await handler({ profile: 'peak', until: '2026-03-10T01:00:00Z', reason: 'release night' });
+
+    const cleared = await handler({ clearOverride: true });
+
+    expect(cleared).toMatchObject({
+      overrideChange: 'cleared',
+      profile: { profile: 'off-hours', source: 'calendar' },
+    });
+    expect(await overrides.get(clock.now)).toBeUndefined();
+    expect(await handler({ clearOverride: true })).toMatchObject({ overrideChange: 'none-to-clear' });
+  });
+
+  it.each([
+    [
+      { profile: 'turbo', until: '2026-03-10T01:00:00Z', reason: 'x-ray' },
+      /profile "turbo" is not one of off-hours, peak/,
+    ],
+    [{ profile: 'peak', until: '2026-03-09T20:00:00Z', reason: 'late' }, /is not in the future/],
+    [{ profile: 'peak', until: '2026-03-20T00:00:00Z', reason: 'long' }, /more than 72 hours away/],
+  ])('refuses a bad override %j', async (event, message) => {
+    const { handler } = setup({ now: '2026-03-09T23:30:00Z' });
+    const error = await handler(event).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OverrideRequestError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it.each([
+    [{ trigger: 'sometimes' }, /trigger: Invalid option/],
+    [{ hello: 'world' }, /hello: unrecognised; expected one of/],
+    [{ profile: 'peak' }, /until: /],
+    [{ clearOverride: true, extra: 1 }, /Unrecognized key/],
+    [{ action: 'preview' }, /separate function \(scaling-preview\)/],
+    ['run', /not an object/],
+  ])('rejects an unknown shape %j with a clear error', async (event, message) => {
+    const { handler, nodeGroups } = setup({ now: '2026-03-09T23:30:00Z' });
+    const error = await handler(event).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScalerEventError);
+    expect((error as Error).message).toMatch(message);
+    expect(nodeGroups.updates).toEqual([]);
+  });
+
+  it('handles every group when one fails, then fails the run', async () => {
+    const nodeGroups = new InMemoryNodeGroups()
+      .set(ws, { minSize: 2, desiredSize: 3, maxSize: 30 })
+      .set(prov, { minSize: 0, desiredSize: 0, maxSize: 5 })
+      .failNextUpdate(
+        ws,
+        new NodeGroupUpdateError(ws, 5, 'ResourceInUseException', 'UpdateNodegroupConfig still failing'),
+      );
+    const { handler, metrics } = setup({ now: '2026-03-09T11:00:20Z', nodeGroups });
+
+    const error = await handler({ trigger: 'transition' }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ScalingRunError);
+    const report = (error as ScalingRunError).report;
+    expect(groupReport(report, 'coder-ws')).toMatchObject({
+      outcome: 'failed',
+      error: 'UpdateNodegroupConfig still failing',
+    });
+    expect(groupReport(report, 'coder-prov')).toMatchObject({ outcome: 'updated' });
+    expect(nodeGroups.get(prov)?.sizes).toEqual({ minSize: 2, desiredSize: 2, maxSize: 20 });
+    expect(metrics.points).toMatchObject({ ScalingFailures: 1, NodeGroupUpdates: 1 });
+  });
+
+  it('names a missing group, and still scales the others', async () => {
+    const nodeGroups = new InMemoryNodeGroups().set(prov, { minSize: 0, desiredSize: 0, maxSize: 5 });
+    const { handler } = setup({ now: '2026-03-09T11:00:20Z', nodeGroups });
+    const error = (await handler({ trigger: 'transition' }).catch((e: unknown) => e)) as ScalingRunError;
+    expect(error.message).toMatch(/coder-ws: EKS managed node group "coder-ws" not found in cluster "coder"/);
+    expect(nodeGroups.get(prov)?.sizes.minSize).toBe(2);
+  });
+
+  it('keeps every node when Coder cannot be read, and fails the run so it is seen', async () => {
+    const nodeGroups = new InMemoryNodeGroups()
+      .set(ws, { minSize: 10, desiredSize: 45, maxSize: 200 })
+      .set(prov, { minSize: 2, desiredSize: 2, maxSize: 20 });
+    const demand = new FixedWorkspaceDemand({}, {}, new Error('Coder API unreachable: connect ECONNREFUSED'));
+    const { handler } = setup({ now: '2026-03-09T22:30:00Z', nodeGroups, demand });
+
+    const error = (await handler({ trigger: 'transition' }).catch((e: unknown) => e)) as ScalingRunError;
+
+    expect(error).toBeInstanceOf(ScalingRunError);
+    expect(error.message).toMatch(/coder-ws: running workspaces unknown: Coder API unreachable/);
+    expect(nodeGroups.get(ws)?.sizes).toEqual({ minSize: 2, desiredSize: 45, maxSize: 45 });
+    expect(nodeGroups.get(prov)?.sizes).toEqual({ minSize: 0, desiredSize: 2, maxSize: 5 });
+  });
+
+  it('pre-warms before peak with the autostart count for the next hour', async () => {
+    const demand = new FixedWorkspaceDemand({ 'k8s-dev': 30 }, { 'k8s-dev': 300 });
+    const { handler, nodeGroups } = setup({ now: '2026-03-09T10:40:00Z', demand });
+
+    const report = await handler({ trigger: 'drift-check' });
+
+    expect(report.preWarmFor).toMatchObject({ at: '07:00', effectiveProfile: 'peak' });
+    expect(groupReport(report, 'coder-ws')).toMatchObject({ autostartingSoon: 300 });
+    expect(nodeGroups.get(ws)?.sizes).toEqual({ minSize: 22, desiredSize: 22, maxSize: 30 });
+    expect(demand.calls).toEqual([
+      'running:*',
+      'autostart:2026-03-09T10:40:00.000Z..2026-03-09T11:40:00.000Z:*',
+    ]);
+  });
+
+  it('does not read autostart counts outside the pre-warm window', async () => {
+    const { handler, demand } = setup({ now: '2026-03-09T15:00:00Z' });
+    await handler({ trigger: 'drift-check' });
+    expect(demand.calls).toEqual(['running:*']);
+  });
+});
+
+describe('scaling-preview handler', () => {
+  it('lists transitions, local and UTC, with holidays and the current override', async () => {
+    const overrides = new InMemoryOverrideStore();
+    await overrides.put(
+      {
+        profile: 'peak',
+        until: '2026-12-25T23:00:00Z',
+        reason: 'year-end release',
+        setAt: '2026-12-24T12:00:00Z',
+      },
+      undefined,
+    );
+    const preview = makePreviewHandler({ config, overrides, now: () => at('2026-12-24T15:00:00Z') });
+
+    const result = await preview({ action: 'preview', from: '2026-12-24T00:00:00-05:00', days: 3 });
+
+    expect(result).toMatchObject({
+      timeZone: 'America/New_York',
+      from: '2026-12-24T05:00:00.000Z',
+      to: '2026-12-27T05:00:00.000Z',
+      now: { profile: 'peak', source: 'override' },
+      override: { reason: 'year-end release' },
+    });
+    expect(result.transitions.map((t) => [t.atLocal, t.atUtc, t.effectiveProfile, t.holiday])).toEqual([
+      ['2026-12-24T07:00:00.000-05:00', '2026-12-24T12:00:00.000Z', 'peak', false],
+      ['2026-12-24T18:00:00.000-05:00', '2026-12-24T23:00:00.000Z', 'off-hours', false],
+      ['2026-12-25T07:00:00.000-05:00', '2026-12-25T12:00:00.000Z', 'off-hours', true],
+      ['2026-12-25T18:00:00.000-05:00', '2026-12-25T23:00:00.000Z', 'off-hours', true],
+    ]);
+  });
+
+  it('defaults to the next 14 days from now and rejects bad input', async () => {
+    const preview = makePreviewHandler({
+      config,
+      overrides: new InMemoryOverrideStore(),
+      now: () => at('2026-03-06T12:30:00Z'),
+    });
+    const result = await preview({});
+    expect(result.to).toBe('2026-03-20T12:30:00.000Z');
+    expect(result.transitions[0]?.atUtc).toBe('2026-03-06T23:00:00.000Z');
+    await expect(preview({ days: 400 })).rejects.toThrow(/days: /);
+    await expect(preview({ from: 'tomorrow' })).rejects.toThrow(/from: must be an ISO 8601/);
+  });
+});
