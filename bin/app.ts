@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../lambdas/wiring/env.js';
+import { ConfigError } from '../lambdas/core/contracts/validation.js';
 import { seed004ControllerConfig } from '../lib/example-config.js';
 import { CoderFleetControllerStack } from '../lib/stack.js';
 

@@ -3,6 +3,7 @@ import { CoderFamilyWorkspaces } from '../lambdas/adapters/coder/family-workspac
 import { CoderClient } from '../lambdas/adapters/coder/index.js';
 import { CoderProvisionerKeyDirectory } from '../lambdas/adapters/coder/provisioner-keys.js';
 import { CoderWorkspaceDemand } from '../lambdas/adapters/coder/workspace-demand.js';
+import { silentLog } from '../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../lambdas/core/families/in-memory.js';
 import { isMutation } from '../lambdas/core/families/model.js';
@@ -13,7 +14,6 @@ import { nextTransitions } from '../lambdas/core/scaling/calendar.js';
 import { scalingConfigSchema, seed004ScalingConfig } from '../lambdas/core/scaling/config.js';
 import { InMemoryNodeGroups, InMemoryOverrideStore } from '../lambdas/core/scaling/in-memory.js';
 import { runNodeGroupScaler, type ScalerReport } from '../lambdas/core/scaling/run.js';
-import { silentLog } from '../lambdas/wiring/observability.js';
 import { startCoderSimulator } from '../sim/index.js';
 import { COMMON_OPTIONS, parseCommandArgs } from './args.js';
 import {

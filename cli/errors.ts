@@ -1,5 +1,5 @@
 import { CoderApiError, CoderError } from '../lambdas/adapters/coder/index.js';
-import { ConfigError } from '../lambdas/wiring/env.js';
+import { ConfigError } from '../lambdas/core/contracts/validation.js';
 
 /** The command line itself is wrong (unknown command or flag, missing value): exit code 2. */
 export class UsageError extends Error {

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoFamilyLedger } from '../lambdas/adapters/aws/family-ledger.js';
-import { DynamoFamilyLocks } from '../lambdas/adapters/aws/family-locks.js';
-import { CoderFamilyWorkspaces } from '../lambdas/adapters/coder/family-workspaces.js';
 import type { CoderClient } from '../lambdas/adapters/coder/index.js';
+import type { LogSink } from '../lambdas/core/contracts/log-sink.js';
+import { parseConfig } from '../lambdas/core/contracts/validation.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../lambdas/core/families/config.js';
-import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../lambdas/core/families/in-memory.js';
 import { familyId, familyKey, isMutation } from '../lambdas/core/families/model.js';
-import type { FamilyLedger, FamilyLocks, FamilyLogSink } from '../lambdas/core/families/ports.js';
+import type { FamilyLogSink } from '../lambdas/core/families/ports.js';
 import {
   type ReconcileReport,
   type ReportedAction,
   reconcileFamilies,
 } from '../lambdas/core/families/run.js';
-import { parseConfig } from '../lambdas/wiring/env.js';
-import type { LogSink } from '../lambdas/wiring/observability.js';
+import {
+  createFamilyEngine,
+  type FamilyEngineParts,
+  familyDocumentClient,
+} from '../lambdas/wiring/families.js';
 import { AWS_OPTIONS, CODER_OPTIONS, COMMON_OPTIONS, parseCommandArgs } from './args.js';
 import { connectToCoder, createCliCoderClient, resolveCoderTarget } from './coder.js';
 import { readConfigSection } from './config-file.js';
@@ -79,11 +79,6 @@ const resolveConfig = async (
     values.config ? `--config ${values.config} (families)` : 'families options',
   );
 };
-
-const documentClient = (region: string | undefined): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(new DynamoDBClient(region ? { region } : {}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
 
 /** Engine log lines as progress: every action of an apply as it completes, warnings always. */
 export const progressLog = (out: CliOutput, showActions: boolean): FamilyLogSink => {
@@ -204,23 +199,32 @@ export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Pr
   await connectToCoder(client, target, out);
   const config = await resolveConfig(values, client, out);
 
-  let ledger: FamilyLedger;
-  let locks: FamilyLocks;
-  let source: LedgerSource;
+  let source: LedgerSource = { kind: 'none' };
+  let store: FamilyEngineParts['store'];
   const notices: string[] = [];
   if (ledgerTable) {
-    const docs = documentClient(values.region);
     const lockTable = values['lock-table'] ?? ledgerTable;
-    ledger = new DynamoFamilyLedger(docs, ledgerTable);
-    locks = new DynamoFamilyLocks(docs, lockTable);
+    const region = values.region;
+    store = {
+      documentClient: familyDocumentClient(new DynamoDBClient(region ? { region } : {})),
+      ledgerTable,
+      lockTable,
+    };
     source = { kind: 'dynamodb', table: ledgerTable, lockTable };
-    out.progress(`Reading the ledger from DynamoDB table ${ledgerTable} …`);
-    await ledger.loadOwner('-');
   } else {
-    ledger = new InMemoryFamilyLedger();
-    locks = new InMemoryFamilyLocks();
-    source = { kind: 'none' };
     notices.push(NO_LEDGER_NOTICE);
+  }
+  const engine = createFamilyEngine({
+    config,
+    client,
+    ...(store ? { store } : {}),
+    log: progressLog(out, sub === 'apply'),
+    newRunId: () => `cli-${randomUUID()}`,
+  });
+  const { ledger } = engine;
+  if (store) {
+    out.progress(`Reading the ledger from DynamoDB table ${store.ledgerTable} …`);
+    await ledger.loadOwner('-');
   }
 
   let unmanagedTemplate = false;
@@ -246,26 +250,11 @@ export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Pr
   out.progress(
     `${sub === 'plan' ? 'Planning' : 'Reconciling'} ${scope ? `family ${scope.owner}/${scope.parent}` : 'every family'} …`,
   );
-  const report = await reconcileFamilies(
-    {
-      config,
-      workspaces: new CoderFamilyWorkspaces({
-        client,
-        templates: config.templates,
-        organization: config.organization,
-      }),
-      ledger,
-      locks,
-      now: () => new Date(),
-      newRunId: () => `cli-${randomUUID()}`,
-      log: progressLog(out, sub === 'apply'),
-    },
-    {
-      scope: scope ? { kind: 'family', ...familyKey(scope.owner, scope.parent) } : { kind: 'all' },
-      dryRun: sub === 'plan',
-      trigger: 'operator',
-    },
-  );
+  const report = await reconcileFamilies(engine, {
+    scope: scope ? { kind: 'family', ...familyKey(scope.owner, scope.parent) } : { kind: 'all' },
+    dryRun: sub === 'plan',
+    trigger: 'operator',
+  });
   if (scope && report.families === 0 && !unmanagedTemplate) {
     notices.push(
       `${scope.owner}/${scope.parent} is not a family: its ${config.countParameter} parameter is not 1 or more and the ledger records no children for it`,

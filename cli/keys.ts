@@ -1,6 +1,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerVersionStore } from '../lambdas/adapters/aws/secret-versions.js';
 import { CoderProvisionerKeyDirectory } from '../lambdas/adapters/coder/provisioner-keys.js';
+import { silentLog } from '../lambdas/core/contracts/log-sink.js';
+import { parseConfig } from '../lambdas/core/contracts/validation.js';
 import {
   type ProvisionerKeyRotationConfig,
   provisionerKeyRotationConfigSchema,
@@ -8,8 +10,6 @@ import {
 import { type KeyHealthFigures, summarizeKeyHealth } from '../lambdas/core/keys/metrics.js';
 import type { ProvisionerDaemonRecord } from '../lambdas/core/keys/ports.js';
 import { ProvisionerKeyHealthCheck } from '../lambdas/core/keys/run-health.js';
-import { parseConfig } from '../lambdas/wiring/env.js';
-import { silentLog } from '../lambdas/wiring/observability.js';
 import { AWS_OPTIONS, CODER_OPTIONS, COMMON_OPTIONS, parseCommandArgs } from './args.js';
 import { connectToCoder, createCliCoderClient, resolveCoderTarget } from './coder.js';
 import { readConfigSection } from './config-file.js';

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { parseConfig } from '../lambdas/core/contracts/validation.js';
 import {
   activeProfileAt,
   nextTransitions,
@@ -10,7 +11,6 @@ import {
   scalingConfigSchema,
   seed004ScalingConfig,
 } from '../lambdas/core/scaling/config.js';
-import { parseConfig } from '../lambdas/wiring/env.js';
 import { COMMON_OPTIONS, instant, parseCommandArgs, positiveInt } from './args.js';
 import { readConfigSection } from './config-file.js';
 import { CliError, EXIT } from './errors.js';

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CODER_API_METRICS } from '../lambdas/wiring/coder-connection.js';
-import { METRICS_NAMESPACE } from '../lambdas/wiring/observability.js';
+import { METRICS_NAMESPACE } from '../lambdas/wiring/names.js';
 import { ControllerAlerting, runbookLink } from './alerting/construct.js';
 import { ControllerDashboard } from './alerting/dashboard.js';
 import type { ControllerFunction } from './common/controller-function.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { parseConfig } from '../lambdas/core/contracts/validation.js';
 import { familiesConfigSchema } from '../lambdas/core/families/config.js';
 import { provisionerKeyRotationConfigSchema } from '../lambdas/core/keys/config.js';
 import { scalingConfigSchema } from '../lambdas/core/scaling/config.js';
-import { parseConfig } from '../lambdas/wiring/env.js';
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 

@@ -11,12 +11,12 @@ import {
 import { DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsNodeGroups } from '../../lambdas/adapters/aws/node-groups.js';
+import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { scalingConfigSchema } from '../../lambdas/core/scaling/config.js';
 import { parseScalerEvent } from '../../lambdas/core/scaling/events.js';
 import { FixedWorkspaceDemand, InMemoryOverrideStore } from '../../lambdas/core/scaling/in-memory.js';
 import type { Sizes } from '../../lambdas/core/scaling/planner.js';
 import { runNodeGroupScaler } from '../../lambdas/core/scaling/run.js';
-import { silentLog } from '../../lambdas/wiring/observability.js';
 import { check, type Scenario, type ScenarioResult } from '../lib.js';
 
 const CONFIG = scalingConfigSchema.parse({

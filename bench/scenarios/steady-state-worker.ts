@@ -15,11 +15,11 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-workspaces.js';
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
+import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
 import type { BuildParameter, ChildRecord } from '../../lambdas/core/families/model.js';
 import { reconcileFamilies } from '../../lambdas/core/families/run.js';
-import { silentLog } from '../../lambdas/wiring/observability.js';
 import { TEMPLATE } from './fleet.js';
 
 export interface WorkerInput {

@@ -1,15 +1,13 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { z } from 'zod';
+import { addCounts, type MetricsSink } from '../core/contracts/metrics-sink.js';
+import { describeIssues } from '../core/contracts/validation.js';
 import { familyRunMetrics } from '../core/families/metrics.js';
 import type { FamilyReconcileDeps } from '../core/families/ports.js';
 import { type ReconcileReport, type ReconcileRequest, reconcileFamilies } from '../core/families/run.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
 import { createFamilyReconcileDeps } from '../wiring/families.js';
-import { createObservability } from '../wiring/observability.js';
+import { lambdaHandler } from '../wiring/lambda-handler.js';
+import { FUNCTION } from '../wiring/names.js';
 
 /**
  * What the reconcile Lambda accepts: `{}` or `{"trigger":"schedule"}` (EventBridge Scheduler) for
@@ -35,9 +33,7 @@ export class FamiliesReconcileEventError extends Error {
 export const parseFamiliesReconcileEvent = (event: unknown): ReconcileRequest => {
   const result = familiesReconcileEventSchema.safeParse(event ?? {});
   if (!result.success) {
-    const problems = result.error.issues
-      .map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`)
-      .join('; ');
+    const problems = describeIssues(result.error, { root: '(event)' }).join('; ');
     throw new FamiliesReconcileEventError(
       `Invalid families-reconcile event (${problems}). Accepted: {"trigger":"schedule"}, {"dryRun":true}, {"family":"<owner>/<parent>"} and combinations.`,
     );
@@ -53,7 +49,7 @@ export const parseFamiliesReconcileEvent = (event: unknown): ReconcileRequest =>
 
 export interface FamiliesReconcileHandlerDeps {
   readonly engine: FamilyReconcileDeps;
-  readonly metrics: Pick<Metrics, 'addMetric'>;
+  readonly metrics: MetricsSink;
 }
 
 /** Parse, reconcile, publish, return the report (every action with its reason and outcome). */
@@ -64,28 +60,17 @@ export const makeHandler =
     const report = await reconcileFamilies(deps.engine, request);
     // A dry run publishes nothing, so previewing never moves an alarm.
     if (!report.dryRun) {
-      for (const { name, value } of familyRunMetrics(report))
-        deps.metrics.addMetric(name, MetricUnit.Count, value);
+      addCounts(deps.metrics, familyRunMetrics(report));
     }
     return report;
   };
 
-const observability = createObservability('families-reconcile');
-
-let run: ReturnType<typeof makeHandler> | undefined;
-
-export const handler = middy<unknown, ReconcileReport>()
-  .use(injectLambdaContext(observability.logger))
-  .use(captureLambdaHandler(observability.tracer))
-  .use(logMetrics(observability.metrics))
-  .use(coderApiMetrics(observability.metrics))
-  .handler((event) => {
-    run ??= makeHandler({
-      engine: createFamilyReconcileDeps(process.env, {
-        logger: observability.logger,
-        tracer: observability.tracer,
-      }),
+export const handler = lambdaHandler(
+  FUNCTION.familiesReconcile,
+  (observability) =>
+    makeHandler({
+      engine: createFamilyReconcileDeps(process.env, observability),
       metrics: observability.metrics,
-    });
-    return run(event);
-  });
+    }),
+  { middleware: ({ metrics }) => [coderApiMetrics(metrics)] },
+);

@@ -1,46 +1,27 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
-import { z } from 'zod';
-import { type FamilyWorkQueue, SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
+import type { FamilyWorkQueue } from '../adapters/aws/family-queue.js';
+import type { LogSink } from '../core/contracts/log-sink.js';
+import { METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
 import { classifyAuditRecords, parseJsonOrJsonLines } from '../core/families/webhook/audit.js';
 import { WEBHOOK_METRICS } from '../core/families/webhook/metrics.js';
 import { classifyNotification, coderNotificationSchema } from '../core/families/webhook/notification.js';
 import { matchWebhookPath } from '../core/families/webhook/path-secret.js';
 import type { FamilyWorkItem } from '../core/families/webhook/work-item.js';
-import { requireEnv } from '../wiring/env.js';
-import { createObservability, type LogSink, logSinkOf } from '../wiring/observability.js';
-import { readJsonSecret } from '../wiring/secrets.js';
+import { createWebhookDeps } from '../wiring/families.js';
+import { lambdaHandler } from '../wiring/lambda-handler.js';
+import { FUNCTION } from '../wiring/names.js';
 
 /** Largest body accepted; Coder's notifications are a few KiB, a shipper's audit batch stays below this. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
 export { WEBHOOK_METRICS };
 
-/**
- * The webhook secret (`WEBHOOK_SECRET_ARN`). `previousPathSecret` keeps the old URL working while
- * Coder's endpoint setting is being switched to a new one.
- */
-export const webhookSecretSchema = z.object({
-  pathSecret: z.string().min(32),
-  previousPathSecret: z.string().min(32).optional(),
-});
-
-/** The part of Powertools' Metrics the handler uses. */
-export interface CountMetrics {
-  addMetric(name: string, unit: typeof MetricUnit.Count, value: number): unknown;
-}
-
 export interface WebhookHandlerDeps {
   /** The path secrets currently accepted (cached by the loader; never logged). */
   readonly pathSecrets: () => Promise<readonly string[]>;
   readonly queue: FamilyWorkQueue;
   readonly log: LogSink;
-  readonly metrics: CountMetrics;
+  readonly metrics: MetricsSink;
   /** @default DEFAULT_MAX_BODY_BYTES */
   readonly maxBodyBytes?: number;
 }
@@ -98,7 +79,7 @@ const onePerWorkspace = (items: readonly FamilyWorkItem[]): FamilyWorkItem[] => 
 export const makeWebhookHandler = (deps: WebhookHandlerDeps) => {
   const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const count = (metric: string, value = 1): void => {
-    deps.metrics.addMetric(metric, MetricUnit.Count, value);
+    deps.metrics.addMetric(metric, METRIC_UNIT.count, value);
   };
 
   const reject = (statusCode: number, message: string, outcome: string): Result => {
@@ -212,32 +193,6 @@ export const makeWebhookHandler = (deps: WebhookHandlerDeps) => {
   };
 };
 
-const observability = createObservability('families-webhook');
-
-const createDeps = (): WebhookHandlerDeps => {
-  const secretArn = requireEnv('WEBHOOK_SECRET_ARN');
-  const sqs = observability.tracer.captureAWSv3Client(new SQSClient({}));
-  return {
-    pathSecrets: async () => {
-      const secret = await readJsonSecret(secretArn, webhookSecretSchema);
-      return secret.previousPathSecret ? [secret.pathSecret, secret.previousPathSecret] : [secret.pathSecret];
-    },
-    queue: new SqsFamilyWorkQueue(sqs, requireEnv('FAMILY_QUEUE_URL')),
-    log: logSinkOf(observability.logger),
-    metrics: observability.metrics,
-    maxBodyBytes: Number(process.env.WEBHOOK_MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES),
-  };
-};
-
-// Built on the first invocation and reused while the container is warm; importing this module
-// (tests, the bundle check) needs no environment.
-let webhook: ReturnType<typeof makeWebhookHandler> | undefined;
-
-export const handler = middy<LambdaFunctionURLEvent, Result>()
-  .use(injectLambdaContext(observability.logger))
-  .use(captureLambdaHandler(observability.tracer))
-  .use(logMetrics(observability.metrics))
-  .handler((event) => {
-    webhook ??= makeWebhookHandler(createDeps());
-    return webhook(event);
-  });
+export const handler = lambdaHandler(FUNCTION.familiesWebhook, (observability) =>
+  makeWebhookHandler(createWebhookDeps(observability)),
+);

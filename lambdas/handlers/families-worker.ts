@@ -1,20 +1,21 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type FamilyRetryScheduler, SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
+import type { FamilyRetryScheduler } from '../adapters/aws/family-queue.js';
+import type { LogSink } from '../core/contracts/log-sink.js';
+import {
+  addCounts,
+  type FlushableMetricsSink,
+  METRIC_UNIT,
+  type MetricsSink,
+} from '../core/contracts/metrics-sink.js';
 import { familyRunMetrics } from '../core/families/metrics.js';
-import { type ReconcileReport, type ReconcileRequest, reconcileFamilies } from '../core/families/run.js';
+import type { ReconcileReport, ReconcileRequest } from '../core/families/run.js';
 import { WORKER_METRICS } from '../core/families/webhook/metrics.js';
 import { type FamilyWorkItem, familyWorkItemSchema } from '../core/families/webhook/work-item.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
-import { requireEnv } from '../wiring/env.js';
-import { createFamilyReconcileDeps } from '../wiring/families.js';
-import { createObservability, type LogSink, logSinkOf } from '../wiring/observability.js';
+import { createWorkerDeps } from '../wiring/families.js';
+import { lambdaHandler } from '../wiring/lambda-handler.js';
+import { FUNCTION } from '../wiring/names.js';
 
 export { WORKER_METRICS };
 
@@ -33,27 +34,18 @@ export class PoisonWorkItemError extends Error {
   override readonly name = 'PoisonWorkItemError';
 }
 
-export interface CountMetrics {
-  addMetric(name: string, unit: typeof MetricUnit.Count, value: number): unknown;
-}
-
-/**
- * The part of the Lambda's Powertools Metrics the worker uses: counts, and one EMF document per
- * message so each webhook-driven run's figures stay separate (a batch can hold several).
- */
-export interface WorkerMetrics extends CountMetrics {
-  publishStoredMetrics(): unknown;
-}
-
 export interface WorkerHandlerDeps {
   /** The engine's reconcile (`reconcileFamilies` bound to its dependencies). */
   readonly reconcile: (request: ReconcileRequest) => Promise<ReconcileReport>;
   /** Brings a failed message back sooner than the queue's visibility timeout. @default none */
   readonly retries?: FamilyRetryScheduler;
   readonly log: LogSink;
-  readonly metrics: CountMetrics;
-  /** Publishes the engine's per-run figures (created, failures, Coder requests…) for each message. @default none */
-  readonly runMetrics?: WorkerMetrics;
+  readonly metrics: MetricsSink;
+  /**
+   * Publishes the engine's per-run figures (created, failures, Coder requests…) as one EMF document
+   * per message, so each webhook-driven run's figures stay separate (a batch can hold several). @default none
+   */
+  readonly runMetrics?: FlushableMetricsSink;
 }
 
 /**
@@ -86,7 +78,7 @@ const errorName = (error: unknown): string => (error instanceof Error ? error.na
 export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
   const processor = new SqsFifoPartialProcessorAsync();
   const count = (metric: string): void => {
-    deps.metrics.addMetric(metric, MetricUnit.Count, 1);
+    deps.metrics.addMetric(metric, METRIC_UNIT.count, 1);
   };
 
   const retryLater = async (record: SQSRecord, reason: 'locked' | 'failed' | 'poison'): Promise<void> => {
@@ -148,8 +140,7 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
       throw error;
     }
     if (deps.runMetrics) {
-      for (const { name, value } of familyRunMetrics(report))
-        deps.runMetrics.addMetric(name, MetricUnit.Count, value);
+      addCounts(deps.runMetrics, familyRunMetrics(report));
       deps.runMetrics.publishStoredMetrics();
     }
     const outcome = {
@@ -189,33 +180,8 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
     });
 };
 
-const observability = createObservability('families-worker');
-
-const createDeps = (): WorkerHandlerDeps => {
-  const engine = createFamilyReconcileDeps(process.env, {
-    logger: observability.logger,
-    tracer: observability.tracer,
-  });
-  const sqs = observability.tracer.captureAWSv3Client(new SQSClient({}));
-  return {
-    reconcile: (request) => reconcileFamilies(engine, request),
-    retries: new SqsFamilyWorkQueue(sqs, requireEnv('FAMILY_QUEUE_URL')),
-    log: logSinkOf(observability.logger),
-    metrics: observability.metrics,
-    runMetrics: observability.metrics,
-  };
-};
-
-// Built on the first invocation and reused while the container is warm; importing this module
-// (tests, the bundle check) needs no environment.
-let worker: ReturnType<typeof makeWorkerHandler> | undefined;
-
-export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(observability.logger))
-  .use(captureLambdaHandler(observability.tracer))
-  .use(logMetrics(observability.metrics))
-  .use(coderApiMetrics(observability.metrics))
-  .handler((event, context) => {
-    worker ??= makeWorkerHandler(createDeps());
-    return worker(event, context);
-  });
+export const handler = lambdaHandler(
+  FUNCTION.familiesWorker,
+  (observability) => makeWorkerHandler(createWorkerDeps(observability)),
+  { middleware: ({ metrics }) => [coderApiMetrics(metrics)] },
+);

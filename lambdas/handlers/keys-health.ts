@@ -1,8 +1,6 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
+import type { LogSink } from '../core/contracts/log-sink.js';
+import { METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
+import { ConfigError, describeIssues } from '../core/contracts/validation.js';
 import { KEY_HEALTH_METRICS } from '../core/keys/metrics.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/keys/ports.js';
 import {
@@ -11,20 +9,15 @@ import {
   ProvisionerKeyHealthCheck,
 } from '../core/keys/run-health.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
-import { ConfigError, requireEnv } from '../wiring/env.js';
-import { createProvisionerKeyPorts } from '../wiring/keys.js';
-import { createObservability, type LogSink } from '../wiring/observability.js';
-
-/** The part of Powertools' Metrics the check uses. */
-export interface MetricSink {
-  addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown;
-}
+import { createKeysHealthDeps } from '../wiring/keys.js';
+import { lambdaHandler } from '../wiring/lambda-handler.js';
+import { FUNCTION } from '../wiring/names.js';
 
 export interface KeyHealthHandlerDeps {
   readonly secrets: SecretVersionStore;
   readonly keys: ProvisionerKeyDirectory;
   readonly log: LogSink;
-  readonly metrics: MetricSink;
+  readonly metrics: MetricsSink;
   readonly now: () => Date;
   readonly secretId: string;
   readonly managedPrefix: string;
@@ -32,22 +25,22 @@ export interface KeyHealthHandlerDeps {
 }
 
 /** Publishes what the daily check found; status calls and dry runs publish nothing. */
-const publish = (metrics: MetricSink, report: KeyHealthReport): void => {
+const publish = (metrics: MetricsSink, report: KeyHealthReport): void => {
   const { figures } = report;
   if (figures.currentKeyAgeDays !== undefined) {
-    metrics.addMetric(KEY_HEALTH_METRICS.currentKeyAgeDays, MetricUnit.Count, figures.currentKeyAgeDays);
+    metrics.addMetric(KEY_HEALTH_METRICS.currentKeyAgeDays, METRIC_UNIT.count, figures.currentKeyAgeDays);
   }
   metrics.addMetric(
     KEY_HEALTH_METRICS.daemonsOnNonCurrentKey,
-    MetricUnit.Count,
+    METRIC_UNIT.count,
     figures.daemonsOnNonCurrentKey,
   );
-  metrics.addMetric(KEY_HEALTH_METRICS.oldKeyInUseHours, MetricUnit.Count, figures.oldKeyInUseHours);
-  metrics.addMetric(KEY_HEALTH_METRICS.managedKeyCount, MetricUnit.Count, figures.managedKeyCount);
-  metrics.addMetric(KEY_HEALTH_METRICS.keysDeleted, MetricUnit.Count, report.deleted.length);
+  metrics.addMetric(KEY_HEALTH_METRICS.oldKeyInUseHours, METRIC_UNIT.count, figures.oldKeyInUseHours);
+  metrics.addMetric(KEY_HEALTH_METRICS.managedKeyCount, METRIC_UNIT.count, figures.managedKeyCount);
+  metrics.addMetric(KEY_HEALTH_METRICS.keysDeleted, METRIC_UNIT.count, report.deleted.length);
   metrics.addMetric(
     KEY_HEALTH_METRICS.currentKeyMissing,
-    MetricUnit.Count,
+    METRIC_UNIT.count,
     figures.currentKeyMissing ? 1 : 0,
   );
 };
@@ -61,10 +54,7 @@ export const makeHandler =
   async (event: unknown): Promise<KeyHealthReport> => {
     const parsed = keyHealthRequestSchema.safeParse(event ?? {});
     if (!parsed.success) {
-      throw new ConfigError(
-        'key-health request',
-        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-      );
+      throw new ConfigError('key-health request', describeIssues(parsed.error));
     }
     const report = await new ProvisionerKeyHealthCheck(deps).run(parsed.data);
     if (report.action === 'check' && !report.dryRun) publish(deps.metrics, report);
@@ -79,29 +69,8 @@ export const makeHandler =
     return report;
   };
 
-const observability = createObservability('keys-health');
-
-const createDeps = (): KeyHealthHandlerDeps => {
-  const { config, ...ports } = createProvisionerKeyPorts(observability);
-  return {
-    ...ports,
-    metrics: observability.metrics,
-    secretId: requireEnv('PROVISIONER_KEY_SECRET_ARN'),
-    managedPrefix: config.managedPrefix,
-    previousKeyGraceMs: config.oldKeyGraceHours * 3_600_000,
-  };
-};
-
-// Built on the first invocation and reused while the container is warm, so a bad environment is
-// reported as this invocation's error (with the field names) and importing the module needs none.
-let run: ReturnType<typeof makeHandler> | undefined;
-
-export const handler = middy()
-  .use(injectLambdaContext(observability.logger))
-  .use(captureLambdaHandler(observability.tracer))
-  .use(logMetrics(observability.metrics))
-  .use(coderApiMetrics(observability.metrics))
-  .handler((event: Parameters<ReturnType<typeof makeHandler>>[0]) => {
-    run ??= makeHandler(createDeps());
-    return run(event);
-  });
+export const handler = lambdaHandler(
+  FUNCTION.keysHealth,
+  (observability) => makeHandler(createKeysHealthDeps(observability)),
+  { middleware: ({ metrics }) => [coderApiMetrics(metrics)] },
+);

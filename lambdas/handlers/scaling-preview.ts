@@ -1,9 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import middy from '@middy/core';
-import { DynamoOverrideStore } from '../adapters/aws/scaling-override-store.js';
 import {
   activeProfileAt,
   nextTransitions,
@@ -11,16 +5,12 @@ import {
   type ScalingOverride,
   type TransitionOccurrence,
 } from '../core/scaling/calendar.js';
-import {
-  SCALING_CONFIG_ENV,
-  SCALING_OVERRIDE_TABLE_ENV,
-  type ScalingConfig,
-  scalingConfigSchema,
-} from '../core/scaling/config.js';
+import type { ScalingConfig } from '../core/scaling/config.js';
 import { parsePreviewEvent } from '../core/scaling/events.js';
 import type { OverrideStore } from '../core/scaling/ports.js';
-import { configFromEnvironment, requireEnv } from '../wiring/env.js';
-import { createObservability } from '../wiring/observability.js';
+import { lambdaHandler } from '../wiring/lambda-handler.js';
+import { FUNCTION } from '../wiring/names.js';
+import { createScalingPreviewDeps } from '../wiring/scaling.js';
 
 /**
  * The schedule preview: the transitions in a date range, local and UTC, holidays marked, and the
@@ -62,29 +52,8 @@ export const makeHandler =
     };
   };
 
-const observability = createObservability('scaling-preview');
-
-const createDeps = (): SchedulePreviewDeps => {
-  const config = configFromEnvironment(scalingConfigSchema, SCALING_CONFIG_ENV);
-  return {
-    config,
-    overrides: new DynamoOverrideStore({
-      documentClient: DynamoDBDocumentClient.from(
-        observability.tracer.captureAWSv3Client(new DynamoDBClient({})),
-      ),
-      tableName: requireEnv(SCALING_OVERRIDE_TABLE_ENV),
-      clusterName: config.clusterName,
-    }),
-    now: () => new Date(),
-  };
-};
-
-let preview: ReturnType<typeof makeHandler> | undefined;
-
-export const handler = middy<unknown, SchedulePreview>()
-  .use(injectLambdaContext(observability.logger))
-  .use(captureLambdaHandler(observability.tracer))
-  .handler((event) => {
-    preview ??= makeHandler(createDeps());
-    return preview(event);
-  });
+export const handler = lambdaHandler(
+  FUNCTION.scalingPreview,
+  (observability) => makeHandler(createScalingPreviewDeps(observability)),
+  { metrics: false },
+);

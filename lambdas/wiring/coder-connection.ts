@@ -6,7 +6,8 @@ import {
   type CoderClientStats,
   emptyCoderClientStats,
 } from '../adapters/coder/client.js';
-import { ConfigError, requireEnv } from './env.js';
+import { ConfigError } from '../core/contracts/validation.js';
+import { requireEnv } from './env.js';
 import { readJsonSecret } from './secrets.js';
 
 /** The controller's own Coder API token secret: `{"token": "<session token>"}`. */

@@ -1,22 +1,24 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBuildParameterStore, DynamoFamilyLedger } from '../adapters/aws/family-ledger.js';
 import { DynamoFamilyLocks } from '../adapters/aws/family-locks.js';
+import { SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
+import type { CoderClient } from '../adapters/coder/client.js';
 import { CoderFamilyWorkspaces } from '../adapters/coder/family-workspaces.js';
-import { familiesConfigSchema } from '../core/families/config.js';
+import { type FamiliesConfig, familiesConfigSchema } from '../core/families/config.js';
+import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../core/families/in-memory.js';
 import type { BuildParameter } from '../core/families/model.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../core/families/ports.js';
+import { reconcileFamilies } from '../core/families/run.js';
+import { webhookSecretSchema } from '../core/families/webhook/path-secret.js';
 import { coderConnectionFromEnvironment, createCoderClient } from './coder-connection.js';
 import { configFromEnvironment, requireEnv } from './env.js';
-import { logSinkOf } from './observability.js';
-
-export const FAMILIES_ENV = {
-  config: 'FAMILIES_CONFIG',
-  ledgerTable: 'LEDGER_TABLE_NAME',
-  lockTable: 'LOCK_TABLE_NAME',
-} as const;
+import { ENV } from './names.js';
+import { logSinkOf, type Observability } from './observability.js';
+import { readJsonSecret } from './secrets.js';
 
 /** Powertools' Logger as a FamilyLogSink: `forFamily` is a child logger with the `family` key on every line. */
 export const familyLogSinkOf = (logger: Logger): FamilyLogSink => {
@@ -27,6 +29,53 @@ export const familyLogSinkOf = (logger: Logger): FamilyLogSink => {
       child.appendKeys({ family });
       return logSinkOf(child);
     },
+  };
+};
+
+/** The document client the ledger, locks and parameter cache use (undefined attributes left out). */
+export const familyDocumentClient = (dynamo: DynamoDBClient): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+
+export interface FamilyEngineParts {
+  readonly config: FamiliesConfig;
+  readonly client: CoderClient;
+  /** The deployed tables; without them the ledger and locks live in memory (a CLI plan without a ledger). */
+  readonly store?: {
+    readonly documentClient: DynamoDBDocumentClient;
+    readonly ledgerTable: string;
+    readonly lockTable: string;
+  };
+  readonly log: FamilyLogSink;
+  /** Build parameters already read, by build id. @default a new cache */
+  readonly parameterCache?: Map<string, BuildParameter[]>;
+  /** @default a random UUID */
+  readonly newRunId?: () => string;
+}
+
+/**
+ * The reconcile engine from its parts: the one place that decides which adapter backs each port,
+ * for the Lambdas and the CLI alike. With the tables, the stored parameter cache is used too.
+ */
+export const createFamilyEngine = (parts: FamilyEngineParts): FamilyReconcileDeps => {
+  const { config, store } = parts;
+  return {
+    config,
+    workspaces: new CoderFamilyWorkspaces({
+      client: parts.client,
+      templates: config.templates,
+      organization: config.organization,
+      parameterCache: parts.parameterCache ?? new Map(),
+      ...(store
+        ? { parameterStore: new DynamoBuildParameterStore(store.documentClient, store.ledgerTable) }
+        : {}),
+    }),
+    ledger: store
+      ? new DynamoFamilyLedger(store.documentClient, store.ledgerTable)
+      : new InMemoryFamilyLedger(),
+    locks: store ? new DynamoFamilyLocks(store.documentClient, store.lockTable) : new InMemoryFamilyLocks(),
+    now: () => new Date(),
+    newRunId: parts.newRunId ?? (() => crypto.randomUUID()),
+    log: parts.log,
   };
 };
 
@@ -47,32 +96,57 @@ export const createFamilyReconcileDeps = (
 ): FamilyReconcileDeps => {
   const existing = built.get(env);
   if (existing) return existing;
-  const config = configFromEnvironment(familiesConfigSchema, FAMILIES_ENV.config, env);
-  const ledgerTable = requireEnv(FAMILIES_ENV.ledgerTable, env);
-  const lockTable = requireEnv(FAMILIES_ENV.lockTable, env);
-  const connection = coderConnectionFromEnvironment(env);
+  const config = configFromEnvironment(familiesConfigSchema, ENV.familiesConfig, env);
+  const ledgerTable = requireEnv(ENV.familiesLedgerTable, env);
+  const lockTable = requireEnv(ENV.familiesLockTable, env);
   const dynamo = new DynamoDBClient({});
-  const documentClient = DynamoDBDocumentClient.from(
-    options.tracer ? options.tracer.captureAWSv3Client(dynamo) : dynamo,
-    {
-      marshallOptions: { removeUndefinedValues: true },
-    },
-  );
-  const deps: FamilyReconcileDeps = {
+  const deps = createFamilyEngine({
     config,
-    workspaces: new CoderFamilyWorkspaces({
-      client: createCoderClient(connection),
-      templates: config.templates,
-      organization: config.organization,
-      parameterCache,
-      parameterStore: new DynamoBuildParameterStore(documentClient, ledgerTable),
-    }),
-    ledger: new DynamoFamilyLedger(documentClient, ledgerTable),
-    locks: new DynamoFamilyLocks(documentClient, lockTable),
-    now: () => new Date(),
-    newRunId: () => crypto.randomUUID(),
+    client: createCoderClient(coderConnectionFromEnvironment(env)),
+    store: {
+      documentClient: familyDocumentClient(
+        options.tracer ? options.tracer.captureAWSv3Client(dynamo) : dynamo,
+      ),
+      ledgerTable,
+      lockTable,
+    },
     log: familyLogSinkOf(options.logger ?? new Logger({ serviceName: 'families' })),
-  };
+    parameterCache,
+  });
   built.set(env, deps);
   return deps;
+};
+
+const familyQueue = (observability: Observability, env: NodeJS.ProcessEnv) =>
+  new SqsFamilyWorkQueue(
+    observability.tracer.captureAWSv3Client(new SQSClient({})),
+    requireEnv(ENV.familiesQueueUrl, env),
+  );
+
+/** The webhook's dependencies: the path secrets (read through the Powertools cache), the queue, logs, metrics. */
+export const createWebhookDeps = (observability: Observability, env = process.env) => {
+  const secretArn = requireEnv(ENV.webhookSecretArn, env);
+  const maxBodyBytes = env[ENV.webhookMaxBodyBytes];
+  return {
+    pathSecrets: async () => {
+      const secret = await readJsonSecret(secretArn, webhookSecretSchema);
+      return secret.previousPathSecret ? [secret.pathSecret, secret.previousPathSecret] : [secret.pathSecret];
+    },
+    queue: familyQueue(observability, env),
+    log: logSinkOf(observability.logger),
+    metrics: observability.metrics,
+    ...(maxBodyBytes ? { maxBodyBytes: Number(maxBodyBytes) } : {}),
+  };
+};
+
+/** The queue worker's dependencies: the reconcile engine, the queue (to shorten retries), logs, metrics. */
+export const createWorkerDeps = (observability: Observability, env = process.env) => {
+  const engine = createFamilyReconcileDeps(env, observability);
+  return {
+    reconcile: (request: Parameters<typeof reconcileFamilies>[1]) => reconcileFamilies(engine, request),
+    retries: familyQueue(observability, env),
+    log: logSinkOf(observability.logger),
+    metrics: observability.metrics,
+    runMetrics: observability.metrics,
+  };
 };

@@ -1,9 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-
-/** CloudWatch namespace shared by every metric the controller publishes (alarms and the dashboard use it). */
-export const METRICS_NAMESPACE = 'CoderFleetController';
+import type { LogSink } from '../core/contracts/log-sink.js';
+import { METRICS_NAMESPACE } from './names.js';
 
 export interface Observability {
   readonly logger: Logger;
@@ -20,17 +19,6 @@ export const createObservability = (service: string): Observability => ({
   metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service }),
   tracer: new Tracer({ serviceName: service }),
 });
-
-/** The narrow logging surface that core code and adapters need, so tests can pass a plain recorder. */
-export interface LogSink {
-  debug(message: string, extra?: Record<string, unknown>): void;
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
-
-/** A LogSink that drops everything: for CLI runs and tests that do not assert on logs. */
-export const silentLog: LogSink = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Powertools' Logger as the narrow LogSink that core code and adapters speak. */
 export const logSinkOf = (logger: Logger): LogSink => ({

@@ -6,7 +6,7 @@ import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
 import { managedGroups } from '../../lambdas/core/scaling/config.js';
 import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/run.js';
 import { CODER_API_METRICS } from '../../lambdas/wiring/coder-connection.js';
-import { METRICS_NAMESPACE } from '../../lambdas/wiring/observability.js';
+import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 import type { ControllerFunction } from '../common/controller-function.js';
 import {
   FAMILIES_ALARM_METRICS,

@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { FunctionName } from '../../lambdas/wiring/names.js';
 import { ESM_REQUIRE_SHIM, HANDLERS_DIR, LAMBDA_NODE_TARGET } from './function-bundling.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -15,7 +16,7 @@ export interface ControllerFunctionProps
     'entry' | 'runtime' | 'architecture' | 'bundling' | 'handler' | 'logGroup'
   > {
   /** Base name of the handler file in lambdas/handlers/, e.g. `families-reconcile`. */
-  readonly handlerName: string;
+  readonly handlerName: FunctionName;
   /**
    * How long the function's logs are kept.
    * @default logs.RetentionDays.ONE_MONTH

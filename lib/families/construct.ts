@@ -11,6 +11,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ConfigError, parseConfig } from '../../lambdas/core/contracts/validation.js';
 import {
   type FamiliesConfig,
   type FamiliesConfigInput,
@@ -18,8 +19,7 @@ import {
 } from '../../lambdas/core/families/config.js';
 import { FAMILY_METRICS } from '../../lambdas/core/families/metrics.js';
 import { WEBHOOK_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
-import { ConfigError, parseConfig } from '../../lambdas/wiring/env.js';
-import { METRICS_NAMESPACE } from '../../lambdas/wiring/observability.js';
+import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 import { runbookLink } from '../alerting/construct.js';
 import { ControllerFunction } from '../common/controller-function.js';
 

@@ -9,20 +9,20 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { parseConfig } from '../../lambdas/core/contracts/validation.js';
 import {
-  PROVISIONER_KEY_CONFIG_ENV,
   type ProvisionerKeyRotationConfig,
   type ProvisionerKeyRotationConfigInput,
   provisionerKeyRotationConfigSchema,
 } from '../../lambdas/core/keys/config.js';
 import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
-import { parseConfig } from '../../lambdas/wiring/env.js';
-import { METRICS_NAMESPACE } from '../../lambdas/wiring/observability.js';
+import { ENV, FUNCTION, METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 import { runbookLink } from '../alerting/construct.js';
+import { coderEnvironment } from '../common/coder-environment.js';
 import { ControllerFunction } from '../common/controller-function.js';
 
-export const ROTATION_HANDLER = 'keys-rotation';
-export const KEY_HEALTH_HANDLER = 'keys-health';
+export const ROTATION_HANDLER = FUNCTION.keysRotation;
+export const KEY_HEALTH_HANDLER = FUNCTION.keysHealth;
 
 /** Runbook anchors (docs/RUNBOOK.md) of this capability's alarms. */
 export const PROVISIONER_KEY_RUNBOOK = {
@@ -87,9 +87,8 @@ export class ProvisionerKeyRotation extends Construct {
     });
 
     const environment = {
-      [PROVISIONER_KEY_CONFIG_ENV]: JSON.stringify(config),
-      CODER_URL: props.coder.url,
-      CODER_TOKEN_SECRET_ARN: props.coder.tokenSecret.secretArn,
+      [ENV.keysConfig]: JSON.stringify(config),
+      ...coderEnvironment(props.coder),
     };
     this.rotationFunction = new ControllerFunction(this, 'RotationFunction', {
       handlerName: ROTATION_HANDLER,
@@ -107,7 +106,7 @@ export class ProvisionerKeyRotation extends Construct {
     this.healthFunction = new ControllerFunction(this, 'HealthFunction', {
       handlerName: KEY_HEALTH_HANDLER,
       description: 'Daily Coder provisioner key health check; ad hoc {"action":"status"}',
-      environment: { ...environment, PROVISIONER_KEY_SECRET_ARN: this.secret.secretArn },
+      environment: { ...environment, [ENV.keysSecretArn]: this.secret.secretArn },
     });
     this.secret.grantRead(this.healthFunction);
     props.coder.tokenSecret.grantRead(this.healthFunction);

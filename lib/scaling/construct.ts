@@ -13,21 +13,20 @@ import {
   OVERRIDE_PARTITION_KEY,
   OVERRIDE_TTL_ATTRIBUTE,
 } from '../../lambdas/adapters/aws/scaling-override-store.js';
+import { parseConfig } from '../../lambdas/core/contracts/validation.js';
 import {
   managedGroups,
-  SCALING_CONFIG_ENV,
-  SCALING_OVERRIDE_TABLE_ENV,
   type ScalingConfig,
   type ScalingConfigInput,
   scalingConfigSchema,
 } from '../../lambdas/core/scaling/config.js';
 import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/run.js';
-import { parseConfig } from '../../lambdas/wiring/env.js';
-import { METRICS_NAMESPACE } from '../../lambdas/wiring/observability.js';
+import { ENV, FUNCTION, METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
+import { coderEnvironment } from '../common/coder-environment.js';
 import { ControllerFunction } from '../common/controller-function.js';
 
-const SCALER = 'scaling-scheduler';
-const PREVIEW = 'scaling-preview';
+const SCALER = FUNCTION.scalingScheduler;
+const PREVIEW = FUNCTION.scalingPreview;
 const RUNBOOK = 'docs/RUNBOOK.md';
 /** Lambda allows 4 KB of environment in total; leave room for the other variables. */
 const MAX_CONFIG_ENV_BYTES = 3000;
@@ -137,8 +136,8 @@ export class NodeGroupScaling extends Construct {
     });
 
     const environment = {
-      [SCALING_CONFIG_ENV]: configJson,
-      [SCALING_OVERRIDE_TABLE_ENV]: this.overrideTable.tableName,
+      [ENV.scalingConfig]: configJson,
+      [ENV.scalingOverrideTable]: this.overrideTable.tableName,
     };
     this.function = new ControllerFunction(this, 'Scaler', {
       handlerName: SCALER,
@@ -149,8 +148,7 @@ export class NodeGroupScaling extends Construct {
       reservedConcurrentExecutions: 1,
       environment: {
         ...environment,
-        CODER_URL: props.coder.url,
-        CODER_TOKEN_SECRET_ARN: props.coder.tokenSecret.secretArn,
+        ...coderEnvironment(props.coder),
       },
     });
     // Failed runs (after the async retries) land in the same DLQ as undeliverable schedules.

@@ -11,6 +11,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { type ScalingConfigInput, scalingConfigSchema } from '../../lambdas/core/scaling/config.js';
 import {
   FixedWorkspaceDemand,
@@ -19,7 +20,6 @@ import {
 } from '../../lambdas/core/scaling/in-memory.js';
 import { refOf, runningFloor, type Sizes } from '../../lambdas/core/scaling/planner.js';
 import { runNodeGroupScaler } from '../../lambdas/core/scaling/run.js';
-import { silentLog } from '../../lambdas/wiring/observability.js';
 
 const TEMPLATES = ['dev', 'gpu', 'data'] as const;
 const PROFILES = ['peak', 'off-hours', 'night'] as const;

@@ -4,10 +4,10 @@ import { DynamoBuildParameterStore, DynamoFamilyLedger } from '../../lambdas/ada
 import { DynamoFamilyLocks } from '../../lambdas/adapters/aws/family-locks.js';
 import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-workspaces.js';
 import { CoderClient, type CoderClientOptions } from '../../lambdas/adapters/coder/index.js';
+import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { type FamiliesConfigInput, familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import type { BuildParameter } from '../../lambdas/core/families/model.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
-import { silentLog } from '../../lambdas/wiring/observability.js';
 import { type CoderSimulator, type CoderSimulatorOptions, startCoderSimulator } from '../../sim/index.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
 

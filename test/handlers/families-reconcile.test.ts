@@ -3,6 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-workspaces.js';
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
+import { ConfigError } from '../../lambdas/core/contracts/validation.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
@@ -11,7 +12,6 @@ import {
   makeHandler,
   parseFamiliesReconcileEvent,
 } from '../../lambdas/handlers/families-reconcile.js';
-import { ConfigError } from '../../lambdas/wiring/env.js';
 import { createFamilyReconcileDeps } from '../../lambdas/wiring/families.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MetricsSink } from '../../lambdas/core/contracts/metrics-sink.js';
 import { managedKeyName } from '../../lambdas/core/keys/key-names.js';
 import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
-import type { MetricSink } from '../../lambdas/handlers/keys-health.js';
 import * as health from '../../lambdas/handlers/keys-health.js';
 import * as rotation from '../../lambdas/handlers/keys-rotation.js';
 import {
@@ -22,7 +22,7 @@ const NEW_KEY = managedKeyName(PREFIX, TOKEN);
 /** Records the last value of each metric the handler adds. */
 const recordingMetrics = () => {
   const values: Record<string, number> = {};
-  const sink: MetricSink = {
+  const sink: MetricsSink = {
     addMetric: (name, _unit, value) => {
       values[name] = value;
     },

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
+import type { DimensionedMetricsSink } from '../../lambdas/core/contracts/metrics-sink.js';
 import { ScalerEventError } from '../../lambdas/core/scaling/events.js';
 import {
   FixedWorkspaceDemand,
@@ -9,8 +11,7 @@ import type { NodeGroupRef } from '../../lambdas/core/scaling/planner.js';
 import { NodeGroupUpdateError } from '../../lambdas/core/scaling/ports.js';
 import { OverrideRequestError, type ScalerReport, ScalingRunError } from '../../lambdas/core/scaling/run.js';
 import { makeHandler as makePreviewHandler } from '../../lambdas/handlers/scaling-preview.js';
-import { makeHandler, type ScalingMetricsSink } from '../../lambdas/handlers/scaling-scheduler.js';
-import { silentLog } from '../../lambdas/wiring/observability.js';
+import { makeHandler } from '../../lambdas/handlers/scaling-scheduler.js';
 import { at, seedConfig } from '../core/scaling/fixtures.js';
 
 const config = seedConfig();
@@ -18,7 +19,7 @@ const ws: NodeGroupRef = { kind: 'eks-managed', clusterName: 'coder', nodegroupN
 const prov: NodeGroupRef = { kind: 'eks-managed', clusterName: 'coder', nodegroupName: 'coder-prov' };
 
 /** Records datapoints as `name` or `name[group]`. */
-class RecordingMetrics implements ScalingMetricsSink {
+class RecordingMetrics implements DimensionedMetricsSink {
   readonly points: Record<string, number> = {};
   addMetric(name: string, _unit: unknown, value: number): void {
     this.points[name] = value;

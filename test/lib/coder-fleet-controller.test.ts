@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lambdas/wiring/env.js';
+import { ConfigError } from '../../lambdas/core/contracts/validation.js';
 import { CoderFleetController } from '../../lib/coder-fleet-controller.js';
 import { parseControllerConfig } from '../../lib/config.js';
 import { seed004ControllerConfig } from '../../lib/example-config.js';

@@ -5,13 +5,13 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import middy from '@middy/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../lambdas/core/contracts/validation.js';
 import {
   coderApiMetrics,
   coderConnectionFromEnvironment,
   createCoderClient,
   publishCoderApiMetrics,
 } from '../../lambdas/wiring/coder-connection.js';
-import { ConfigError } from '../../lambdas/wiring/env.js';
 
 const TOKEN = 'abcdefghij-0123456789abcdefghijkl';
 const secrets = mockClient(SecretsManagerClient);

@@ -4,13 +4,13 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeNodegroupCommand, type EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
+import { type LogSink, silentLog } from '../../core/contracts/log-sink.js';
 import type { NodeGroupRef, Sizes } from '../../core/scaling/planner.js';
 import {
   NodeGroupNotFoundError,
   type NodeGroupPort,
   NodeGroupUpdateError,
 } from '../../core/scaling/ports.js';
-import { type LogSink, silentLog } from '../../wiring/observability.js';
 
 /**
  * Node group sizes through EKS (managed node groups) and EC2 Auto Scaling (self-managed groups).

@@ -1,4 +1,4 @@
-import type { LogSink } from '../../wiring/observability.js';
+import type { LogSink } from '../contracts/log-sink.js';
 import type { ConcurrencyLimit } from './concurrency.js';
 import { type ChildRecord, type FamilyKey, isMutation, type PlannedAction } from './model.js';
 import { childProvenance } from './planner.js';

@@ -1,4 +1,4 @@
-import type { LogSink } from '../../wiring/observability.js';
+import type { LogSink } from '../contracts/log-sink.js';
 import type { FamiliesConfig } from './config.js';
 import type {
   BuildParameter,

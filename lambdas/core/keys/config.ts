@@ -52,6 +52,3 @@ export const provisionerKeyRotationConfigSchema = z
 
 export type ProvisionerKeyRotationConfigInput = z.input<typeof provisionerKeyRotationConfigSchema>;
 export type ProvisionerKeyRotationConfig = z.output<typeof provisionerKeyRotationConfigSchema>;
-
-/** Environment variable the construct writes the validated config into. */
-export const PROVISIONER_KEY_CONFIG_ENV = 'PROVISIONER_KEY_CONFIG';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LogSink } from '../../wiring/observability.js';
+import type { LogSink } from '../contracts/log-sink.js';
 import { loadKeyRoles } from './key-roles.js';
 import { type KeyHealthFigures, summarizeKeyHealth } from './metrics.js';
 import { type PruneAction, planKeyPrune } from './planner.js';

@@ -1,4 +1,4 @@
-import type { LogSink } from '../../wiring/observability.js';
+import type { LogSink } from '../contracts/log-sink.js';
 import { managedKeyName } from './key-names.js';
 import { loadKeyRoles } from './key-roles.js';
 import { type PruneAction, planKeyPrune } from './planner.js';

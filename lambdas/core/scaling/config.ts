@@ -7,10 +7,6 @@ import { z } from 'zod';
  * scaler's `SCALING_CONFIG` environment variable, where the handler parses it again with this schema.
  */
 
-/** Environment variables the NodeGroupScaling construct sets on the scaler and preview functions. */
-export const SCALING_CONFIG_ENV = 'SCALING_CONFIG';
-export const SCALING_OVERRIDE_TABLE_ENV = 'SCALING_OVERRIDE_TABLE';
-
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 /** Profile names become schedule inputs and metric values: keep them short and plain. */

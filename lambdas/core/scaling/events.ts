@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseConfig } from '../../wiring/env.js';
+import { ConfigError, parseConfig } from '../contracts/validation.js';
 
 /**
  * What the scaler accepts. Scheduled runs come from EventBridge Scheduler with the input the

@@ -1,4 +1,4 @@
-import type { LogSink } from '../../wiring/observability.js';
+import type { LogSink } from '../contracts/log-sink.js';
 import type { ScalingAction, ScalingPlan } from './planner.js';
 import type { NodeGroupPort } from './ports.js';
 import { updateRequestToken } from './request-token.js';

@@ -1,4 +1,4 @@
-import type { LogSink } from '../../wiring/observability.js';
+import type { LogSink } from '../contracts/log-sink.js';
 import type { ScalingOverride } from './calendar.js';
 import { managedGroups, profileNames, type ScalingConfig } from './config.js';
 import type { ScalerRequest } from './events.js';

@@ -17,10 +17,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsNodeGroups } from '../../../lambdas/adapters/aws/node-groups.js';
+import { silentLog } from '../../../lambdas/core/contracts/log-sink.js';
 import { executeScalingPlan } from '../../../lambdas/core/scaling/executor.js';
 import { type NodeGroupRef, planNodeGroupScaling } from '../../../lambdas/core/scaling/planner.js';
 import { NodeGroupNotFoundError, NodeGroupUpdateError } from '../../../lambdas/core/scaling/ports.js';
-import { silentLog } from '../../../lambdas/wiring/observability.js';
 import { at, seedConfig } from '../../core/scaling/fixtures.js';
 
 const eks = mockClient(EKSClient);

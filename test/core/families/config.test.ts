@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../../lambdas/core/contracts/validation.js';
 import { FAMILIES_DEFAULTS, familiesConfigSchema } from '../../../lambdas/core/families/config.js';
-import { ConfigError, parseConfig } from '../../../lambdas/wiring/env.js';
 
 describe('familiesConfigSchema', () => {
   it('fills in the documented defaults', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../../lambdas/core/contracts/validation.js';
 import {
   managedGroups,
   profileNames,
@@ -6,7 +7,6 @@ import {
   scalingConfigSchema,
   seed004ScalingConfig,
 } from '../../../lambdas/core/scaling/config.js';
-import { ConfigError, parseConfig } from '../../../lambdas/wiring/env.js';
 
 const parse = (value: unknown) => parseConfig(scalingConfigSchema, value, 'scaling config', 'scaling');
 

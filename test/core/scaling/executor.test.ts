@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { silentLog } from '../../../lambdas/core/contracts/log-sink.js';
 import { executeScalingPlan } from '../../../lambdas/core/scaling/executor.js';
 import { InMemoryNodeGroups } from '../../../lambdas/core/scaling/in-memory.js';
 import { type NodeGroupRef, planNodeGroupScaling } from '../../../lambdas/core/scaling/planner.js';
 import { updateRequestToken } from '../../../lambdas/core/scaling/request-token.js';
-import { silentLog } from '../../../lambdas/wiring/observability.js';
 import { at, seedConfig } from './fixtures.js';
 
 const config = seedConfig();

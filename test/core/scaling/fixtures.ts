@@ -1,9 +1,9 @@
+import { parseConfig } from '../../../lambdas/core/contracts/validation.js';
 import {
   type ScalingConfig,
   scalingConfigSchema,
   seed004ScalingConfig,
 } from '../../../lambdas/core/scaling/config.js';
-import { parseConfig } from '../../../lambdas/wiring/env.js';
 
 /** Seed 004's config, parsed (defaults filled). */
 export const seedConfig = (): ScalingConfig =>

@@ -2,7 +2,7 @@ import { Duration, type Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../lambdas/wiring/env.js';
+import { ConfigError } from '../../../lambdas/core/contracts/validation.js';
 import { WorkspaceFamilies, type WorkspaceFamiliesProps } from '../../../lib/families/construct.js';
 import { synthWithNag } from '../../support/cdk.js';
 

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../lambdas/wiring/env.js';
+import { ConfigError } from '../../../lambdas/core/contracts/validation.js';
 import { ProvisionerKeyRotation, type ProvisionerKeyRotationProps } from '../../../lib/keys/construct.js';
 
 const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-token-AbCdEf';

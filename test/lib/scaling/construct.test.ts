@@ -2,13 +2,14 @@ import { Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../lambdas/core/contracts/validation.js';
 import {
-  SCALING_CONFIG_ENV,
   type ScalingConfigInput,
   scalingConfigSchema,
   seed004ScalingConfig,
 } from '../../../lambdas/core/scaling/config.js';
-import { ConfigError, configFromEnvironment } from '../../../lambdas/wiring/env.js';
+import { configFromEnvironment } from '../../../lambdas/wiring/env.js';
+import { ENV } from '../../../lambdas/wiring/names.js';
 import { NodeGroupScaling } from '../../../lib/scaling/construct.js';
 import { type SynthResult, synthWithNag } from '../../support/cdk.js';
 
@@ -110,9 +111,9 @@ describe('NodeGroupScaling', () => {
     const fn = Object.values(
       template.findResources('AWS::Lambda::Function', { Properties: { ReservedConcurrentExecutions: 1 } }),
     )[0];
-    const raw = fn?.Properties.Environment.Variables[SCALING_CONFIG_ENV] as string;
-    const config = configFromEnvironment(scalingConfigSchema, SCALING_CONFIG_ENV, {
-      [SCALING_CONFIG_ENV]: raw,
+    const raw = fn?.Properties.Environment.Variables[ENV.scalingConfig] as string;
+    const config = configFromEnvironment(scalingConfigSchema, ENV.scalingConfig, {
+      [ENV.scalingConfig]: raw,
     });
     expect(config).toEqual(construct.config);
     expect(config.schedule.driftCheckMinutes).toBe(15);

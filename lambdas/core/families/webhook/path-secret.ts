@@ -1,4 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * The webhook secret (`WEBHOOK_SECRET_ARN`). `previousPathSecret` keeps the old URL working while
+ * Coder's endpoint setting is being switched to a new one.
+ */
+export const webhookSecretSchema = z.object({
+  pathSecret: z.string().min(32),
+  previousPathSecret: z.string().min(32).optional(),
+});
 
 export type WebhookRoute = 'notification' | 'audit';
 

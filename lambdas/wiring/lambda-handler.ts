@@ -1,0 +1,39 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { FunctionName } from './names.js';
+import { createObservability, type Observability } from './observability.js';
+
+export interface LambdaHandlerOptions {
+  /** Publish EMF metrics for this function. @default true */
+  readonly metrics?: boolean;
+  /** More middleware, registered after `logMetrics` so it runs before the metrics are flushed. */
+  readonly middleware?: (observability: Observability) => readonly MiddlewareObj[];
+}
+
+/**
+ * The one Powertools/middy chain of every Lambda: logger context, tracing, metrics, then the
+ * handler. `build` runs on the first invocation and its result is reused while the container is
+ * warm, so importing a handler module needs no environment and a bad environment is reported as
+ * that invocation's error, naming the variable.
+ */
+export const lambdaHandler = <E, R>(
+  service: FunctionName,
+  build: (observability: Observability) => (event: E, context: Context) => Promise<R>,
+  options: LambdaHandlerOptions = {},
+) => {
+  const observability = createObservability(service);
+  let chain = middy<E, R>()
+    .use(injectLambdaContext(observability.logger))
+    .use(captureLambdaHandler(observability.tracer));
+  if (options.metrics ?? true) chain = chain.use(logMetrics(observability.metrics));
+  for (const middleware of options.middleware?.(observability) ?? []) chain = chain.use(middleware);
+  let run: ((event: E, context: Context) => Promise<R>) | undefined;
+  const handler = chain.handler((event, context) => {
+    run ??= build(observability);
+    return run(event, context);
+  });
+  return Object.assign(handler, { service });
+};
