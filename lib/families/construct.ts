@@ -126,7 +126,7 @@ export interface WorkspaceFamiliesAlarmProps {
  *
  * The Function URL has no IAM auth because Coder cannot sign its requests; the long random path
  * segment kept in `webhookSecret` is the authentication. Give Coder
- * `<functionUrl.url><pathSecret>` (see docs/webhook.md); the secret never appears in the template,
+ * `<functionUrl.url><pathSecret>` (see docs/families-webhook.md); the secret never appears in the template,
  * an output or a log.
  */
 export class WorkspaceFamilies extends Construct {
@@ -443,7 +443,7 @@ export class WorkspaceFamilies extends Construct {
     Validations.of(this.webhookSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        "The path secret is part of Coder's CODER_NOTIFICATIONS_WEBHOOK_ENDPOINT, a deployment setting changed by a redeploy of Coder; it is rotated by hand with previousPathSecret keeping the old URL valid meanwhile (docs/webhook.md).",
+        "The path secret is part of Coder's CODER_NOTIFICATIONS_WEBHOOK_ENDPOINT, a deployment setting changed by a redeploy of Coder; it is rotated by hand with previousPathSecret keeping the old URL valid meanwhile (docs/families-webhook.md).",
     });
   }
 }
