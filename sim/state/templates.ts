@@ -1,0 +1,57 @@
+/** Templates and their (single, active) versions with the rich parameters they declare. */
+import { newId, type SimTemplate, type SimUser } from '../model.js';
+import type { SimulatorSeeder } from '../types.js';
+import type { Directory } from './directory.js';
+
+export class TemplateCatalog {
+  readonly templates = new Map<string, SimTemplate>();
+
+  constructor(private readonly directory: Directory) {}
+
+  templateOf(id: string): SimTemplate {
+    const t = this.templates.get(id);
+    if (t === undefined) throw new Error(`unknown template ${id}`);
+    return t;
+  }
+
+  templateByVersion(versionId: string): SimTemplate | undefined {
+    for (const t of this.templates.values()) if (t.activeVersionId === versionId) return t;
+    return undefined;
+  }
+
+  addTemplate(t: Parameters<SimulatorSeeder['template']>[0], createdBy: SimUser): SimTemplate {
+    const org = this.directory.orgOrDefault(t.organization);
+    const name = t.name.toLowerCase();
+    for (const other of this.templates.values()) {
+      if (other.orgId === org.id && other.name === name)
+        throw new Error(`template ${name} exists in ${org.name}`);
+    }
+    const template: SimTemplate = {
+      id: newId(),
+      orgId: org.id,
+      name,
+      displayName: t.displayName ?? t.name,
+      activeVersionId: newId(),
+      activeVersionName: `${name}-v1`,
+      parameters: t.parameters ?? [],
+      allowUserAutostart: t.allowUserAutostart ?? true,
+      defaultTtlMs: t.defaultTtlMs ?? 0,
+      createdById: createdBy.id,
+      createdAt: new Date().toISOString(),
+    };
+    this.templates.set(template.id, template);
+    return template;
+  }
+
+  /** A template by name, preferring the given org; seeding helpers accept names for convenience. */
+  findTemplate(name: string, orgRef: string | undefined): SimTemplate {
+    const org = orgRef === undefined ? undefined : this.directory.resolveOrg(orgRef, undefined);
+    const lower = name.toLowerCase();
+    const candidates = [...this.templates.values()].filter(
+      (t) => t.name === lower && (org === undefined || t.orgId === org.id),
+    );
+    const preferred = candidates.find((t) => t.orgId === this.directory.defaultOrg().id) ?? candidates[0];
+    if (preferred === undefined) throw new Error(`unknown template ${name}`);
+    return preferred;
+  }
+}
