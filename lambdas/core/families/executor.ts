@@ -1,4 +1,3 @@
-import type { LogSink } from '../contracts/log-sink.js';
 import type { ConcurrencyLimit } from './concurrency.js';
 import { type ChildRecord, type FamilyKey, isMutation, type PlannedAction } from './model.js';
 import { childProvenance } from './planner.js';
@@ -6,11 +5,11 @@ import { type FamilyLedger, type FamilyWorkspacesPort, WorkspaceOpError } from '
 
 export type ActionOutcome = 'done' | 'planned' | 'skipped' | 'failed' | 'conflict';
 
-export type ReportedAction = PlannedAction & {
-  outcome: ActionOutcome;
-  /** Why it failed, or what happened instead (e.g. "adopted after 409"). Never a secret. */
-  error?: string;
-};
+/**
+ * Told each action's outcome the moment it is known (ledger actions in plan order, Coder actions
+ * as they finish), with the error or note behind it. Recording is the caller's (see record.ts).
+ */
+export type OutcomeSink = (action: PlannedAction, outcome: ActionOutcome, error?: unknown) => void;
 
 export interface ExecutionContext {
   readonly workspaces: FamilyWorkspacesPort;
@@ -21,15 +20,6 @@ export interface ExecutionContext {
   readonly runId: string;
   readonly controllerUserId: string | undefined;
   readonly dryRun: boolean;
-}
-
-export interface FamilyExecution {
-  readonly actions: ReportedAction[];
-  /** Failures that count toward the family's backoff. */
-  readonly failed: number;
-  /** Of those, failures that are not transient (count toward the hard limit). */
-  readonly hardFailed: number;
-  readonly firstError: string | undefined;
 }
 
 /** Bookkeeping (ledger-only) actions run first and in order, so Coder work sees an up-to-date ledger. */
@@ -50,59 +40,31 @@ export const executeFamilyPlan = async (
   ctx: ExecutionContext,
   family: FamilyKey,
   actions: readonly PlannedAction[],
-  log: LogSink,
-): Promise<FamilyExecution> => {
-  const results: ReportedAction[] = [];
-  let failed = 0;
-  let hardFailed = 0;
-  let firstError: string | undefined;
-  const record = (action: PlannedAction, outcome: ActionOutcome, error?: unknown): ReportedAction => {
-    const message = error === undefined ? undefined : describe(error);
-    if (outcome === 'failed') {
-      failed++;
-      if (!(error instanceof WorkspaceOpError && error.kind === 'transient')) hardFailed++;
-      firstError ??= message;
-    }
-    const reported: ReportedAction =
-      message === undefined ? { ...action, outcome } : { ...action, outcome, error: message };
-    const line = {
-      kind: action.kind,
-      outcome,
-      child: 'childName' in action ? action.childName : undefined,
-      reason: action.reason,
-      error: message,
-    };
-    if (outcome === 'failed') log.warn('family action failed', line);
-    else if (outcome === 'conflict') log.warn('family action', line);
-    else log.info('family action', line);
-    return reported;
-  };
-
+  settled: OutcomeSink,
+): Promise<void> => {
   const ledgerActions = actions.filter((a) => LEDGER_KINDS.has(a.kind));
   const coderActions = actions.filter((a) => !LEDGER_KINDS.has(a.kind));
-  const positions = new Map(actions.map((a, i) => [a, i]));
-  const outcomes = new Map<PlannedAction, ReportedAction>();
 
   for (const action of ledgerActions) {
     if (ctx.dryRun) {
-      outcomes.set(action, record(action, 'planned'));
+      settled(action, 'planned');
       continue;
     }
     try {
       await runLedgerAction(ctx, family, action);
-      outcomes.set(action, record(action, 'done'));
+      settled(action, 'done');
     } catch (error) {
-      outcomes.set(action, record(action, 'failed', error));
+      settled(action, 'failed', error);
     }
   }
   await Promise.all(
     coderActions.map(async (action) => {
       if (!isMutation(action)) {
-        outcomes.set(action, record(action, action.kind === 'report-conflict' ? 'conflict' : 'skipped'));
+        settled(action, action.kind === 'report-conflict' ? 'conflict' : 'skipped');
         return;
       }
       if (ctx.dryRun) {
-        outcomes.set(action, record(action, 'planned'));
+        settled(action, 'planned');
         return;
       }
       const result = await ctx.mutations(() =>
@@ -110,11 +72,9 @@ export const executeFamilyPlan = async (
           (error: unknown): CoderResult => ({ outcome: 'failed', error }),
         ),
       );
-      outcomes.set(action, record(action, result.outcome, result.error));
+      settled(action, result.outcome, result.error);
     }),
   );
-  for (const [action, reported] of outcomes) results[positions.get(action) ?? results.length] = reported;
-  return { actions: results.filter(Boolean), failed, hardFailed, firstError };
 };
 
 const runLedgerAction = async (
@@ -278,4 +238,4 @@ const createChild = async (
   }
 };
 
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+export const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -1,5 +1,6 @@
+import type { LogSink } from '../contracts/log-sink.js';
 import { createConcurrencyLimit } from './concurrency.js';
-import { type ExecutionContext, executeFamilyPlan, type ReportedAction } from './executor.js';
+import { type ExecutionContext, executeFamilyPlan } from './executor.js';
 import {
   type FamiliesSnapshot,
   type FamilyKey,
@@ -10,9 +11,17 @@ import {
 } from './model.js';
 import { type FamilyPlan, parentCandidates, planFamilies } from './planner.js';
 import type { FamilyReconcileDeps } from './ports.js';
+import {
+  createActionRecorder,
+  type FamilyExecution,
+  type ReportedAction,
+  type RunState,
+  recordFamilyRun,
+} from './record.js';
 
-export type { ActionOutcome, ReportedAction } from './executor.js';
+export type { ActionOutcome } from './executor.js';
 export type { FamilyReconcileDeps } from './ports.js';
+export type { ReportedAction } from './record.js';
 
 export type ReconcileScope =
   | { kind: 'all' }
@@ -132,13 +141,6 @@ export async function reconcileFamilies(
   return report;
 }
 
-interface RunState {
-  actions: ReportedAction[];
-  skippedLocked: string[];
-  families: number;
-  hardLimited: number;
-}
-
 const reconcileAll = async (
   deps: FamilyReconcileDeps,
   ctx: ExecutionContext,
@@ -218,7 +220,7 @@ const withFamilyLock = async (
   }
 };
 
-/** Executes one family's plan (skipped for families that need nothing) and records the run's outcome. */
+/** One family: execute its plan (skipped for families that need nothing), then record the outcome. */
 const settle = async (
   deps: FamilyReconcileDeps,
   ctx: ExecutionContext,
@@ -227,41 +229,17 @@ const settle = async (
   ledger: LedgerState | undefined,
 ): Promise<void> => {
   if (plan.actions.length === 0) return;
-  const id = familyId(plan.family);
-  const log = deps.log.forFamily(id);
+  const log = deps.log.forFamily(familyId(plan.family));
   if (plan.actions.some((a) => a.kind === 'hard-limit-skip')) state.hardLimited++;
-  const result = await executeFamilyPlan(ctx, plan.family, plan.actions, log);
-  state.actions.push(...result.actions);
-  if (ctx.dryRun || !ledger) return;
-  const previous = ledger.failures.find(
-    (f) => f.owner === plan.family.owner && f.parent === plan.family.parent,
-  );
-  const executed = plan.actions.some(isMutation);
-  try {
-    if (result.failed > 0) {
-      const failure = await deps.ledger.recordFailure(plan.family, {
-        at: deps.now().getTime(),
-        hard: result.hardFailed > 0,
-        parentBuildId: plan.parentBuildId ?? previous?.parentBuildId,
-        error: result.firstError ?? 'unknown error',
-      });
-      if (failure.hard >= deps.config.failureCap) {
-        state.hardLimited++;
-        log.error('family reached the consecutive failure cap and is now left alone', {
-          failures: failure.hard,
-          cap: deps.config.failureCap,
-        });
-      } else {
-        log.warn('family run failed; backing off', { consecutive: failure.consecutive, hard: failure.hard });
-      }
-    } else if (executed && previous && (previous.consecutive > 0 || previous.hard > 0)) {
-      await deps.ledger.clearFailures(plan.family);
-    }
-  } catch (error) {
-    log.error('could not record the family outcome in the ledger', {
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
+  const result = await execute(ctx, plan, log);
+  await recordFamilyRun(deps, state, plan, ledger, ctx.dryRun, result, log);
+};
+
+/** The execute step: the executor runs the actions, the recorder logs and tallies each outcome. */
+const execute = async (ctx: ExecutionContext, plan: FamilyPlan, log: LogSink): Promise<FamilyExecution> => {
+  const recorder = createActionRecorder(plan.actions, log);
+  await executeFamilyPlan(ctx, plan.family, plan.actions, recorder.settled);
+  return recorder.finish();
 };
 
 interface OwnerFamilyPlan extends FamilyPlan {
