@@ -1,13 +1,10 @@
 import type { LogSink } from '../core/contracts/log-sink.js';
 import { METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
 import { ConfigError, describeIssues } from '../core/contracts/validation.js';
+import { keyHealthRequestSchema } from '../core/keys/events.js';
 import { KEY_HEALTH_METRICS } from '../core/keys/metrics.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/keys/ports.js';
-import {
-  type KeyHealthReport,
-  keyHealthRequestSchema,
-  ProvisionerKeyHealthCheck,
-} from '../core/keys/run-health.js';
+import { type KeyHealthReport, ProvisionerKeyHealthCheck } from '../core/keys/run-health.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
 import { createKeysHealthDeps } from '../wiring/keys.js';
 import { lambdaHandler } from '../wiring/lambda-handler.js';

@@ -1,7 +1,8 @@
 import type { LogSink } from '../core/contracts/log-sink.js';
 import { describeIssues } from '../core/contracts/validation.js';
+import { rotationEventSchema } from '../core/keys/events.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/keys/ports.js';
-import { RotationError, rotationEventSchema } from '../core/keys/rotation-gate.js';
+import { RotationError } from '../core/keys/rotation-gate.js';
 import { ProvisionerKeyRotationSteps, type RotationStepReport } from '../core/keys/run-rotation.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
 import { createKeysRotationDeps } from '../wiring/keys.js';

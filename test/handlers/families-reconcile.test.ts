@@ -5,13 +5,13 @@ import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-works
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { ConfigError } from '../../lambdas/core/contracts/validation.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
-import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
-import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
 import {
   FamiliesReconcileEventError,
-  makeHandler,
   parseFamiliesReconcileEvent,
-} from '../../lambdas/handlers/families-reconcile.js';
+} from '../../lambdas/core/families/events.js';
+import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
+import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
+import { makeHandler } from '../../lambdas/handlers/families-reconcile.js';
 import { createFamilyReconcileDeps } from '../../lambdas/wiring/families.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 

@@ -1,16 +1,4 @@
-import { z } from 'zod';
 import { AWSCURRENT, AWSPENDING, type SecretDescription } from './ports.js';
-
-export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
-export type RotationStep = (typeof ROTATION_STEPS)[number];
-
-/** The event Secrets Manager sends a rotation function (extra fields such as `RotationToken` pass through). */
-export const rotationEventSchema = z.object({
-  Step: z.enum(ROTATION_STEPS),
-  SecretId: z.string().min(1),
-  ClientRequestToken: z.string().min(1),
-});
-export type RotationEvent = z.infer<typeof rotationEventSchema>;
 
 /** A rotation that cannot go on; the message says which secret and version, never a value. */
 export class RotationError extends Error {

@@ -1,20 +1,10 @@
-import { z } from 'zod';
 import type { LogSink } from '../contracts/log-sink.js';
+import type { KeyHealthRequest } from './events.js';
+import { executePrune } from './executor.js';
 import { loadKeyRoles } from './key-roles.js';
 import { type KeyHealthFigures, summarizeKeyHealth } from './metrics.js';
 import { type PruneAction, planKeyPrune } from './planner.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from './ports.js';
-import { executePrune } from './run-rotation.js';
-
-/**
- * What the key-health Lambda accepts: the daily schedule sends `{"action":"check"}`; operators send
- * `{"action":"status"}` (report only) or `{"dryRun":true}` (the check, without deleting).
- */
-export const keyHealthRequestSchema = z.object({
-  action: z.enum(['check', 'status']).default('check'),
-  dryRun: z.boolean().default(false),
-});
-export type KeyHealthRequest = z.output<typeof keyHealthRequestSchema>;
 
 export interface KeyHealthReport {
   readonly action: 'check' | 'status';

@@ -1,4 +1,6 @@
 import type { LogSink } from '../contracts/log-sink.js';
+import type { RotationEvent, RotationStep } from './events.js';
+import { executePrune } from './executor.js';
 import { managedKeyName } from './key-names.js';
 import { loadKeyRoles } from './key-roles.js';
 import { type PruneAction, planKeyPrune } from './planner.js';
@@ -9,7 +11,7 @@ import {
   type SecretDescription,
   type SecretVersionStore,
 } from './ports.js';
-import { checkRotationEvent, RotationError, type RotationEvent, type RotationStep } from './rotation-gate.js';
+import { checkRotationEvent, RotationError } from './rotation-gate.js';
 import {
   type ProvisionerKeySecret,
   parseCurrentSecret,
@@ -39,35 +41,6 @@ export interface RotationStepReport {
   readonly keyName?: string;
   readonly prune?: readonly PruneAction[];
 }
-
-/** Deletes the keys the planner says go; every decision was made by the planner. */
-export const executePrune = async (
-  keys: ProvisionerKeyDirectory,
-  organization: string,
-  actions: readonly PruneAction[],
-  log: LogSink,
-): Promise<void> => {
-  for (const action of actions) {
-    switch (action.kind) {
-      case 'keep':
-        log.info('Keeping provisioner key', {
-          keyName: action.keyName,
-          role: action.role,
-          reason: action.reason,
-        });
-        break;
-      case 'delete': {
-        const result = await keys.deleteKey(organization, action.keyName);
-        log.info('Deleted provisioner key', { keyName: action.keyName, reason: action.reason, result });
-        break;
-      }
-      default: {
-        const unreachable: never = action;
-        throw new Error(`unknown prune action ${JSON.stringify(unreachable)}`);
-      }
-    }
-  }
-};
 
 /**
  * The four steps of a Secrets Manager rotation for a Coder provisioner key. Each step can run

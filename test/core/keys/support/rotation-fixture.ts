@@ -2,8 +2,8 @@ import { SecretsManagerVersionStore } from '../../../../lambdas/adapters/aws/sec
 import { CoderClient } from '../../../../lambdas/adapters/coder/index.js';
 import { CoderProvisionerKeyDirectory } from '../../../../lambdas/adapters/coder/provisioner-keys.js';
 import type { LogSink } from '../../../../lambdas/core/contracts/log-sink.js';
+import { ROTATION_STEPS } from '../../../../lambdas/core/keys/events.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../../../../lambdas/core/keys/ports.js';
-import { ROTATION_STEPS } from '../../../../lambdas/core/keys/rotation-gate.js';
 import { type CoderSimulator, startCoderSimulator } from '../../../../sim/index.js';
 import { SecretsManagerModel } from './secrets-manager-model.js';
 
