@@ -10,6 +10,7 @@ import { METRICS_NAMESPACE } from '../lambdas/shared/observability.js';
 import type { ControllerFunction } from './controller-function.js';
 import type { NodeGroupScaling } from './node-group-scaling.js';
 import type { ProvisionerKeyRotation } from './provisioner-key-rotation.js';
+import { scalingSavingsWidgets } from './scaling-savings-widgets.js';
 import {
   FAMILIES_ALARM_METRICS,
   FAMILIES_RECONCILE_HANDLER,
@@ -77,6 +78,7 @@ export class ControllerDashboard extends Construct {
           width: 8,
         }),
       );
+      this.dashboard.addWidgets(...scalingSavingsWidgets(service, groups));
     }
 
     if (props.families) {

@@ -24,6 +24,7 @@ import {
   ScalingRunError,
   scalingDatapoints,
 } from '../core/scaling/run.js';
+import { nodesSavedDatapoints } from '../core/scaling/savings.js';
 import {
   coderApiMetrics,
   coderConnectionFromEnvironment,
@@ -48,9 +49,10 @@ export interface NodeGroupScalerHandlerDeps extends ScalerDeps {
 }
 
 /** Publishes the run's datapoints; a dry run publishes nothing, so it never trips an alarm. */
-const publish = (metrics: NodeGroupScalerHandlerDeps['metrics'], report: ScalerReport): void => {
+const publish = (deps: NodeGroupScalerHandlerDeps, report: ScalerReport): void => {
   if (report.dryRun) return;
-  for (const point of scalingDatapoints(report)) {
+  const metrics = deps.metrics;
+  for (const point of [...scalingDatapoints(report), ...nodesSavedDatapoints(deps.config, report)]) {
     if (point.group === undefined) {
       metrics.addMetric(point.name, MetricUnit.Count, point.value);
     } else {
@@ -70,7 +72,7 @@ export const makeHandler =
   async (event: unknown): Promise<ScalerReport> => {
     const request = parseScalerEvent(event);
     const report = await runNodeGroupScaler(request, deps);
-    publish(deps.metrics, report);
+    publish(deps, report);
     if (report.failures.length > 0 && !report.dryRun) throw new ScalingRunError(report);
     return report;
   };
