@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { activeProfileAt, overrideApplies, type ScalingOverride } from './calendar.js';
+import { activeProfileAt, nextTransitions, overrideApplies, type ScalingOverride } from './calendar.js';
 import { type GroupSizes, managedGroups, type NodeGroupConfig, type ScalingConfig } from './config.js';
 import { runningFloor, targetSizes } from './planner.js';
 import { type InstancePrice, priceOf } from './prices.js';
@@ -170,6 +170,20 @@ export const weekContaining = (config: ScalingConfig, weekOf: Date): { from: Dat
   return { from: start.toJSDate(), to: start.plus({ weeks: 1 }).toJSDate() };
 };
 
+/** The instants in [from, to) where the calendar's profile may change: transitions and local midnights. */
+const calendarChanges = (config: ScalingConfig, from: Date, to: Date): number[] => {
+  const midnights: number[] = [];
+  const zone = config.schedule.timeZone;
+  for (
+    let d = DateTime.fromJSDate(from, { zone }).startOf('day');
+    d.toMillis() < to.getTime();
+    d = d.plus({ days: 1 })
+  ) {
+    midnights.push(d.toMillis());
+  }
+  return [...midnights, ...nextTransitions(config.schedule, from, to).map((t) => Date.parse(t.atUtc))];
+};
+
 export interface SimulationInput {
   readonly config: ScalingConfig;
   /** Any instant of the week to simulate. */
@@ -189,10 +203,13 @@ export const simulateWeek = (input: SimulationInput): SavingsSample[] => {
   const groups = managedGroups(config);
   const workspaceGroups = groups.filter((g) => g.role.kind === 'workspaces').length;
   const { from, to } = weekContaining(config, input.weekOf);
+  const changes = calendarChanges(config, from, to);
   const samples: SavingsSample[] = [];
+  let calendar = activeProfileAt(config.schedule, from);
   for (let t = from.getTime(); t < to.getTime(); t += step) {
     const at = new Date(t);
-    const calendar = activeProfileAt(config.schedule, at);
+    // The calendar's answer changes only at a transition or a local midnight: ask it again then.
+    if (changes.some((c) => c > t - step && c <= t)) calendar = activeProfileAt(config.schedule, at);
     const override = input.overrides?.find((o) => Date.parse(o.setAt) <= t && overrideApplies(o, at));
     const profile = override ? override.profile : calendar.profile;
     // Running workspaces are split evenly across the workspace groups (templates aside).
@@ -438,10 +455,13 @@ export const historySamples = (
     ]),
   );
   const groups = managedGroups(config);
+  const changes = calendarChanges(config, from, to);
   const samples: SavingsSample[] = [];
+  let profile = activeProfileAt(config.schedule, from).profile;
   for (let t = from.getTime(); t < to.getTime(); t += 3_600_000) {
     const at = new Date(t);
-    const profile = activeProfileAt(config.schedule, at).profile;
+    if (changes.some((c) => c > t - 3_600_000 && c <= t))
+      profile = activeProfileAt(config.schedule, at).profile;
     const perGroup: Record<string, GroupSample> = {};
     for (const group of groups) {
       const series = byGroup.get(group.name);
