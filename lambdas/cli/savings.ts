@@ -4,8 +4,7 @@ import { CloudWatchScalingHistory } from '../adapters/aws/scaling-history.js';
 import { managedGroups, type ScalingConfig } from '../core/scaling/config.js';
 import {
   historySavings,
-  peakAndOffHoursDemand,
-  peakProfileOf,
+  officeHoursDemand,
   planWeekSavings,
   type SavingsReport,
   SEED_004_DEMAND,
@@ -110,12 +109,14 @@ const simulate = (
   }
   const count = (value: string | undefined, flag: string, fallback: number): number =>
     value === undefined ? fallback : value === '0' ? 0 : positiveInt(value, flag, SAVINGS_USAGE, 1_000_000);
-  const peak = peakProfileOf(config).name;
-  const demand = peakAndOffHoursDemand(
-    peak,
-    count(values['peak-running'], '--peak-running', SEED_004_DEMAND.peakRunning),
-    count(values['off-hours-running'], '--off-hours-running', SEED_004_DEMAND.offHoursRunning),
-  );
+  const demand = officeHoursDemand(config, {
+    peakRunning: count(values['peak-running'], '--peak-running', SEED_004_DEMAND.peakRunning),
+    offHoursRunning: count(
+      values['off-hours-running'],
+      '--off-hours-running',
+      SEED_004_DEMAND.offHoursRunning,
+    ),
+  });
   // Noon UTC on the given date is that date in every zone from UTC-11 to UTC+11.
   const at = weekOf === undefined ? new Date() : new Date(`${weekOf}T12:00:00Z`);
   return planWeekSavings({ config, weekOf: at, demand });

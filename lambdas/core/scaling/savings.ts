@@ -49,6 +49,13 @@ export const peakAndOffHoursDemand = (
   runningAt: (_at, calendarProfile) => (calendarProfile === peakProfile ? peakRunning : offHoursRunning),
 });
 
+/** Office-hours demand on the config's peak profile; seed 004's counts unless given. */
+export const officeHoursDemand = (
+  config: ScalingConfig,
+  running: { readonly peakRunning: number; readonly offHoursRunning: number } = SEED_004_DEMAND,
+): DemandCurve =>
+  peakAndOffHoursDemand(peakProfileOf(config).name, running.peakRunning, running.offHoursRunning);
+
 export interface PeakProfile {
   readonly name: string;
   readonly reason: string;
