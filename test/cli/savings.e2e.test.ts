@@ -64,17 +64,13 @@ afterAll(async () => {
   if (workdir) await rm(workdir, { recursive: true, force: true });
 });
 
+/** `coder-fleet scale savings …` with the bundled CLI. */
+const savings = (args: readonly string[], env: Record<string, string> = {}) =>
+  runCli(cli, workdir, ['scale', 'savings', ...args], env);
+
 describe('coder-fleet scale savings', () => {
   it('simulates seed 004’s March DST week as JSON and writes a valid chart', async () => {
-    const result = await runCli(cli, workdir, [
-      'scale',
-      'savings',
-      '--week-of',
-      '2026-03-04',
-      '--json',
-      '--svg',
-      'week.svg',
-    ]);
+    const result = await savings(['--week-of', '2026-03-04', '--json', '--svg', 'week.svg']);
 
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
@@ -91,14 +87,7 @@ describe('coder-fleet scale savings', () => {
   });
 
   it('prints a table with the split, the demand-blind estimate and dollars', async () => {
-    const result = await runCli(cli, workdir, [
-      'scale',
-      'savings',
-      '--week-of',
-      '2026-12-09',
-      '--off-hours-running',
-      '0',
-    ]);
+    const result = await savings(['--week-of', '2026-12-09', '--off-hours-running', '0']);
 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("No --config: using seed 004's scaling config");
@@ -109,7 +98,7 @@ describe('coder-fleet scale savings', () => {
   });
 
   it('--weeks 1 measures what the scaler set, from CloudWatch', async () => {
-    const result = await runCli(cli, workdir, ['scale', 'savings', '--weeks', '1', '--json'], {
+    const result = await savings(['--weeks', '1', '--json'], {
       AWS_ENDPOINT_URL_CLOUDWATCH: cloudWatchUrl,
       AWS_MAX_ATTEMPTS: '1',
     });
@@ -128,14 +117,7 @@ describe('coder-fleet scale savings', () => {
   });
 
   it('rejects simulation flags with --weeks, as a usage error', async () => {
-    const result = await runCli(cli, workdir, [
-      'scale',
-      'savings',
-      '--weeks',
-      '2',
-      '--week-of',
-      '2026-12-09',
-    ]);
+    const result = await savings(['--weeks', '2', '--week-of', '2026-12-09']);
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--weeks reads what the scaler did');

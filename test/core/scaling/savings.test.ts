@@ -5,6 +5,7 @@ import { type ScalingConfig, scalingConfigSchema } from '../../../lambdas/core/s
 import {
   type GroupHistory,
   historySavings,
+  officeHoursDemand,
   peakAndOffHoursDemand,
   peakProfileOf,
   planWeekSavings,
@@ -300,10 +301,9 @@ describe('properties', () => {
       fc.property(
         arbitraryConfig,
         arbitraryWeek,
-        fc.integer({ min: 0, max: 5000 }),
-        fc.integer({ min: 0, max: 5000 }),
-        (config, weekOf, peakRunning, offHoursRunning) => {
-          const demand = peakAndOffHoursDemand('peak', peakRunning, offHoursRunning);
+        fc.record({ peakRunning: fc.nat(5000), offHoursRunning: fc.nat(5000) }),
+        (config, weekOf, running) => {
+          const demand = officeHoursDemand(config, running);
           const report = planWeekSavings({ config, weekOf: at(weekOf), demand });
           const samples = report.chart.samples;
           const ws = config.nodeGroups[0]?.role;
