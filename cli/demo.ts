@@ -14,6 +14,7 @@ import { nextTransitions } from '../lambdas/core/scaling/calendar.js';
 import { scalingConfigSchema, seed004ScalingConfig } from '../lambdas/core/scaling/config.js';
 import { InMemoryNodeGroups, InMemoryOverrideStore } from '../lambdas/core/scaling/in-memory.js';
 import { runNodeGroupScaler, type ScalerReport } from '../lambdas/core/scaling/run.js';
+import { officeHoursDemand, planWeekSavings, type SavingsReport } from '../lambdas/core/scaling/savings.js';
 import { startCoderSimulator } from '../sim/index.js';
 import { COMMON_OPTIONS, parseCommandArgs } from './args.js';
 import {
@@ -26,6 +27,7 @@ import { EXIT } from './errors.js';
 import { progressLog, renderFamiliesReport } from './families.js';
 import { connectedDaemonsPerKey, type KeyStatusResult, renderKeyStatus } from './keys.js';
 import { type CliIo, CliOutput, heading, renderTable } from './output.js';
+import { renderSavingsReport } from './savings.js';
 import { renderScalerReport } from './scale.js';
 import { previewSchedule, renderSchedule, type SchedulePreviewResult } from './schedule.js';
 import { DEMO_USAGE } from './usage.js';
@@ -56,6 +58,7 @@ export interface DemoResult {
     readonly simulated: true;
     readonly now: ScalerReport;
     readonly nextPeak: ScalerReport | undefined;
+    readonly savings: SavingsReport;
   };
   readonly keys: KeyStatusResult;
   readonly durationMs: number;
@@ -202,6 +205,13 @@ export const runDemoCommand = async (args: readonly string[], io: CliIo): Promis
       out.print(`At the next peak transition (${peak.weekday} ${peak.atLocal}):`);
       out.print(`${renderScalerReport(scalePeak, SIMULATED)}\n`);
     }
+    const savings = planWeekSavings({
+      config: scaling,
+      weekOf: now,
+      demand: officeHoursDemand(scaling),
+    });
+    out.print('What the schedule saves this week (coder-fleet scale savings, simulated):');
+    out.print(`${renderSavingsReport(savings)}\n`);
 
     out.progress('Reading provisioner keys …');
     const directory = new CoderProvisionerKeyDirectory(client);
@@ -252,7 +262,7 @@ export const runDemoCommand = async (args: readonly string[], io: CliIo): Promis
         replan,
         fleetAfter,
         schedule,
-        scaling: { simulated: true, now: scaleNow, nextPeak: scalePeak },
+        scaling: { simulated: true, now: scaleNow, nextPeak: scalePeak, savings },
         keys: keyStatus,
         durationMs,
       };

@@ -16,6 +16,7 @@ import { AWS_OPTIONS, CODER_OPTIONS, COMMON_OPTIONS, instant, parseCommandArgs }
 import { connectToCoder, createCliCoderClient, resolveCoderTarget } from './coder.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { type CliIo, CliOutput, heading, renderTable } from './output.js';
+import { runSavingsCommand } from './savings.js';
 import { loadScalingConfig } from './schedule.js';
 import { SCALE_USAGE } from './usage.js';
 
@@ -119,11 +120,12 @@ export const runScaleCommand = async (args: readonly string[], io: CliIo): Promi
     io.stdout(`${SCALE_USAGE}\n`);
     return EXIT.ok;
   }
+  if (sub === 'savings') return runSavingsCommand(args.slice(1), io);
   if (sub !== 'plan' && sub !== 'apply') {
     throw new UsageError(
       sub === undefined || sub.startsWith('-')
-        ? 'scale needs a subcommand: plan or apply'
-        : `unknown subcommand "scale ${sub}": use plan or apply`,
+        ? 'scale needs a subcommand: plan, apply or savings'
+        : `unknown subcommand "scale ${sub}": use plan, apply or savings`,
       SCALE_USAGE,
     );
   }

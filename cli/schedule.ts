@@ -31,6 +31,18 @@ export const loadScalingConfig = async (file: string): Promise<ScalingConfig> =>
   return parseConfig(scalingConfigSchema, section, `--config ${file} (scaling)`);
 };
 
+/** The scaling section of --config, or seed 004's when no file is given (and says so). */
+export const scalingConfigOrSeed = async (
+  file: string | undefined,
+  out: CliOutput,
+): Promise<{ config: ScalingConfig; source: string }> => {
+  if (file) return { config: await loadScalingConfig(file), source: file };
+  out.progress(
+    "No --config: using seed 004's scaling config (America/New_York, 07:00 peak, 18:00 off-hours)",
+  );
+  return { config: scalingConfigSchema.parse(seed004ScalingConfig), source: 'seed 004 (built in)' };
+};
+
 export interface SchedulePreviewResult {
   readonly command: 'schedule';
   readonly configSource: string;
@@ -102,16 +114,7 @@ export const runScheduleCommand = async (args: readonly string[], io: CliIo): Pr
   const days = values.days === undefined ? 7 : positiveInt(values.days, '--days', SCHEDULE_USAGE, 62);
   const now = new Date();
   const from = values.from === undefined ? now : instant(values.from, '--from', SCHEDULE_USAGE);
-  let config: ScalingConfig;
-  let source: string;
-  if (values.config) {
-    config = await loadScalingConfig(values.config);
-    source = values.config;
-  } else {
-    config = scalingConfigSchema.parse(seed004ScalingConfig);
-    source = 'seed 004 (built in)';
-    out.progress("No --config: showing seed 004's schedule (America/New_York, 07:00 peak, 18:00 off-hours)");
-  }
+  const { config, source } = await scalingConfigOrSeed(values.config, out);
   const preview = previewSchedule(config, from, days, now, source);
   if (out.json) out.document(preview);
   else {

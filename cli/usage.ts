@@ -23,6 +23,7 @@ ${CODER}
 ${COMMON}`;
 
 export const SCALE_USAGE = `Usage: coder-fleet scale plan|apply [options]
+       coder-fleet scale savings [options]   (see coder-fleet scale savings --help)
 
 Plans (or applies) the node group sizes for the active profile with the scaler's planner, using local
 AWS credentials; plan never changes anything.
@@ -39,6 +40,24 @@ ${CODER}
   --invoke               call the deployed scaler Lambda instead (needs --function-name)
   --function-name NAME   the scaling-scheduler function name or ARN, with --invoke
   --region REGION        AWS region (default: the AWS SDK's, e.g. $AWS_REGION)
+${COMMON}`;
+
+export const SAVINGS_USAGE = `Usage: coder-fleet scale savings [options]
+
+What the schedule saves: each group's node-hours and dollars in a week under the schedule, against
+the peak profile held all week with the same demand (Cluster Autoscaler without the schedule). A
+simulated week by default; --weeks N measures the last N weeks from the scaler's CloudWatch metrics.
+
+  --config FILE          controller config JSON or its "scaling" section (default: seed 004's)
+  --week-of DATE         simulate the local week (Monday to Monday) containing DATE (YYYY-MM-DD;
+                         default: this week)
+  --peak-running N       running workspaces while the calendar is on peak (default: 3000, seed 004)
+  --off-hours-running N  running workspaces otherwise (default: 300, seed 004)
+  --weeks N              measure the last N weeks (at most 26) from CloudWatch instead (local AWS
+                         credentials, cloudwatch:GetMetricData)
+  --service NAME         the scaler's metrics service dimension (default: node-group-scaler)
+  --region REGION        AWS region of the metrics (default: the AWS SDK's, e.g. $AWS_REGION)
+  --svg FILE             also write a chart of the week (the last one with --weeks) as SVG
 ${COMMON}`;
 
 export const SCHEDULE_USAGE = `Usage: coder-fleet schedule [options]
@@ -75,6 +94,7 @@ export const MAIN_USAGE = `Usage: coder-fleet <command> [options]
 Commands:
   families plan|apply    reconcile workspace families (plan = dry run)
   scale plan|apply       node group sizes for the active scaling profile
+  scale savings          node-hours and dollars the schedule saves a week (table, --json, --svg)
   schedule               the next scaling transitions, local and UTC, holidays marked
   keys status            provisioner keys, ages, daemons per key
   demo                   everything above against an embedded Coder simulator, no setup

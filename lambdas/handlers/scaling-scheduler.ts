@@ -8,6 +8,7 @@ import {
   ScalingRunError,
   scalingDatapoints,
 } from '../core/scaling/run.js';
+import { nodesSavedDatapoints } from '../core/scaling/savings.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
 import { lambdaHandler } from '../wiring/lambda-handler.js';
 import { FUNCTION } from '../wiring/names.js';
@@ -18,9 +19,10 @@ export interface NodeGroupScalerHandlerDeps extends ScalerDeps {
 }
 
 /** Publishes the run's datapoints; a dry run publishes nothing, so it never trips an alarm. */
-const publish = (metrics: NodeGroupScalerHandlerDeps['metrics'], report: ScalerReport): void => {
+const publish = (deps: NodeGroupScalerHandlerDeps, report: ScalerReport): void => {
   if (report.dryRun) return;
-  for (const point of scalingDatapoints(report)) {
+  const metrics = deps.metrics;
+  for (const point of [...scalingDatapoints(report), ...nodesSavedDatapoints(deps.config, report)]) {
     if (point.group === undefined) {
       metrics.addMetric(point.name, METRIC_UNIT.count, point.value);
     } else {
@@ -40,7 +42,7 @@ export const makeHandler =
   async (event: unknown): Promise<ScalerReport> => {
     const request = parseScalerEvent(event);
     const report = await runNodeGroupScaler(request, deps);
-    publish(deps.metrics, report);
+    publish(deps, report);
     if (report.failures.length > 0 && !report.dryRun) throw new ScalingRunError(report);
     return report;
   };

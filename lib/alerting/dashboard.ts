@@ -15,6 +15,7 @@ import {
 } from '../families/construct.js';
 import type { ProvisionerKeyRotation } from '../keys/construct.js';
 import type { NodeGroupScaling } from '../scaling/construct.js';
+import { scalingSavingsWidgets } from '../scaling/savings-widgets.js';
 
 export interface ControllerDashboardProps {
   readonly scaling?: NodeGroupScaling;
@@ -77,6 +78,7 @@ export class ControllerDashboard extends Construct {
           width: 8,
         }),
       );
+      this.dashboard.addWidgets(...scalingSavingsWidgets(service, groups));
     }
 
     if (props.families) {

@@ -95,6 +95,17 @@ describe('scaling-scheduler handler', () => {
     expect(nodeGroups.updates).toHaveLength(2);
   });
 
+  it('publishes the nodes saved against the peak profile held for the same demand', async () => {
+    // 19:30 EDT: off-hours; 40 running need 3 nodes, the peak floor would hold 10 (and 2 provisioners).
+    const { handler, metrics } = setup({ now: '2026-03-09T23:30:00Z' });
+    await handler({ trigger: 'drift-check' });
+    expect(metrics.points).toMatchObject({
+      'NodesSavedVsPeak[coder-ws]': 7,
+      'NodesSavedVsPeak[coder-prov]': 2,
+    });
+    expect(metrics.points).not.toHaveProperty('NodesSavedVsPeak[coder-control]');
+  });
+
   it('works the profile out from the calendar, whatever woke it', async () => {
     const { handler } = setup({ now: '2026-03-09T15:00:00Z' });
     const report = await handler({ trigger: 'transition', profile: 'off-hours' });

@@ -196,6 +196,8 @@ describe('CoderFleetController with the seed 004 configuration', () => {
       'Node group scaling',
       'TargetDesiredSize',
       'RunningWorkspaces',
+      'Savings',
+      'NodesSavedVsPeak',
       'Workspace families',
       'FamilyChildrenMissing',
       'Provisioner keys',

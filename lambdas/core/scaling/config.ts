@@ -45,6 +45,10 @@ export const groupSizesSchema = z
   });
 export type GroupSizes = z.output<typeof groupSizesSchema>;
 
+const instanceTypeSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type, e.g. m5.2xlarge');
+
 const roleSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('workspaces'),
@@ -65,6 +69,8 @@ const groupCommon = {
   role: roleSchema,
   /** Sizes per profile name; every profile the schedule uses must be here unless the role is static. */
   profiles: z.record(profileName, groupSizesSchema).default({}),
+  /** The nodes' EC2 instance type: `scale savings` prices the group's node-hours with it. */
+  instanceType: instanceTypeSchema.optional(),
 };
 
 export const nodeGroupSchema = z.discriminatedUnion('kind', [
@@ -156,6 +162,8 @@ export const scalingConfigSchema = z
           .default(72),
       })
       .default({ maxDurationHours: 72 }),
+    /** USD per instance-hour by instance type, over the built-in on-demand defaults (core/scaling/prices.ts). */
+    prices: z.record(instanceTypeSchema, z.number().positive().max(1000)).optional(),
   })
   .superRefine((config, ctx) => {
     const schedule = config.schedule;
@@ -243,6 +251,7 @@ export const seed004ScalingConfig = {
       nodegroupName: 'coder-ws',
       // Seed 004 plans 3000 workspaces on at most 200 m5.2xlarge nodes: 15 per node.
       role: { kind: 'workspaces', workspacesPerNode: 15 },
+      instanceType: 'm5.2xlarge',
       profiles: {
         peak: { minSize: 10, maxSize: 200 },
         'off-hours': { minSize: 2, maxSize: 30 },
@@ -253,6 +262,7 @@ export const seed004ScalingConfig = {
       kind: 'eks-managed',
       nodegroupName: 'coder-prov',
       role: { kind: 'provisioners' },
+      instanceType: 'c5.2xlarge',
       profiles: {
         peak: { minSize: 2, maxSize: 20 },
         'off-hours': { minSize: 0, maxSize: 5 },
@@ -263,6 +273,7 @@ export const seed004ScalingConfig = {
       kind: 'eks-managed',
       nodegroupName: 'coder-control',
       role: { kind: 'static' },
+      instanceType: 'm5.large',
     },
   ],
   schedule: {

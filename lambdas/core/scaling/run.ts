@@ -237,6 +237,8 @@ export const SCALING_METRICS = {
   actualMin: 'ActualMinSize',
   actualDesired: 'ActualDesiredSize',
   actualMax: 'ActualMaxSize',
+  /** Nodes the peak profile would hold now minus what the schedule holds (core/scaling/savings.ts). */
+  nodesSavedVsPeak: 'NodesSavedVsPeak',
 } as const;
 
 /** The dimension of per-group metrics. */

@@ -1,0 +1,186 @@
+import { writeFile } from 'node:fs/promises';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchScalingHistory } from '../lambdas/adapters/aws/scaling-history.js';
+import { managedGroups, type ScalingConfig } from '../lambdas/core/scaling/config.js';
+import {
+  historySavings,
+  officeHoursDemand,
+  planWeekSavings,
+  type SavingsReport,
+  SEED_004_DEMAND,
+} from '../lambdas/core/scaling/savings.js';
+import { renderSavingsChart } from '../lambdas/core/scaling/savings-chart.js';
+import { METRICS_NAMESPACE } from '../lambdas/wiring/names.js';
+import { AWS_OPTIONS, COMMON_OPTIONS, parseCommandArgs, positiveInt } from './args.js';
+import { CliError, EXIT, UsageError } from './errors.js';
+import { type CliIo, CliOutput, heading, renderTable } from './output.js';
+import { scalingConfigOrSeed } from './schedule.js';
+import { SAVINGS_USAGE } from './usage.js';
+
+const SAVINGS_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...AWS_OPTIONS,
+  config: { type: 'string' },
+  weeks: { type: 'string' },
+  'week-of': { type: 'string' },
+  svg: { type: 'string' },
+  'peak-running': { type: 'string' },
+  'off-hours-running': { type: 'string' },
+  service: { type: 'string' },
+} as const;
+
+/** The scaler's Powertools service name: the `service` dimension of its metrics. */
+const SCALER_SERVICE = 'node-group-scaler';
+const MAX_WEEKS = 26;
+
+const nodeHours = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const usd = (n: number | undefined): string =>
+  n === undefined
+    ? '-'
+    : `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** The report as a table, the split and the reasons underneath. */
+export const renderSavingsReport = (report: SavingsReport): string => {
+  const perWeek = report.weeks > 1 ? ` (per week, mean of ${report.weeks} weeks)` : '';
+  const rows = report.groups.map((g) => [
+    g.group,
+    g.instanceType ?? '-',
+    g.price ? `$${g.price.usdPerHour}` : '-',
+    nodeHours(g.scheduleNodeHours),
+    nodeHours(g.baselineNodeHours),
+    `${nodeHours(g.savedNodeHours)} (${g.savedPercent}%)`,
+    nodeHours(g.fromLowerFloorNodeHours),
+    nodeHours(g.fromFollowingDemandNodeHours),
+    nodeHours(g.demandBlindEstimateNodeHours),
+    usd(g.savedUsd),
+  ]);
+  const t = report.total;
+  rows.push([
+    'TOTAL',
+    '',
+    '',
+    nodeHours(t.scheduleNodeHours),
+    nodeHours(t.baselineNodeHours),
+    nodeHours(t.savedNodeHours),
+    '',
+    '',
+    '',
+    usd(t.savedUsd),
+  ]);
+  const lines = [
+    `${report.source === 'simulation' ? 'Simulated' : 'Measured'} ${report.from} to ${report.to} (${report.timeZone}, ${report.windowHours} h)${perWeek}.`,
+    `Baseline: ${report.peakProfile.reason}; held all week with the same demand. Demand: ${report.demand}.`,
+    '',
+    renderTable(
+      [
+        'GROUP',
+        'INSTANCE',
+        '$/H',
+        'SCHEDULE NODE-H',
+        'PEAK ALL WEEK',
+        'SAVED',
+        'FROM LOWER FLOOR',
+        'FOLLOWING DEMAND',
+        'DEMAND-BLIND EST.',
+        'SAVED $/WEEK',
+      ],
+      rows,
+    ),
+    '',
+    ...report.groups.map((g) => `- ${g.group}: ${g.explanation}.`),
+    `- In dollars: ${usd(t.scheduleUsd)} a week under the schedule against ${usd(t.baselineUsd)}${t.unpriced.length > 0 ? ` (without ${t.unpriced.join(', ')}: no price)` : ''}.`,
+    ...report.notes.map((n) => `- Note: ${n}.`),
+    ...(report.groups.some((g) => g.price?.source !== 'config prices')
+      ? [
+          `- Prices: ${[...new Set(report.groups.flatMap((g) => (g.price ? [g.price.source] : [])))].join('; ')}.`,
+        ]
+      : []),
+  ];
+  return lines.join('\n');
+};
+
+const simulate = (
+  config: ScalingConfig,
+  values: { 'week-of'?: string; 'peak-running'?: string; 'off-hours-running'?: string },
+): SavingsReport => {
+  const weekOf = values['week-of'];
+  if (weekOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(weekOf)) {
+    throw new UsageError(`--week-of must be a date YYYY-MM-DD, got "${weekOf}"`, SAVINGS_USAGE);
+  }
+  const count = (value: string | undefined, flag: string, fallback: number): number =>
+    value === undefined ? fallback : value === '0' ? 0 : positiveInt(value, flag, SAVINGS_USAGE, 1_000_000);
+  const demand = officeHoursDemand(config, {
+    peakRunning: count(values['peak-running'], '--peak-running', SEED_004_DEMAND.peakRunning),
+    offHoursRunning: count(
+      values['off-hours-running'],
+      '--off-hours-running',
+      SEED_004_DEMAND.offHoursRunning,
+    ),
+  });
+  // Noon UTC on the given date is that date in every zone from UTC-11 to UTC+11.
+  const at = weekOf === undefined ? new Date() : new Date(`${weekOf}T12:00:00Z`);
+  return planWeekSavings({ config, weekOf: at, demand });
+};
+
+export const runSavingsCommand = async (args: readonly string[], io: CliIo): Promise<number> => {
+  const command = 'scale savings';
+  const values = parseCommandArgs(args, SAVINGS_OPTIONS, command, SAVINGS_USAGE);
+  const out = new CliOutput(io, values.json === true);
+  if (values.help) {
+    io.stdout(`${SAVINGS_USAGE}\n`);
+    return EXIT.ok;
+  }
+  const history = values.weeks !== undefined;
+  if (
+    history &&
+    (values['week-of'] !== undefined ||
+      values['peak-running'] !== undefined ||
+      values['off-hours-running'] !== undefined)
+  ) {
+    throw new UsageError(
+      '--weeks reads what the scaler did: --week-of, --peak-running and --off-hours-running only shape a simulated week',
+      SAVINGS_USAGE,
+    );
+  }
+  const { config, source } = await scalingConfigOrSeed(values.config, out);
+  let report: SavingsReport;
+  if (history) {
+    const weeks = positiveInt(values.weeks as string, '--weeks', SAVINGS_USAGE, MAX_WEEKS);
+    const to = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+    const from = new Date(to.getTime() - weeks * 7 * 86_400_000);
+    const service = values.service ?? SCALER_SERVICE;
+    out.progress(
+      `Reading ${weeks} week(s) of ${METRICS_NAMESPACE} metrics (service ${service}) from CloudWatch …`,
+    );
+    const reader = new CloudWatchScalingHistory({
+      cloudWatch: new CloudWatchClient(values.region ? { region: values.region } : {}),
+      namespace: METRICS_NAMESPACE,
+      service,
+    });
+    const histories = await reader.read(
+      managedGroups(config).map((g) => g.name),
+      from,
+      to,
+    );
+    report = historySavings({ config, histories, from, to, weeks });
+    if (report.coveredHours === 0) {
+      throw new CliError(
+        `no hour from ${from.toISOString()} to ${to.toISOString()} has TargetDesiredSize for every group of ${source} ` +
+          `(namespace ${METRICS_NAMESPACE}, service ${service}): check --region, --service and that the scaler is deployed; ` +
+          'without --weeks the command simulates a week instead',
+      );
+    }
+  } else {
+    report = simulate(config, values);
+  }
+  if (values.svg) {
+    await writeFile(values.svg, renderSavingsChart(report));
+    out.progress(`Wrote the chart of ${report.chart.from} to ${report.chart.to} to ${values.svg}`);
+  }
+  if (out.json) out.document({ command, configSource: source, ...report });
+  else {
+    out.print(heading(`What the schedule saves (${source})`));
+    out.print(renderSavingsReport(report));
+  }
+  return EXIT.ok;
+};
