@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { seed004ControllerConfig } from '../config/seed-004.js';
 import { ConfigError } from '../lambdas/core/contracts/validation.js';
-import { seed004ControllerConfig } from '../lib/example-config.js';
 import { CoderFleetControllerStack } from '../lib/stack.js';
 
 const app = new App();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { seed004ScalingConfig } from '../config/seed-004.js';
 import { CoderFamilyWorkspaces } from '../lambdas/adapters/coder/family-workspaces.js';
 import { CoderClient } from '../lambdas/adapters/coder/index.js';
 import { CoderProvisionerKeyDirectory } from '../lambdas/adapters/coder/provisioner-keys.js';
@@ -11,7 +12,7 @@ import type { FamilyReconcileDeps } from '../lambdas/core/families/ports.js';
 import { type ReconcileReport, reconcileFamilies } from '../lambdas/core/families/run.js';
 import { summarizeKeyHealth } from '../lambdas/core/keys/metrics.js';
 import { nextTransitions } from '../lambdas/core/scaling/calendar.js';
-import { scalingConfigSchema, seed004ScalingConfig } from '../lambdas/core/scaling/config.js';
+import { scalingConfigSchema } from '../lambdas/core/scaling/config.js';
 import { InMemoryNodeGroups, InMemoryOverrideStore } from '../lambdas/core/scaling/in-memory.js';
 import { runNodeGroupScaler, type ScalerReport } from '../lambdas/core/scaling/run.js';
 import { officeHoursDemand, planWeekSavings, type SavingsReport } from '../lambdas/core/scaling/savings.js';

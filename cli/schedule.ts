@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { seed004ScalingConfig } from '../config/seed-004.js';
 import { parseConfig } from '../lambdas/core/contracts/validation.js';
 import {
   activeProfileAt,
@@ -6,11 +7,7 @@ import {
   type ProfileDecision,
   type TransitionOccurrence,
 } from '../lambdas/core/scaling/calendar.js';
-import {
-  type ScalingConfig,
-  scalingConfigSchema,
-  seed004ScalingConfig,
-} from '../lambdas/core/scaling/config.js';
+import { type ScalingConfig, scalingConfigSchema } from '../lambdas/core/scaling/config.js';
 import { COMMON_OPTIONS, instant, parseCommandArgs, positiveInt } from './args.js';
 import { readConfigSection } from './config-file.js';
 import { CliError, EXIT } from './errors.js';

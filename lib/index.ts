@@ -1,4 +1,6 @@
 /** The package's CDK surface: drop `CoderFleetController` into your own app. */
+
+export { seed004ControllerConfig } from '../config/seed-004.js';
 export { CoderFleetController, type CoderFleetControllerProps } from './coder-fleet-controller.js';
 export { ControllerFunction, type ControllerFunctionProps } from './common/controller-function.js';
 export {
@@ -7,7 +9,6 @@ export {
   controllerConfigSchema,
   parseControllerConfig,
 } from './config.js';
-export { seed004ControllerConfig } from './example-config.js';
 export { WorkspaceFamilies, type WorkspaceFamiliesProps } from './families/construct.js';
 export { ProvisionerKeyRotation, type ProvisionerKeyRotationProps } from './keys/construct.js';
 export { NodeGroupScaling, type NodeGroupScalingProps } from './scaling/construct.js';

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { seed004ScalingConfig } from '../../lambdas/core/scaling/config.js';
+import { seed004ScalingConfig } from '../../config/seed-004.js';
 import { HANDLERS_DIR } from '../../lib/common/function-bundling.js';
 import { bundleHandler, handlerNames } from '../../scripts/bundle.js';
 import { check, fmt, median, ms, type Scenario, type ScenarioResult, times } from '../lib.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed004ScalingConfig } from '../../lambdas/core/scaling/config.js';
+import { seed004ScalingConfig } from '../../config/seed-004.js';
 import { bundleHandler, handlerNames } from '../../scripts/bundle.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { OTP_CODE, oneTimePasscode } from '../core/families/webhook/fixtures.js';

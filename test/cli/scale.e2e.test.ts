@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scalerPayload } from '../../cli/scale.js';
-import { seed004ScalingConfig } from '../../lambdas/core/scaling/config.js';
+import { seed004ScalingConfig } from '../../config/seed-004.js';
 import { bundleCli } from '../../scripts/bundle.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { runCli } from './run-cli.js';

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { seed004ControllerConfig } from '../../config/seed-004.js';
 import { ConfigError } from '../../lambdas/core/contracts/validation.js';
 import { CoderFleetController } from '../../lib/coder-fleet-controller.js';
 import { parseControllerConfig } from '../../lib/config.js';
-import { seed004ControllerConfig } from '../../lib/example-config.js';
 import { type SynthResult, synthWithNag } from '../support/cdk.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };

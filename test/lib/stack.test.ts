@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { seed004ControllerConfig } from '../../lib/example-config.js';
+import { seed004ControllerConfig } from '../../config/seed-004.js';
 import { CoderFleetControllerStack } from '../../lib/stack.js';
 
 describe('the project stack', () => {

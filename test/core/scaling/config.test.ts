@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { seed004ScalingConfig } from '../../../config/seed-004.js';
 import { ConfigError, parseConfig } from '../../../lambdas/core/contracts/validation.js';
 import {
   managedGroups,
   profileNames,
   type ScalingConfigInput,
   scalingConfigSchema,
-  seed004ScalingConfig,
 } from '../../../lambdas/core/scaling/config.js';
 
 const parse = (value: unknown) => parseConfig(scalingConfigSchema, value, 'scaling config', 'scaling');

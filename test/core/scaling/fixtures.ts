@@ -1,9 +1,6 @@
+import { seed004ScalingConfig } from '../../../config/seed-004.js';
 import { parseConfig } from '../../../lambdas/core/contracts/validation.js';
-import {
-  type ScalingConfig,
-  scalingConfigSchema,
-  seed004ScalingConfig,
-} from '../../../lambdas/core/scaling/config.js';
+import { type ScalingConfig, scalingConfigSchema } from '../../../lambdas/core/scaling/config.js';
 
 /** Seed 004's config, parsed (defaults filled). */
 export const seedConfig = (): ScalingConfig =>

@@ -2,12 +2,9 @@ import { Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { seed004ScalingConfig } from '../../../config/seed-004.js';
 import { ConfigError } from '../../../lambdas/core/contracts/validation.js';
-import {
-  type ScalingConfigInput,
-  scalingConfigSchema,
-  seed004ScalingConfig,
-} from '../../../lambdas/core/scaling/config.js';
+import { type ScalingConfigInput, scalingConfigSchema } from '../../../lambdas/core/scaling/config.js';
 import { configFromEnvironment } from '../../../lambdas/wiring/env.js';
 import { ENV } from '../../../lambdas/wiring/names.js';
 import { NodeGroupScaling } from '../../../lib/scaling/construct.js';

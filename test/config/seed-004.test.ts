@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { seed004ControllerConfig } from '../../config/seed-004.js';
 import { parseControllerConfig } from '../../lib/config.js';
-import { seed004ControllerConfig } from '../../lib/example-config.js';
 
 describe('the example configuration', () => {
   it('config/seed-004.json (for `cdk synth -c config=…`) is the seed 004 example, and it validates', () => {
