@@ -1,15 +1,12 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigError, parseConfig } from '../../lambdas/core/contracts/validation.js';
 import {
@@ -17,38 +14,17 @@ import {
   type FamiliesConfigInput,
   familiesConfigSchema,
 } from '../../lambdas/core/families/config.js';
-import { FAMILY_METRICS } from '../../lambdas/core/families/metrics.js';
-import { WEBHOOK_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
-import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
-import { runbookLink } from '../alerting/construct.js';
-import { ControllerFunction } from '../common/controller-function.js';
+import { ENV } from '../../lambdas/wiring/names.js';
+import { coderEnvironment } from '../common/coder-environment.js';
+import type { ControllerFunction } from '../common/controller-function.js';
+import { createFamiliesAlarms } from './alarms.js';
+import { createIngress } from './ingress.js';
+import { createScheduledReconcile } from './schedule.js';
+import { createFamilyTables } from './tables.js';
 
-export const FAMILIES_RECONCILE_HANDLER = 'families-reconcile';
-export const FAMILIES_WEBHOOK_HANDLER = 'families-webhook';
-export const FAMILIES_WORKER_HANDLER = 'families-worker';
-
-/** Where the Lambdas find their configuration (read by `createFamilyReconcileDeps`). */
-export const FAMILIES_CONFIG_ENV = 'FAMILIES_CONFIG';
-
-/**
- * The engine's per-run metrics (service `families-reconcile`, namespace `CoderFleetController`)
- * that the alarms watch: families that hit the consecutive-failure cap, failed actions, and
- * children that should exist and did not at the start of a run.
- */
-export const FAMILIES_ALARM_METRICS = {
-  hardLimited: FAMILY_METRICS.hardLimited,
-  failures: FAMILY_METRICS.failures,
-  childrenMissing: FAMILY_METRICS.childrenMissing,
-} as const;
-
-/** Runbook anchors (docs/RUNBOOK.md) of this capability's alarms. */
-export const FAMILIES_RUNBOOK = {
-  failing: 'families-failing',
-  drifting: 'families-drifting',
-  reconcileErrors: 'families-reconcile-errors',
-  webhookErrors: 'families-webhook-errors',
-  deadLetterQueue: 'dead-letter-queue-not-empty',
-} as const;
+export { FAMILIES_ALARM_METRICS, FAMILIES_RUNBOOK } from './alarms.js';
+export { FAMILIES_WEBHOOK_HANDLER, FAMILIES_WORKER_HANDLER } from './ingress.js';
+export { FAMILIES_RECONCILE_HANDLER } from './schedule.js';
 
 export interface WorkspaceFamiliesWebhookOptions {
   /**
@@ -165,147 +141,44 @@ export class WorkspaceFamilies extends Construct {
     const maxBodyBytes = webhook.maxBodyBytes ?? 256 * 1024;
     validateTimings(config, { scheduleRate, reconcileTimeout, workerTimeout, maxReceiveCount, maxBodyBytes });
 
-    // Ownership records decide what may ever be deleted: keep them (and their history) safe.
-    this.ledgerTable = new dynamodb.Table(this, 'LedgerTable', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Cached build parameters expire; ownership records carry no TTL.
-      timeToLiveAttribute: 'ttl',
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.lockTable = new dynamodb.Table(this, 'LockTable', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Leases left by crashed runs are cleaned up by DynamoDB.
-      timeToLiveAttribute: 'ttl',
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // Every part is created in this construct's own scope, in this order: logical ids and the
+    // template stay what they were before the construct was split into files.
+    const tables = createFamilyTables(this);
+    this.ledgerTable = tables.ledgerTable;
+    this.lockTable = tables.lockTable;
 
     const engineEnvironment = {
-      [FAMILIES_CONFIG_ENV]: JSON.stringify(config),
-      LEDGER_TABLE_NAME: this.ledgerTable.tableName,
-      LOCK_TABLE_NAME: this.lockTable.tableName,
-      CODER_URL: props.coder.url,
-      CODER_TOKEN_SECRET_ARN: props.coder.tokenSecret.secretArn,
+      [ENV.familiesConfig]: JSON.stringify(config),
+      [ENV.familiesLedgerTable]: this.ledgerTable.tableName,
+      [ENV.familiesLockTable]: this.lockTable.tableName,
+      ...coderEnvironment(props.coder),
     };
 
-    this.reconcileFunction = new ControllerFunction(this, 'ReconcileFunction', {
-      handlerName: FAMILIES_RECONCILE_HANDLER,
-      description:
-        'Workspace families: scheduled full reconcile; ad hoc {"dryRun":true} or {"family":"<owner>/<parent>"}',
-      timeout: reconcileTimeout,
-      // One full reconcile at a time: a run that overlaps the next schedule makes the next one wait.
-      reservedConcurrentExecutions: 1,
+    const scheduled = createScheduledReconcile(this, {
+      scheduleRate,
+      reconcileTimeout,
       environment: engineEnvironment,
     });
-    // A scheduled run that cannot start in time is superseded by the next one; don't queue it for hours.
+    this.reconcileFunction = scheduled.reconcileFunction;
+    this.scheduleDeadLetters = scheduled.scheduleDeadLetters;
+    this.scheduleRole = scheduled.scheduleRole;
+    this.schedule = scheduled.schedule;
 
-    this.scheduleDeadLetters = new sqs.Queue(this, 'ScheduleDlq', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    const ingress = createIngress(this, {
+      webhook,
+      engineEnvironment,
+      workerTimeout,
+      maxReceiveCount,
+      maxBodyBytes,
     });
-    // A run that fails after the scheduler handed it over lands here too (async invoke on-failure).
-    this.reconcileFunction.configureAsyncInvoke({
-      retryAttempts: 0,
-      maxEventAge: Duration.seconds(Math.max(60, Math.min(scheduleRate.toSeconds(), 21_600))),
-      onFailure: new destinations.SqsDestination(this.scheduleDeadLetters),
-    });
-    // Our own role rather than the stack-wide one LambdaInvoke would share, so its findings are ours to acknowledge.
-    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-      description: 'Lets EventBridge Scheduler invoke the workspace families reconcile',
-    });
-    this.schedule = new scheduler.Schedule(this, 'ReconcileSchedule', {
-      description: 'Workspace families: full reconcile',
-      schedule: scheduler.ScheduleExpression.rate(scheduleRate),
-      target: new targets.LambdaInvoke(this.reconcileFunction, {
-        input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
-        deadLetterQueue: this.scheduleDeadLetters,
-        role: this.scheduleRole,
-        retryAttempts: 2,
-        maxEventAge: Duration.seconds(Math.max(60, Math.min(scheduleRate.toSeconds(), 86_400))),
-      }),
-    });
-
-    this.queueDeadLetters = new sqs.Queue(this, 'WorkDlq', {
-      fifo: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.queue = new sqs.Queue(this, 'WorkQueue', {
-      fifo: true,
-      // Deduplicated by Coder's message id (or the audit row id), never by content.
-      contentBasedDeduplication: false,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.queueDeadLetters, maxReceiveCount },
-    });
+    this.queueDeadLetters = ingress.queueDeadLetters;
+    this.queue = ingress.queue;
     this.deadLetterQueues = [this.queueDeadLetters, this.scheduleDeadLetters];
-
-    this.webhookSecretKey = new kms.Key(this, 'WebhookSecretKey', {
-      description: 'Encrypts the workspace families webhook path secret',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.webhookSecret = new secretsmanager.Secret(this, 'WebhookSecret', {
-      description: 'Path secret of the workspace families webhook URL (the webhook has no other auth)',
-      encryptionKey: this.webhookSecretKey,
-      generateSecretString: {
-        secretStringTemplate: '{}',
-        generateStringKey: 'pathSecret',
-        passwordLength: 64,
-        // Letters and digits only: the secret is a URL path segment.
-        excludePunctuation: true,
-        includeSpace: false,
-      },
-    });
-
-    this.webhookFunction = new ControllerFunction(this, 'WebhookFunction', {
-      handlerName: FAMILIES_WEBHOOK_HANDLER,
-      description: "Workspace families: Coder's notification webhook and forwarded audit entries",
-      timeout: Duration.seconds(10),
-      memorySize: 256,
-      reservedConcurrentExecutions: webhook.reservedConcurrency ?? 20,
-      environment: {
-        WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
-        FAMILY_QUEUE_URL: this.queue.queueUrl,
-        WEBHOOK_MAX_BODY_BYTES: String(maxBodyBytes),
-      },
-    });
-    this.webhookSecret.grantRead(this.webhookFunction);
-    this.queue.grantSendMessages(this.webhookFunction);
-    this.functionUrl = this.webhookFunction.addFunctionUrl({
-      // Coder cannot sign requests; the secret path segment is the authentication.
-      authType: lambda.FunctionUrlAuthType.NONE,
-      invokeMode: lambda.InvokeMode.BUFFERED,
-    });
-
-    this.workerFunction = new ControllerFunction(this, 'WorkerFunction', {
-      handlerName: FAMILIES_WORKER_HANDLER,
-      description: 'Workspace families: reconciles the family of each queued webhook event',
-      timeout: workerTimeout,
-      environment: { ...engineEnvironment, FAMILY_QUEUE_URL: this.queue.queueUrl },
-    });
-    // Also grants ChangeMessageVisibility, which the worker uses to retry a busy family sooner.
-    this.workerFunction.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: 1,
-        reportBatchItemFailures: true,
-        maxConcurrency: webhook.workerMaxConcurrency ?? 5,
-      }),
-    );
+    this.webhookSecretKey = ingress.webhookSecretKey;
+    this.webhookSecret = ingress.webhookSecret;
+    this.webhookFunction = ingress.webhookFunction;
+    this.functionUrl = ingress.functionUrl;
+    this.workerFunction = ingress.workerFunction;
 
     for (const fn of [this.reconcileFunction, this.workerFunction]) {
       this.ledgerTable.grantReadWriteData(fn);
@@ -314,107 +187,13 @@ export class WorkspaceFamilies extends Construct {
     }
     this.functions = [this.reconcileFunction, this.webhookFunction, this.workerFunction];
 
-    this.alarms = this.createAlarms(props.alarms ?? {});
+    this.alarms = createFamiliesAlarms(this, props.alarms ?? {}, {
+      reconcileFunction: this.reconcileFunction,
+      webhookFunction: this.webhookFunction,
+      queueDeadLetters: this.queueDeadLetters,
+      scheduleDeadLetters: this.scheduleDeadLetters,
+    });
     this.acknowledgeNagFindings();
-  }
-
-  private createAlarms(thresholds: WorkspaceFamiliesAlarmProps): cloudwatch.Alarm[] {
-    const badRuns = thresholds.consecutiveBadRuns ?? 3;
-    const errorPeriods = thresholds.consecutiveErrorPeriods ?? 2;
-    const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
-    const fiveMinutes = Duration.minutes(5);
-    const emf = (service: string, metricName: string, statistic: string): cloudwatch.Metric =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service },
-        statistic,
-        period: fiveMinutes,
-      });
-
-    const hardLimited = emf(
-      FAMILIES_RECONCILE_HANDLER,
-      FAMILIES_ALARM_METRICS.hardLimited,
-      'Maximum',
-    ).createAlarm(this, 'FamiliesFailingAlarm', {
-      alarmDescription: `At least one workspace family reached its consecutive-failure cap and is left alone until someone looks. Runbook: ${runbookLink(FAMILIES_RUNBOOK.failing)}`,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: atLeast,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    // Children still missing after several scheduled runs in a row: the controller is not converging.
-    const drifting = emf(
-      FAMILIES_RECONCILE_HANDLER,
-      FAMILIES_ALARM_METRICS.childrenMissing,
-      'Minimum',
-    ).createAlarm(this, 'FamiliesDriftingAlarm', {
-      alarmDescription: `Workspace family children have been missing for ${badRuns} reconcile runs in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.drifting)}`,
-      threshold: 1,
-      evaluationPeriods: badRuns,
-      datapointsToAlarm: badRuns,
-      comparisonOperator: atLeast,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const failures = emf(FAMILIES_RECONCILE_HANDLER, FAMILIES_ALARM_METRICS.failures, 'Sum').createAlarm(
-      this,
-      'FamilyFailuresAlarm',
-      {
-        alarmDescription: `Workspace family actions have been failing for ${badRuns} reconcile runs in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.failing)}`,
-        threshold: 1,
-        evaluationPeriods: badRuns,
-        datapointsToAlarm: badRuns,
-        comparisonOperator: atLeast,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      },
-    );
-    const reconcileErrors = this.reconcileFunction
-      .metricErrors({ period: fiveMinutes, statistic: 'Sum' })
-      .createAlarm(this, 'ReconcileErrorsAlarm', {
-        alarmDescription: `The scheduled workspace families reconcile failed ${errorPeriods} periods in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.reconcileErrors)}`,
-        threshold: 1,
-        evaluationPeriods: errorPeriods,
-        datapointsToAlarm: errorPeriods,
-        comparisonOperator: atLeast,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    // Both the handler's own 5xx answers and crashes it could not answer at all.
-    const webhookErrors = new cloudwatch.MathExpression({
-      expression: 'answered + crashed',
-      usingMetrics: {
-        answered: emf(FAMILIES_WEBHOOK_HANDLER, WEBHOOK_METRICS.serverErrors, 'Sum'),
-        crashed: this.webhookFunction.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
-      },
-      period: fiveMinutes,
-      label: 'Webhook 5xx',
-    }).createAlarm(this, 'WebhookErrorsAlarm', {
-      alarmDescription: `The workspace families webhook answered 5xx: Coder retries a few times, then drops the event. Runbook: ${runbookLink(FAMILIES_RUNBOOK.webhookErrors)}`,
-      threshold: 1,
-      evaluationPeriods: errorPeriods,
-      datapointsToAlarm: errorPeriods,
-      comparisonOperator: atLeast,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const deadLetters = [
-      [this.queueDeadLetters, 'WorkDlqAlarm', 'A webhook event was given up on after repeated failures'],
-      [
-        this.scheduleDeadLetters,
-        'ScheduleDlqAlarm',
-        'EventBridge Scheduler could not invoke the families reconcile',
-      ],
-    ] as const;
-    const dlqAlarms = deadLetters.map(([queue, alarmId, what]) =>
-      queue
-        .metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' })
-        .createAlarm(this, alarmId, {
-          alarmDescription: `${what}; the message waits in a dead-letter queue. Runbook: ${runbookLink(FAMILIES_RUNBOOK.deadLetterQueue)}`,
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: atLeast,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-    );
-    return [hardLimited, drifting, failures, reconcileErrors, webhookErrors, ...dlqAlarms];
   }
 
   /** Each acknowledgement is scoped to the resource and finding it is about, with its reason. */

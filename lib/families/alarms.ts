@@ -1,0 +1,144 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { FAMILY_METRICS } from '../../lambdas/core/families/metrics.js';
+import { WEBHOOK_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
+import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
+import { runbookLink } from '../alerting/construct.js';
+import type { ControllerFunction } from '../common/controller-function.js';
+import type { WorkspaceFamiliesAlarmProps } from './construct.js';
+import { FAMILIES_WEBHOOK_HANDLER } from './ingress.js';
+import { FAMILIES_RECONCILE_HANDLER } from './schedule.js';
+
+/**
+ * The engine's per-run metrics (service `families-reconcile`, namespace `CoderFleetController`)
+ * that the alarms watch: families that hit the consecutive-failure cap, failed actions, and
+ * children that should exist and did not at the start of a run.
+ */
+export const FAMILIES_ALARM_METRICS = {
+  hardLimited: FAMILY_METRICS.hardLimited,
+  failures: FAMILY_METRICS.failures,
+  childrenMissing: FAMILY_METRICS.childrenMissing,
+} as const;
+
+/** Runbook anchors (docs/RUNBOOK.md) of this capability's alarms. */
+export const FAMILIES_RUNBOOK = {
+  failing: 'families-failing',
+  drifting: 'families-drifting',
+  reconcileErrors: 'families-reconcile-errors',
+  webhookErrors: 'families-webhook-errors',
+  deadLetterQueue: 'dead-letter-queue-not-empty',
+} as const;
+
+/**
+ * The capability's alarms, created directly in `scope` (their logical ids depend on it). They are
+ * returned, not wired: the stack sends them to the alarm topic.
+ */
+export const createFamiliesAlarms = (
+  scope: Construct,
+  thresholds: WorkspaceFamiliesAlarmProps,
+  watched: {
+    readonly reconcileFunction: ControllerFunction;
+    readonly webhookFunction: ControllerFunction;
+    readonly queueDeadLetters: sqs.Queue;
+    readonly scheduleDeadLetters: sqs.Queue;
+  },
+): cloudwatch.Alarm[] => {
+  const badRuns = thresholds.consecutiveBadRuns ?? 3;
+  const errorPeriods = thresholds.consecutiveErrorPeriods ?? 2;
+  const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+  const fiveMinutes = Duration.minutes(5);
+  const emf = (service: string, metricName: string, statistic: string): cloudwatch.Metric =>
+    new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service },
+      statistic,
+      period: fiveMinutes,
+    });
+
+  const hardLimited = emf(
+    FAMILIES_RECONCILE_HANDLER,
+    FAMILIES_ALARM_METRICS.hardLimited,
+    'Maximum',
+  ).createAlarm(scope, 'FamiliesFailingAlarm', {
+    alarmDescription: `At least one workspace family reached its consecutive-failure cap and is left alone until someone looks. Runbook: ${runbookLink(FAMILIES_RUNBOOK.failing)}`,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: atLeast,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  // Children still missing after several scheduled runs in a row: the controller is not converging.
+  const drifting = emf(
+    FAMILIES_RECONCILE_HANDLER,
+    FAMILIES_ALARM_METRICS.childrenMissing,
+    'Minimum',
+  ).createAlarm(scope, 'FamiliesDriftingAlarm', {
+    alarmDescription: `Workspace family children have been missing for ${badRuns} reconcile runs in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.drifting)}`,
+    threshold: 1,
+    evaluationPeriods: badRuns,
+    datapointsToAlarm: badRuns,
+    comparisonOperator: atLeast,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  const failures = emf(FAMILIES_RECONCILE_HANDLER, FAMILIES_ALARM_METRICS.failures, 'Sum').createAlarm(
+    scope,
+    'FamilyFailuresAlarm',
+    {
+      alarmDescription: `Workspace family actions have been failing for ${badRuns} reconcile runs in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.failing)}`,
+      threshold: 1,
+      evaluationPeriods: badRuns,
+      datapointsToAlarm: badRuns,
+      comparisonOperator: atLeast,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    },
+  );
+  const reconcileErrors = watched.reconcileFunction
+    .metricErrors({ period: fiveMinutes, statistic: 'Sum' })
+    .createAlarm(scope, 'ReconcileErrorsAlarm', {
+      alarmDescription: `The scheduled workspace families reconcile failed ${errorPeriods} periods in a row. Runbook: ${runbookLink(FAMILIES_RUNBOOK.reconcileErrors)}`,
+      threshold: 1,
+      evaluationPeriods: errorPeriods,
+      datapointsToAlarm: errorPeriods,
+      comparisonOperator: atLeast,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  // Both the handler's own 5xx answers and crashes it could not answer at all.
+  const webhookErrors = new cloudwatch.MathExpression({
+    expression: 'answered + crashed',
+    usingMetrics: {
+      answered: emf(FAMILIES_WEBHOOK_HANDLER, WEBHOOK_METRICS.serverErrors, 'Sum'),
+      crashed: watched.webhookFunction.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+    },
+    period: fiveMinutes,
+    label: 'Webhook 5xx',
+  }).createAlarm(scope, 'WebhookErrorsAlarm', {
+    alarmDescription: `The workspace families webhook answered 5xx: Coder retries a few times, then drops the event. Runbook: ${runbookLink(FAMILIES_RUNBOOK.webhookErrors)}`,
+    threshold: 1,
+    evaluationPeriods: errorPeriods,
+    datapointsToAlarm: errorPeriods,
+    comparisonOperator: atLeast,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  const deadLetters = [
+    [watched.queueDeadLetters, 'WorkDlqAlarm', 'A webhook event was given up on after repeated failures'],
+    [
+      watched.scheduleDeadLetters,
+      'ScheduleDlqAlarm',
+      'EventBridge Scheduler could not invoke the families reconcile',
+    ],
+  ] as const;
+  const dlqAlarms = deadLetters.map(([queue, alarmId, what]) =>
+    queue
+      .metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' })
+      .createAlarm(scope, alarmId, {
+        alarmDescription: `${what}; the message waits in a dead-letter queue. Runbook: ${runbookLink(FAMILIES_RUNBOOK.deadLetterQueue)}`,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: atLeast,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+  );
+  return [hardLimited, drifting, failures, reconcileErrors, webhookErrors, ...dlqAlarms];
+};
