@@ -1,12 +1,11 @@
 import { type DimensionedMetricsSink, METRIC_UNIT } from '../core/contracts/metrics-sink.js';
 import { parseScalerEvent } from '../core/scaling/events.js';
+import { NODE_GROUP_DIMENSION, scalingDatapoints } from '../core/scaling/metrics.js';
 import {
-  NODE_GROUP_DIMENSION,
   runNodeGroupScaler,
   type ScalerDeps,
   type ScalerReport,
   ScalingRunError,
-  scalingDatapoints,
 } from '../core/scaling/run.js';
 import { nodesSavedDatapoints } from '../core/scaling/savings.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';

@@ -20,7 +20,7 @@ import {
   type ScalingConfigInput,
   scalingConfigSchema,
 } from '../../lambdas/core/scaling/config.js';
-import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/run.js';
+import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/metrics.js';
 import { ENV, FUNCTION, METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 import { coderEnvironment } from '../common/coder-environment.js';
 import { ControllerFunction } from '../common/controller-function.js';

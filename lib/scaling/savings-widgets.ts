@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/run.js';
+import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/metrics.js';
 import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 
 const WEEK_HOURS = 7 * 24;

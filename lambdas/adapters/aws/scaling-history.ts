@@ -3,7 +3,7 @@ import {
   GetMetricDataCommand,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../core/scaling/run.js';
+import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../core/scaling/metrics.js';
 import type { GroupHistory, MetricPoint } from '../../core/scaling/savings.js';
 
 /**

@@ -1,9 +1,10 @@
 import { DateTime } from 'luxon';
 import { activeProfileAt, nextTransitions, overrideApplies, type ScalingOverride } from './calendar.js';
 import { type GroupSizes, managedGroups, type NodeGroupConfig, type ScalingConfig } from './config.js';
+import { SCALING_METRICS, type ScalingDatapoint } from './metrics.js';
 import { runningFloor, targetSizes } from './planner.js';
 import { type InstancePrice, priceOf } from './prices.js';
-import { SCALING_METRICS, type ScalerReport, type ScalingDatapoint } from './run.js';
+import type { ScalerReport } from './run.js';
 
 /**
  * What the schedule saves: node-hours (and dollars) under the schedule against the honest baseline,
