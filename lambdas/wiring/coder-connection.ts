@@ -1,4 +1,3 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import {
   CoderClient,
@@ -6,6 +5,7 @@ import {
   type CoderClientStats,
   emptyCoderClientStats,
 } from '../adapters/coder/client.js';
+import { METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
 import { ConfigError } from '../core/contracts/validation.js';
 import { requireEnv } from './env.js';
 import { readJsonSecret } from './secrets.js';
@@ -82,13 +82,7 @@ export const CODER_API_METRICS = {
  * because the client lives at module scope and keeps counting across warm invocations.
  */
 export const publishCoderApiMetrics = (
-  metrics: {
-    addMetric(
-      name: string,
-      unit: typeof MetricUnit.Count | typeof MetricUnit.Milliseconds,
-      value: number,
-    ): unknown;
-  },
+  metrics: MetricsSink,
   before: CoderClientStats,
   after: CoderClientStats,
 ): { requests: number; throttled: number; unreachable: number; averageLatencyMs?: number } => {
@@ -98,17 +92,15 @@ export const publishCoderApiMetrics = (
     throttled: after.rateLimited - before.rateLimited,
     unreachable: after.timeouts + after.networkErrors - (before.timeouts + before.networkErrors),
   };
-  metrics.addMetric(CODER_API_METRICS.requests, MetricUnit.Count, delta.requests);
-  metrics.addMetric(CODER_API_METRICS.throttled, MetricUnit.Count, delta.throttled);
-  metrics.addMetric(CODER_API_METRICS.unreachable, MetricUnit.Count, delta.unreachable);
+  metrics.addMetric(CODER_API_METRICS.requests, METRIC_UNIT.count, delta.requests);
+  metrics.addMetric(CODER_API_METRICS.throttled, METRIC_UNIT.count, delta.throttled);
+  metrics.addMetric(CODER_API_METRICS.unreachable, METRIC_UNIT.count, delta.unreachable);
   if (requests === 0) return delta;
   // One datapoint per run: the run's mean; the dashboard shows its average and maximum over time.
   const averageLatencyMs = Math.round((after.durationMsTotal - before.durationMsTotal) / requests);
-  metrics.addMetric(CODER_API_METRICS.latency, MetricUnit.Milliseconds, averageLatencyMs);
+  metrics.addMetric(CODER_API_METRICS.latency, METRIC_UNIT.milliseconds, averageLatencyMs);
   return { ...delta, averageLatencyMs };
 };
-
-type CountMetrics = Parameters<typeof publishCoderApiMetrics>[0];
 
 /**
  * Middy middleware that publishes each invocation's Coder API requests, 429s, failures and mean
@@ -116,7 +108,7 @@ type CountMetrics = Parameters<typeof publishCoderApiMetrics>[0];
  * before the metrics are flushed (middy runs `after` and `onError` in reverse order).
  */
 export const coderApiMetrics = (
-  metrics: CountMetrics,
+  metrics: MetricsSink,
   stats: () => CoderClientStats = coderStatsOfAllClients,
 ): { before: () => void; after: () => void; onError: () => void } => {
   let before = stats();
