@@ -370,7 +370,7 @@ describe('builds', () => {
   let wsId: string;
 
   beforeAll(async () => {
-    sim = await startCoderSimulator({ rateLimit: false, buildDurationMs: 60 });
+    sim = await startCoderSimulator({ rateLimit: false, buildDurationMs: 400 });
     sim.seed.template({
       name: 'docker',
       parameters: [

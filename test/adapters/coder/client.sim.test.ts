@@ -83,7 +83,7 @@ describe('against the simulator', () => {
   let template: { id: string; activeVersionId: string };
 
   beforeAll(async () => {
-    sim = await startSim();
+    sim = await startSim({ buildDurationMs: 2000 }); // builds advance by hand (advanceBuilds), never by a slow machine
     coder = clientFor(sim);
     alice = sim.seed.user({ username: 'alice' });
     allSecrets.push(alice.token);
