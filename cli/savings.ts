@@ -3,13 +3,13 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchScalingHistory } from '../lambdas/adapters/aws/scaling-history.js';
 import { managedGroups, type ScalingConfig } from '../lambdas/core/scaling/config.js';
 import {
-  historySavings,
   officeHoursDemand,
   planWeekSavings,
   type SavingsReport,
   SEED_004_DEMAND,
 } from '../lambdas/core/scaling/savings.js';
 import { renderSavingsChart } from '../lambdas/core/scaling/savings-chart.js';
+import { historySavings } from '../lambdas/core/scaling/savings-history.js';
 import { METRICS_NAMESPACE } from '../lambdas/wiring/names.js';
 import { AWS_OPTIONS, COMMON_OPTIONS, parseCommandArgs, positiveInt } from './args.js';
 import { CliError, EXIT, UsageError } from './errors.js';

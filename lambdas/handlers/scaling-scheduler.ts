@@ -7,7 +7,7 @@ import {
   type ScalerReport,
   ScalingRunError,
 } from '../core/scaling/run.js';
-import { nodesSavedDatapoints } from '../core/scaling/savings.js';
+import { nodesSavedDatapoints } from '../core/scaling/savings-history.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
 import { lambdaHandler } from '../wiring/lambda-handler.js';
 import { FUNCTION } from '../wiring/names.js';

@@ -4,7 +4,7 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../core/scaling/metrics.js';
-import type { GroupHistory, MetricPoint } from '../../core/scaling/savings.js';
+import type { GroupHistory, MetricPoint } from '../../core/scaling/savings-history.js';
 
 /**
  * What the scaler published, read back from CloudWatch for `scale savings --weeks N`: per group,

@@ -3,8 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { ScalingOverride } from '../../../lambdas/core/scaling/calendar.js';
 import { type ScalingConfig, scalingConfigSchema } from '../../../lambdas/core/scaling/config.js';
 import {
-  type GroupHistory,
-  historySavings,
   officeHoursDemand,
   peakAndOffHoursDemand,
   peakProfileOf,
@@ -13,6 +11,7 @@ import {
   SEED_004_DEMAND,
   simulateWeek,
 } from '../../../lambdas/core/scaling/savings.js';
+import { type GroupHistory, historySavings } from '../../../lambdas/core/scaling/savings-history.js';
 import { at, seedConfig } from './fixtures.js';
 
 const seedDemand = peakAndOffHoursDemand(
