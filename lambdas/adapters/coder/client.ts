@@ -4,6 +4,7 @@
  * every failure into a typed CoderError whose message tells an operator what to do.
  */
 import type { z } from 'zod';
+import { redactThenTruncate } from '../../core/contracts/redact.js';
 import {
   CoderApiError,
   CoderNetworkError,
@@ -823,7 +824,7 @@ export class CoderClient {
       }
     } catch {
       // Not JSON (a proxy's HTML page, say): keep a short excerpt so the operator sees what answered.
-      const excerpt = answer.text.trim().slice(0, 200);
+      const excerpt = redactThenTruncate(answer.text.trim(), secrets, 200);
       if (excerpt) detail = excerpt;
     }
     coderMessage = coderMessage === undefined ? undefined : redact(coderMessage, secrets);
