@@ -8,9 +8,10 @@ import { executePrune } from './run-rotation.js';
 
 /**
  * What the key-health Lambda accepts: the daily schedule sends `{"action":"check"}`; operators send
- * `{"action":"status"}` (report only) or `{"dryRun":true}` (the check, without deleting).
+ * `{"action":"status"}` (report only) or `{"dryRun":true}` (the check, without deleting). Unknown
+ * keys are rejected: a misspelt `dryrun` must not run a real check that deletes keys.
  */
-export const keyHealthRequestSchema = z.object({
+export const keyHealthRequestSchema = z.strictObject({
   action: z.enum(['check', 'status']).default('check'),
   dryRun: z.boolean().default(false),
 });
