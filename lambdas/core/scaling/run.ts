@@ -195,7 +195,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
             ...(perNode ? { runningFloor: runningFloor(groupDemand.running, perNode) } : {}),
           }
         : {}),
-      reason: action.reason,
+      reason: outcome.outcome === 'replayed' ? `${action.reason}; ${outcome.note}` : action.reason,
       ...(outcome.outcome === 'failed' ? { error: outcome.error } : {}),
     };
   });
