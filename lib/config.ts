@@ -6,6 +6,23 @@ import { scalingConfigSchema } from '../lambdas/core/scaling/config.js';
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+/**
+ * What is wrong with a Coder access URL, or undefined. Checked here because every Lambda builds
+ * request URLs from it: credentials, a query or a fragment would pass synth and fail every call.
+ */
+const coderUrlProblem = (value: string): string | undefined => {
+  if (!URL.canParse(value)) return 'is not a URL (expected e.g. https://coder.example.com)';
+  const url = new URL(value);
+  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname)))) {
+    return 'must be an https:// URL (seed 004: HTTPS everywhere)';
+  }
+  if (url.username || url.password) {
+    return 'must not carry user:password@ (the token comes from its secret)';
+  }
+  if (url.search || url.hash) return 'must not have a query string or fragment';
+  return undefined;
+};
+
 export const alarmThresholdsSchema = z
   .strictObject({
     /** Email addresses subscribed to the alarm topic. */
@@ -48,10 +65,10 @@ export const controllerConfigSchema = z
   .strictObject({
     coder: z.strictObject({
       /** Coder's access URL. HTTPS, except for a loopback address (the embedded simulator). */
-      url: z.url().refine((value) => {
-        const url = new URL(value);
-        return url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname));
-      }, 'must be an https:// URL (seed 004: HTTPS everywhere)'),
+      url: z.string().superRefine((value, ctx) => {
+        const problem = coderUrlProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
       /**
        * An existing secret holding `{"token": "..."}` for the controller's Coder service account.
        * When absent, the stack creates an empty secret for the operator to fill.

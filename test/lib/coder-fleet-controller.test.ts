@@ -333,6 +333,28 @@ describe('configuration validation at synth', () => {
     }
   });
 
+  it.each([
+    ['https://user:secret@coder.example.com', /coder\.url: must not carry user:password@/],
+    ['https://coder.example.com/?org=1', /coder\.url: must not have a query string/],
+    ['https://coder.example.com/#x', /coder\.url: must not have a query string or fragment/],
+    ['coder.example.com', /coder\.url: is not a URL/],
+    ['http://', /coder\.url: is not a URL/],
+  ])('names coder.url for %s instead of failing at runtime or with a raw TypeError', (url, message) => {
+    const config = { ...seed004ControllerConfig, coder: { url } };
+    expect(() => parseControllerConfig(config)).toThrow(ConfigError);
+    expect(() => parseControllerConfig(config)).toThrow(message);
+  });
+
+  it('refuses a holiday that is not a day of the calendar', () => {
+    const scaling = {
+      ...seed004ControllerConfig.scaling,
+      schedule: { ...seed004ControllerConfig.scaling?.schedule, holidays: ['2026-02-30'] },
+    };
+    expect(() => parseControllerConfig({ ...seed004ControllerConfig, scaling })).toThrow(
+      /scaling\.schedule\.holidays\[0\]: is not a day of the calendar/,
+    );
+  });
+
   it('refuses a configuration that enables nothing', () => {
     expect(() => parseControllerConfig({ coder: { url: 'https://coder.example.com' } })).toThrow(
       /enables nothing/,
