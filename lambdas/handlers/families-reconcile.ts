@@ -17,6 +17,10 @@ import { FUNCTION } from '../wiring/names.js';
 export const familiesReconcileEventSchema = z
   .object({
     trigger: z.enum(['schedule', 'operator']).optional(),
+    /** EventBridge Scheduler's `<aws.scheduler.scheduled-time>`: when this run was due; reported back. */
+    scheduledTime: z.iso
+      .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone' })
+      .optional(),
     dryRun: z.boolean().optional(),
     family: z
       .string()
@@ -55,14 +59,15 @@ export interface FamiliesReconcileHandlerDeps {
 /** Parse, reconcile, publish, return the report (every action with its reason and outcome). */
 export const makeHandler =
   (deps: FamiliesReconcileHandlerDeps) =>
-  async (event: unknown): Promise<ReconcileReport> => {
+  async (event: unknown): Promise<ReconcileReport & { scheduledTime?: string }> => {
     const request = parseFamiliesReconcileEvent(event);
+    const { scheduledTime } = familiesReconcileEventSchema.parse(event ?? {});
     const report = await reconcileFamilies(deps.engine, request);
     // A dry run publishes nothing, so previewing never moves an alarm.
     if (!report.dryRun) {
       addCounts(deps.metrics, familyRunMetrics(report));
     }
-    return report;
+    return scheduledTime ? { ...report, scheduledTime } : report;
   };
 
 export const handler = lambdaHandler(

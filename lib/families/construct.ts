@@ -228,7 +228,10 @@ export class WorkspaceFamilies extends Construct {
       description: 'Workspace families: full reconcile',
       schedule: scheduler.ScheduleExpression.rate(scheduleRate),
       target: new targets.LambdaInvoke(this.reconcileFunction, {
-        input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
+        input: scheduler.ScheduleTargetInput.fromObject({
+          trigger: 'schedule',
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
         deadLetterQueue: this.scheduleDeadLetters,
         role: this.scheduleRole,
         retryAttempts: 2,

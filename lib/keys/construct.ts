@@ -132,7 +132,10 @@ export class ProvisionerKeyRotation extends Construct {
       description: 'Daily Coder provisioner key health check',
       schedule: scheduler.ScheduleExpression.rate(Duration.days(1)),
       target: new targets.LambdaInvoke(this.healthFunction, {
-        input: scheduler.ScheduleTargetInput.fromObject({ action: 'check' }),
+        input: scheduler.ScheduleTargetInput.fromObject({
+          action: 'check',
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
         deadLetterQueue: this.deadLetterQueue,
         role: this.scheduleRole,
         retryAttempts: 3,

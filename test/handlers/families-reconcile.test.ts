@@ -150,6 +150,15 @@ describe('families-reconcile handler', () => {
     expect(published('CoderApiThrottled')).toEqual([['CoderApiThrottled', 0]]);
   });
 
+  it("reports the schedule's scheduled time back", async () => {
+    const report = await handler()({
+      trigger: 'schedule',
+      scheduledTime: '2026-03-09T12:05:00Z',
+      dryRun: true,
+    });
+    expect(report).toMatchObject({ scheduledTime: '2026-03-09T12:05:00Z', dryRun: true });
+  });
+
   it('reconciles one family with {"family":"alice/team"}', async () => {
     const report = await handler()({ family: 'alice/team' });
 

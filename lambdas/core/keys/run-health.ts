@@ -14,6 +14,10 @@ import { executePrune } from './run-rotation.js';
 export const keyHealthRequestSchema = z.strictObject({
   action: z.enum(['check', 'status']).default('check'),
   dryRun: z.boolean().default(false),
+  /** EventBridge Scheduler's `<aws.scheduler.scheduled-time>`: when this check was due; reported back. */
+  scheduledTime: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone' })
+    .optional(),
 });
 export type KeyHealthRequest = z.output<typeof keyHealthRequestSchema>;
 
