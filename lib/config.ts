@@ -3,6 +3,7 @@ import { parseConfig } from '../lambdas/core/contracts/validation.js';
 import { familiesConfigSchema } from '../lambdas/core/families/config.js';
 import { provisionerKeyRotationConfigSchema } from '../lambdas/core/keys/config.js';
 import { scalingConfigSchema } from '../lambdas/core/scaling/config.js';
+import { severitySubscriptionsSchema } from './alerting/severity.js';
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -25,8 +26,10 @@ const coderUrlProblem = (value: string): string | undefined => {
 
 export const alarmThresholdsSchema = z
   .strictObject({
-    /** Email addresses subscribed to the alarm topic. */
+    /** Email addresses subscribed to every severity's alarm topic (unless `subscriptions` names its own). */
     emails: z.array(z.email()).default([]),
+    /** Per severity (critical, high, medium): its own emails and HTTPS endpoints (a pager, chat). */
+    subscriptions: severitySubscriptionsSchema,
     /** Errors of one Lambda in 5 minutes that raise its alarm. */
     lambdaErrors: z.int().min(1).default(1),
     /** Throttles of one Lambda in 5 minutes that raise its alarm. */
@@ -43,9 +46,12 @@ export const alarmThresholdsSchema = z
     familiesBadRuns: z.int().min(1).max(288).default(3),
     /** 5-minute periods in a row with reconcile errors or webhook 5xx before alarming. */
     familiesErrorPeriods: z.int().min(1).max(288).default(2),
+    /** Minutes the oldest families work message may wait (2 checks in a row) before alarming. */
+    queueAgeMinutes: z.int().min(5).max(1440).default(30),
   })
   .default({
     emails: [],
+    subscriptions: {},
     lambdaErrors: 1,
     lambdaThrottles: 1,
     coderUnreachable: 5,
@@ -54,6 +60,7 @@ export const alarmThresholdsSchema = z
     belowFloorChecks: 2,
     familiesBadRuns: 3,
     familiesErrorPeriods: 2,
+    queueAgeMinutes: 30,
   });
 
 /**

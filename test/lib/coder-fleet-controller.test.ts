@@ -54,19 +54,22 @@ describe('CoderFleetController with the seed 004 configuration', () => {
     expect(synth.nagWarnings).toEqual([]);
   });
 
-  it('sends every alarm, ALARM and OK, to the one encrypted topic', () => {
-    const [topicId, topic] = ofType('AWS::SNS::Topic')[0] ?? [];
-    expect(ofType('AWS::SNS::Topic')).toHaveLength(1);
-    expect(topic?.Properties?.KmsMasterKeyId).toBeDefined();
+  it('sends every alarm, ALARM and OK, to an encrypted topic (one per severity: test/lib/alerting)', () => {
+    const topics = ofType('AWS::SNS::Topic');
+    expect(topics).toHaveLength(3);
+    for (const [, topic] of topics) expect(topic.Properties?.KmsMasterKeyId).toBeDefined();
     synth.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'platform-oncall@example.com',
     });
+    const topicIds = topics.map(([id]) => ({ Ref: id }));
     const alarms = ofType('AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThan(20);
     for (const [id, alarm] of alarms) {
-      expect(alarm.Properties?.AlarmActions, id).toEqual([{ Ref: topicId }]);
-      expect(alarm.Properties?.OKActions, id).toEqual([{ Ref: topicId }]);
+      const actions = alarm.Properties?.AlarmActions as unknown[];
+      expect(actions, id).toHaveLength(1);
+      expect(topicIds, id).toContainEqual(actions[0]);
+      expect(alarm.Properties?.OKActions, id).toEqual(actions);
     }
   });
 
@@ -273,7 +276,7 @@ describe('alarm thresholds from the configuration', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       Threshold: 3,
-      AlarmDescription: Match.stringLikeRegexp('^NodeGroupScaler'),
+      AlarmDescription: Match.stringLikeRegexp('^\\[High\\] NodeGroupScaler'),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ScalingFailures', Threshold: 2 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
