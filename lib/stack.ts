@@ -20,7 +20,10 @@ export class CoderFleetControllerStack extends Stack {
     super(scope, id, props);
     const controller = new CoderFleetController(this, 'Controller', { config: props.config });
     this.controller = controller;
-    Tags.of(this).add('app', 'coder-fleet-controller');
+    // CloudFormation takes no Tags on AWS::CloudWatch::Dashboard (cfn-lint E3002).
+    Tags.of(this).add('app', 'coder-fleet-controller', {
+      excludeResourceTypes: ['AWS::CloudWatch::Dashboard'],
+    });
 
     const output = (name: string, value: string, description: string) =>
       new CfnOutput(this, name, { value, description });
