@@ -300,10 +300,11 @@ describe('failures', () => {
 
   it('redacts a non-JSON error body before cutting it to its excerpt, whatever the case of the echo', async () => {
     // Prepare: a proxy page that echoes the token where the 200-character cut-off splits it.
-    const { client } = harness((_, n) =>
-      n === 1
-        ? new Response(`<html>${'x'.repeat(163)}${TOKEN} rejected</html>`, { status: 502 })
-        : new Response(`<html>bad token ${TOKEN.toLowerCase()}</html>`, { status: 401 }),
+    const { client } = harness(
+      (_, n) =>
+        n === 1
+          ? new Response(`<html>${'x'.repeat(163)}${TOKEN} rejected</html>`, { status: 502 })
+          : new Response(`<html>bad token ${TOKEN.toLowerCase()}</html>`, { status: 401 }),
       { retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
     );
     // Act

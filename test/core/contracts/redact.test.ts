@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { redactSecrets, redactThenTruncate } from '../../../lambdas/core/contracts/redact.js';
 import { CliOutput } from '../../../cli/output.js';
+import { redactSecrets, redactThenTruncate } from '../../../lambdas/core/contracts/redact.js';
 
 const TOKEN = 'abcdefghij-SECRETsecretSECRETsecr'; // 33 characters, like a Coder session token
 
@@ -39,7 +39,10 @@ describe('redactThenTruncate', () => {
 describe('CliOutput', () => {
   it('scrubs a lower-cased echo of the token from what it writes', () => {
     const written: string[] = [];
-    const out = new CliOutput({ stdout: (t) => written.push(t), stderr: (t) => written.push(t), env: {} }, false);
+    const out = new CliOutput(
+      { stdout: (t) => written.push(t), stderr: (t) => written.push(t), env: {} },
+      false,
+    );
     out.addSecret(TOKEN);
     out.error(`Coder said: unknown token ${TOKEN.toLowerCase()}`);
     expect(written.join('')).toBe('error: Coder said: unknown token [redacted]\n');
