@@ -66,7 +66,8 @@ describe('alarm delivery and severity routing (seed 004 configuration)', () => {
       const policy = ofType('AWS::SNS::TopicPolicy').find(([, p]) =>
         JSON.stringify(p.Properties?.Topics).includes(topicId),
       );
-      const statements = (policy?.[1].Properties?.PolicyDocument as { Statement: Statement[] }).Statement;
+      const document = policy?.[1].Properties?.PolicyDocument as { Statement: Statement[] } | undefined;
+      const statements = document?.Statement ?? [];
       const allow = statements.find(
         (s) => s.Effect === 'Allow' && s.Principal?.Service === 'cloudwatch.amazonaws.com',
       );
@@ -78,7 +79,8 @@ describe('alarm delivery and severity routing (seed 004 configuration)', () => {
 
   it("lets CloudWatch use the topics' key only for this account's alarms", () => {
     const [, key] = ofType('AWS::KMS::Key').find(([id]) => id.includes('TopicKey')) ?? [];
-    const statements = (key?.Properties?.KeyPolicy as { Statement: Statement[] }).Statement;
+    const policy = key?.Properties?.KeyPolicy as { Statement: Statement[] } | undefined;
+    const statements = policy?.Statement ?? [];
     const cloudwatch = statements.find((s) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
     expect(actionsOf(cloudwatch as Statement).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
     expectOwnAlarmsOnly(cloudwatch?.Condition);
