@@ -192,10 +192,13 @@ describe('CoderFleetController with the seed 004 configuration', () => {
     });
   });
 
-  it('has a dashboard with a row per capability', () => {
+  it('has a dashboard with a row of alarms per severity and a row per capability', () => {
     const [, dashboard] = ofType('AWS::CloudWatch::Dashboard')[0] ?? [];
     const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
     for (const text of [
+      'Critical: respond within 15 min',
+      'High: respond within 1 h',
+      'Medium: respond within 4 h',
       'Node group scaling',
       'TargetDesiredSize',
       'RunningWorkspaces',
