@@ -1,3 +1,5 @@
+import { redactSecrets } from '../lambdas/core/contracts/redact.js';
+
 /**
  * Everything the CLI writes goes through here: results on stdout (a table, or one JSON document
  * with --json), progress and diagnostics on stderr. Every write is scrubbed of the secrets the
@@ -28,9 +30,7 @@ export class CliOutput {
 
   /** Scrubs known secrets from `text`. */
   redact(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
-    return out;
+    return redactSecrets(text, this.secrets);
   }
 
   /** A result line or block for people; suppressed with --json. */

@@ -3,10 +3,20 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { FAMILY_METRICS } from '../lambdas/core/families/metrics.js';
+import { WEBHOOK_METRICS } from '../lambdas/core/families/webhook/metrics.js';
+import { KEY_HEALTH_METRICS } from '../lambdas/core/keys/metrics.js';
+import { SCALING_METRICS } from '../lambdas/core/scaling/metrics.js';
 import { CODER_API_METRICS } from '../lambdas/wiring/coder-connection.js';
 import { METRICS_NAMESPACE } from '../lambdas/wiring/names.js';
 import { ControllerAlerting, runbookLink } from './alerting/construct.js';
 import { ControllerDashboard } from './alerting/dashboard.js';
+import {
+  heartbeatAlarm,
+  queueAgeAlarm,
+  scheduleInterval,
+  webhookUnauthorizedAlarm,
+} from './alerting/heartbeat.js';
 import type { ControllerFunction } from './common/controller-function.js';
 import { type ControllerConfig, type ControllerConfigInput, parseControllerConfig } from './config.js';
 import { WorkspaceFamilies } from './families/construct.js';
@@ -46,7 +56,10 @@ export class CoderFleetController extends Construct {
     const { config } = this;
     this.coderTokenSecret = this.coderToken(config);
     const coder = { url: config.coder.url, tokenSecret: this.coderTokenSecret };
-    this.alerting = new ControllerAlerting(this, 'Alerting', { emails: config.alarms.emails });
+    this.alerting = new ControllerAlerting(this, 'Alerting', {
+      emails: config.alarms.emails,
+      subscriptions: config.alarms.subscriptions,
+    });
 
     const watched: WatchedFunction[] = [];
     if (config.scaling) {
@@ -59,6 +72,15 @@ export class CoderFleetController extends Construct {
         },
       });
       this.alerting.notify(...this.scaling.alarms);
+      this.alerting.notify(
+        heartbeatAlarm(this, 'NodeGroupScalerHeartbeat', {
+          service: this.scaling.function.serviceName,
+          metricName: SCALING_METRICS.failures,
+          every: Duration.minutes(config.scaling.schedule.driftCheckMinutes),
+          what: 'The node group scaler',
+          runbook: 'scaling-scheduler-silent',
+        }),
+      );
       watched.push(
         {
           label: 'NodeGroupScaler',
@@ -84,6 +106,20 @@ export class CoderFleetController extends Construct {
         },
       });
       this.alerting.notify(...this.families.alarms);
+      this.alerting.notify(
+        heartbeatAlarm(this, 'FamiliesReconcileHeartbeat', {
+          service: this.families.reconcileFunction.serviceName,
+          metricName: FAMILY_METRICS.families,
+          every: scheduleInterval(this.families.schedule),
+          what: 'The families reconcile',
+          runbook: 'families-reconcile-silent',
+        }),
+        webhookUnauthorizedAlarm(this, {
+          service: this.families.webhookFunction.serviceName,
+          metricName: WEBHOOK_METRICS.unauthorized,
+        }),
+        queueAgeAlarm(this, this.families.queue, Duration.minutes(config.alarms.queueAgeMinutes)),
+      );
       watched.push(
         {
           label: 'FamiliesReconcile',
@@ -111,6 +147,15 @@ export class CoderFleetController extends Construct {
         coder,
       });
       this.alerting.notify(...this.provisionerKeys.alarms);
+      this.alerting.notify(
+        heartbeatAlarm(this, 'ProvisionerKeyHealthHeartbeat', {
+          service: this.provisionerKeys.healthFunction.serviceName,
+          metricName: KEY_HEALTH_METRICS.managedKeyCount,
+          every: scheduleInterval(this.provisionerKeys.healthSchedule),
+          what: 'The provisioner key health check',
+          runbook: 'keys-health-silent',
+        }),
+      );
       watched.push(
         {
           label: 'ProvisionerKeyRotation',
@@ -142,6 +187,7 @@ export class CoderFleetController extends Construct {
       provisionerKeys: this.provisionerKeys,
       functions: watched.map(({ label, fn }) => ({ label, fn })),
       coderFacingServices: watched.filter((w) => w.callsCoder).map((w) => w.fn.serviceName),
+      alarmsBySeverity: this.alerting.alarmsBySeverity,
     });
   }
 

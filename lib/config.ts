@@ -3,13 +3,33 @@ import { parseConfig } from '../lambdas/core/contracts/validation.js';
 import { familiesConfigSchema } from '../lambdas/core/families/config.js';
 import { provisionerKeyRotationConfigSchema } from '../lambdas/core/keys/config.js';
 import { scalingConfigSchema } from '../lambdas/core/scaling/config.js';
+import { severitySubscriptionsSchema } from './alerting/severity.js';
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+/**
+ * What is wrong with a Coder access URL, or undefined. Checked here because every Lambda builds
+ * request URLs from it: credentials, a query or a fragment would pass synth and fail every call.
+ */
+const coderUrlProblem = (value: string): string | undefined => {
+  if (!URL.canParse(value)) return 'is not a URL (expected e.g. https://coder.example.com)';
+  const url = new URL(value);
+  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname)))) {
+    return 'must be an https:// URL (seed 004: HTTPS everywhere)';
+  }
+  if (url.username || url.password) {
+    return 'must not carry user:password@ (the token comes from its secret)';
+  }
+  if (url.search || url.hash) return 'must not have a query string or fragment';
+  return undefined;
+};
+
 export const alarmThresholdsSchema = z
   .strictObject({
-    /** Email addresses subscribed to the alarm topic. */
+    /** Email addresses subscribed to every severity's alarm topic (unless `subscriptions` names its own). */
     emails: z.array(z.email()).default([]),
+    /** Per severity (critical, high, medium): its own emails and HTTPS endpoints (a pager, chat). */
+    subscriptions: severitySubscriptionsSchema,
     /** Errors of one Lambda in 5 minutes that raise its alarm. */
     lambdaErrors: z.int().min(1).default(1),
     /** Throttles of one Lambda in 5 minutes that raise its alarm. */
@@ -26,9 +46,12 @@ export const alarmThresholdsSchema = z
     familiesBadRuns: z.int().min(1).max(288).default(3),
     /** 5-minute periods in a row with reconcile errors or webhook 5xx before alarming. */
     familiesErrorPeriods: z.int().min(1).max(288).default(2),
+    /** Minutes the oldest families work message may wait (2 checks in a row) before alarming. */
+    queueAgeMinutes: z.int().min(5).max(1440).default(30),
   })
   .default({
     emails: [],
+    subscriptions: {},
     lambdaErrors: 1,
     lambdaThrottles: 1,
     coderUnreachable: 5,
@@ -37,6 +60,7 @@ export const alarmThresholdsSchema = z
     belowFloorChecks: 2,
     familiesBadRuns: 3,
     familiesErrorPeriods: 2,
+    queueAgeMinutes: 30,
   });
 
 /**
@@ -48,10 +72,10 @@ export const controllerConfigSchema = z
   .strictObject({
     coder: z.strictObject({
       /** Coder's access URL. HTTPS, except for a loopback address (the embedded simulator). */
-      url: z.url().refine((value) => {
-        const url = new URL(value);
-        return url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname));
-      }, 'must be an https:// URL (seed 004: HTTPS everywhere)'),
+      url: z.string().superRefine((value, ctx) => {
+        const problem = coderUrlProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
       /**
        * An existing secret holding `{"token": "..."}` for the controller's Coder service account.
        * When absent, the stack creates an empty secret for the operator to fill.

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { SEVERITIES, severityLabel } from './alerting/severity.js';
 import { CoderFleetController } from './coder-fleet-controller.js';
 import type { ControllerConfigInput } from './config.js';
 
@@ -19,11 +20,21 @@ export class CoderFleetControllerStack extends Stack {
     super(scope, id, props);
     const controller = new CoderFleetController(this, 'Controller', { config: props.config });
     this.controller = controller;
-    Tags.of(this).add('app', 'coder-fleet-controller');
+    // CloudFormation takes no Tags on AWS::CloudWatch::Dashboard (cfn-lint E3002).
+    Tags.of(this).add('app', 'coder-fleet-controller', {
+      excludeResourceTypes: ['AWS::CloudWatch::Dashboard'],
+    });
 
     const output = (name: string, value: string, description: string) =>
       new CfnOutput(this, name, { value, description });
-    output('AlarmTopicArn', controller.alerting.topic.topicArn, 'SNS topic every alarm notifies');
+    for (const severity of SEVERITIES) {
+      const label = severityLabel(severity);
+      output(
+        `${label}AlarmTopicArn`,
+        controller.alerting.topics[severity].topicArn,
+        `SNS topic of ${label} alarms`,
+      );
+    }
     output('DashboardName', controller.dashboard.dashboard.dashboardName, 'CloudWatch dashboard');
     output(
       'CoderTokenSecretArn',

@@ -16,14 +16,14 @@ export interface FamiliesReconcileHandlerDeps {
 /** Parse, reconcile, publish, return the report (every action with its reason and outcome). */
 export const makeHandler =
   (deps: FamiliesReconcileHandlerDeps) =>
-  async (event: unknown): Promise<ReconcileReport> => {
-    const request = parseFamiliesReconcileEvent(event);
+  async (event: unknown): Promise<ReconcileReport & { scheduledTime?: string }> => {
+    const { scheduledTime, ...request } = parseFamiliesReconcileEvent(event);
     const report = await reconcileFamilies(deps.engine, request);
     // A dry run publishes nothing, so previewing never moves an alarm.
     if (!report.dryRun) {
       addCounts(deps.metrics, familyRunMetrics(report));
     }
-    return report;
+    return scheduledTime ? { ...report, scheduledTime } : report;
   };
 
 export const handler = lambdaHandler(

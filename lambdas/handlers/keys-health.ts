@@ -48,7 +48,7 @@ const publish = (metrics: MetricsSink, report: KeyHealthReport): void => {
  */
 export const makeHandler =
   (deps: KeyHealthHandlerDeps) =>
-  async (event: unknown): Promise<KeyHealthReport> => {
+  async (event: unknown): Promise<KeyHealthReport & { scheduledTime?: string }> => {
     const parsed = keyHealthRequestSchema.safeParse(event ?? {});
     if (!parsed.success) {
       throw new ConfigError('key-health request', describeIssues(parsed.error));
@@ -63,7 +63,8 @@ export const makeHandler =
       managedKeyCount: report.figures.managedKeyCount,
       deleted: report.deleted,
     });
-    return report;
+    const { scheduledTime } = parsed.data;
+    return scheduledTime ? { ...report, scheduledTime } : report;
   };
 
 export const handler = lambdaHandler(

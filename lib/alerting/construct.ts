@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  SEVERITY_RESPONSE,
+  type Severity,
+  type SeveritySubscriptions,
+  severityLabel,
+  severityOf,
+  subscribersOf,
+} from './severity.js';
 
 /** Where each alarm's description points an operator. */
 export const RUNBOOK_URL = 'docs/RUNBOOK.md';
@@ -29,49 +37,91 @@ export interface LambdaHealthThresholds {
 }
 
 export interface ControllerAlertingProps {
-  /** Email addresses subscribed to the alarm topic. @default none */
+  /** Email addresses subscribed to every severity's topic, unless a severity has its own. @default none */
   readonly emails?: readonly string[];
+  /** Who hears each severity (a pager for Critical, email or chat for the rest). @default `emails` for all */
+  readonly subscriptions?: SeveritySubscriptions;
 }
 
 /**
- * The alarm topic (KMS-encrypted, TLS-only) and helpers that give every alarm the same SNS
- * actions and a runbook link, so no alarm can be added without someone being told.
+ * One topic per severity (KMS-encrypted, TLS-only, publishable by this account's CloudWatch
+ * alarms) and helpers that give every alarm its severity's SNS actions and a runbook link, so no
+ * alarm can be added without someone being told.
  */
 export class ControllerAlerting extends Construct {
-  readonly topic: sns.Topic;
+  readonly topics: Record<Severity, sns.Topic>;
   readonly key: kms.Key;
   readonly alarms: cloudwatch.Alarm[] = [];
+  readonly alarmsBySeverity: Record<Severity, cloudwatch.Alarm[]> = { critical: [], high: [], medium: [] };
 
   constructor(scope: Construct, id: string, props: ControllerAlertingProps = {}) {
     super(scope, id);
     this.key = new kms.Key(this, 'TopicKey', {
-      description: 'Encrypts the Coder Fleet Controller alarm topic',
+      description: 'Encrypts the Coder Fleet Controller alarm topics',
       enableKeyRotation: true,
     });
-    // CloudWatch alarms publish to the encrypted topic and need the key to do so.
+    // CloudWatch alarms publish to the encrypted topics and need the key to do so; only this
+    // account's alarms (confused-deputy conditions).
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: this.fromOwnAlarms(),
       }),
     );
-    this.topic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: 'Coder Fleet Controller alarms',
-      masterKey: this.key,
-      enforceSSL: true,
-    });
-    for (const email of props.emails ?? []) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
-    }
+    const topic = (severity: Severity) => {
+      const label = severityLabel(severity);
+      const created = new sns.Topic(this, `${label}AlarmTopic`, {
+        displayName: `Coder Fleet Controller ${label} alarms (respond within ${SEVERITY_RESPONSE[severity]})`,
+        masterKey: this.key,
+        enforceSSL: true,
+      });
+      // Without this statement CloudWatch cannot publish: "no resource-based policy allows the SNS:Publish action".
+      created.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowCloudWatchAlarmsOfThisAccount',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [created.topicArn],
+          conditions: this.fromOwnAlarms(),
+        }),
+      );
+      const { emails, https } = subscribersOf(severity, props.subscriptions ?? {}, props.emails ?? []);
+      for (const email of emails) created.addSubscription(new subscriptions.EmailSubscription(email));
+      for (const url of https) created.addSubscription(new subscriptions.UrlSubscription(url));
+      return created;
+    };
+    this.topics = { critical: topic('critical'), high: topic('high'), medium: topic('medium') };
   }
 
-  /** Sends the alarm's ALARM and OK transitions to the topic. */
+  private fromOwnAlarms(): Record<string, Record<string, string>> {
+    const stack = Stack.of(this);
+    return {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
+      },
+    };
+  }
+
+  /**
+   * Sends the alarm's ALARM and OK transitions to its severity's topic (from the rules in
+   * severity.ts unless given) and marks its description with the severity.
+   */
   notify(...alarms: cloudwatch.Alarm[]): void {
+    for (const alarm of alarms) this.notifyAs(severityOf(alarm.node.id), alarm);
+  }
+
+  notifyAs(severity: Severity, ...alarms: cloudwatch.Alarm[]): void {
+    const topic = this.topics[severity];
     for (const alarm of alarms) {
-      alarm.addAlarmAction(new actions.SnsAction(this.topic));
-      alarm.addOkAction(new actions.SnsAction(this.topic));
+      alarm.addAlarmAction(new actions.SnsAction(topic));
+      alarm.addOkAction(new actions.SnsAction(topic));
+      const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm;
+      cfn.alarmDescription = `[${severityLabel(severity)}] ${cfn.alarmDescription ?? ''}`;
       this.alarms.push(alarm);
+      this.alarmsBySeverity[severity].push(alarm);
     }
   }
 

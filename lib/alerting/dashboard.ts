@@ -16,6 +16,7 @@ import {
 import type { ProvisionerKeyRotation } from '../keys/construct.js';
 import type { NodeGroupScaling } from '../scaling/construct.js';
 import { scalingSavingsWidgets } from '../scaling/savings-widgets.js';
+import { SEVERITIES, SEVERITY_RESPONSE, type Severity, severityLabel } from './severity.js';
 
 export interface ControllerDashboardProps {
   readonly scaling?: NodeGroupScaling;
@@ -24,6 +25,8 @@ export interface ControllerDashboardProps {
   readonly functions: ReadonlyArray<{ label: string; fn: ControllerFunction }>;
   /** Powertools service names of the functions that call Coder. */
   readonly coderFacingServices: readonly string[];
+  /** Every alarm by severity: the first row shows each severity's alarms and their state. */
+  readonly alarmsBySeverity?: Readonly<Record<Severity, readonly cloudwatch.IAlarm[]>>;
 }
 
 const period = Duration.minutes(5);
@@ -48,6 +51,23 @@ export class ControllerDashboard extends Construct {
     });
     const header = (text: string) =>
       new cloudwatch.TextWidget({ markdown: `## ${text}`, width: 24, height: 1 });
+
+    if (props.alarmsBySeverity) {
+      const bySeverity = props.alarmsBySeverity;
+      this.dashboard.addWidgets(header('Alarms by severity (runbook: docs/RUNBOOK.md#severities)'));
+      this.dashboard.addWidgets(
+        ...SEVERITIES.map(
+          (severity) =>
+            new cloudwatch.AlarmStatusWidget({
+              title: `${severityLabel(severity)}: respond within ${SEVERITY_RESPONSE[severity]}`,
+              alarms: [...bySeverity[severity]],
+              width: 8,
+              height: 6,
+              sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+            }),
+        ),
+      );
+    }
 
     if (props.scaling) {
       const service = props.scaling.function.serviceName;

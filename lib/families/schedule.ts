@@ -64,7 +64,10 @@ export const createScheduledReconcile = (
     description: 'Workspace families: full reconcile',
     schedule: scheduler.ScheduleExpression.rate(scheduleRate),
     target: new targets.LambdaInvoke(reconcileFunction, {
-      input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
+      input: scheduler.ScheduleTargetInput.fromObject({
+        trigger: 'schedule',
+        scheduledTime: scheduler.ContextAttribute.scheduledTime,
+      }),
       deadLetterQueue: scheduleDeadLetters,
       role: scheduleRole,
       retryAttempts: 2,

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cd
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -102,6 +102,13 @@ export class ProvisionerKeyRotation extends Construct {
       rotationLambda: this.rotationFunction,
       automaticallyAfter: Duration.days(config.rotationIntervalDays),
     });
+    // Confused deputy: only this secret, in this account, may have Secrets Manager invoke the function.
+    for (const child of this.rotationFunction.node.findAll()) {
+      if (child instanceof lambda.CfnPermission && child.principal === 'secretsmanager.amazonaws.com') {
+        child.sourceAccount = Stack.of(this).account;
+        child.sourceArn = this.secret.secretArn;
+      }
+    }
 
     this.healthFunction = new ControllerFunction(this, 'HealthFunction', {
       handlerName: KEY_HEALTH_HANDLER,
@@ -132,7 +139,10 @@ export class ProvisionerKeyRotation extends Construct {
       description: 'Daily Coder provisioner key health check',
       schedule: scheduler.ScheduleExpression.rate(Duration.days(1)),
       target: new targets.LambdaInvoke(this.healthFunction, {
-        input: scheduler.ScheduleTargetInput.fromObject({ action: 'check' }),
+        input: scheduler.ScheduleTargetInput.fromObject({
+          action: 'check',
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
         deadLetterQueue: this.deadLetterQueue,
         role: this.scheduleRole,
         retryAttempts: 3,

@@ -200,14 +200,18 @@ export class NodeGroupScaling extends Construct {
       return new scheduler.Schedule(this, `Transition${transition.at.replace(':', '')}`, {
         description: `${transition.at} ${config.schedule.timeZone} on ${weekDay}: switch to ${transition.profile}`,
         schedule: scheduler.ScheduleExpression.cron({ minute, hour, weekDay, timeZone }),
-        target: target({ trigger: 'transition', profile: transition.profile }),
+        target: target({
+          trigger: 'transition',
+          profile: transition.profile,
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
       });
     });
     this.schedules.push(
       new scheduler.Schedule(this, 'DriftCheck', {
         description: `Every ${config.schedule.driftCheckMinutes} minutes: repair drift, pre-warm, expire overrides`,
         schedule: scheduler.ScheduleExpression.rate(Duration.minutes(config.schedule.driftCheckMinutes)),
-        target: target({ trigger: 'drift-check' }),
+        target: target({ trigger: 'drift-check', scheduledTime: scheduler.ContextAttribute.scheduledTime }),
       }),
     );
 

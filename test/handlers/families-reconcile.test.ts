@@ -12,6 +12,7 @@ import {
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
 import { makeHandler } from '../../lambdas/handlers/families-reconcile.js';
+import { coderApiMetrics } from '../../lambdas/wiring/coder-connection.js';
 import { createFamilyReconcileDeps } from '../../lambdas/wiring/families.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 
@@ -45,6 +46,7 @@ describe('families-reconcile handler', () => {
   let sim: CoderSimulator;
   let engine: FamilyReconcileDeps;
   let locks: InMemoryFamilyLocks;
+  let client: CoderClient;
   const lines: Array<{ level: string; message: string; family?: string }> = [];
   const metrics: Array<[string, number]> = [];
   const log: FamilyLogSink = {
@@ -85,11 +87,12 @@ describe('families-reconcile handler', () => {
       parameters: { additional_workspaces: '1' },
     });
     const config = familiesConfigSchema.parse({ templates: ['dev'] });
+    client = new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false });
     locks = new InMemoryFamilyLocks();
     engine = {
       config,
       workspaces: new CoderFamilyWorkspaces({
-        client: new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false }),
+        client,
         templates: config.templates,
         organization: config.organization,
       }),
@@ -128,12 +131,32 @@ describe('families-reconcile handler', () => {
       FamilyConflicts: 0,
       FamilyFailures: 0,
       FamiliesHardLimited: 0,
-      CoderApiRequests: report.coder.requests,
-      CoderApiThrottled: 0,
     });
     const actionLines = lines.filter((l) => l.message.startsWith('family action'));
     expect(actionLines).toHaveLength(3);
     expect(actionLines.every((l) => l.family === 'alice/team' || l.family === 'alice/solo')).toBe(true);
+  });
+
+  it('publishes the Coder API counts once per run: the middleware owns them, not the run metrics', async () => {
+    // Prepare: the same middleware lambdaHandler registers for this function.
+    const middleware = coderApiMetrics(metricsSink, () => client.stats());
+    middleware.before();
+    // Act
+    const report = await handler()({ trigger: 'schedule' });
+    middleware.after();
+    // Assess
+    const published = (name: string) => metrics.filter(([n]) => n === name);
+    expect(published('CoderApiRequests')).toEqual([['CoderApiRequests', report.coder.requests]]);
+    expect(published('CoderApiThrottled')).toEqual([['CoderApiThrottled', 0]]);
+  });
+
+  it("reports the schedule's scheduled time back", async () => {
+    const report = await handler()({
+      trigger: 'schedule',
+      scheduledTime: '2026-03-09T12:05:00Z',
+      dryRun: true,
+    });
+    expect(report).toMatchObject({ scheduledTime: '2026-03-09T12:05:00Z', dryRun: true });
   });
 
   it('reconciles one family with {"family":"alice/team"}', async () => {

@@ -178,4 +178,17 @@ describe('provisioner key health handler', () => {
   it('rejects a malformed request, naming the field', async () => {
     await expect(check({ action: 'rotate' })).rejects.toThrow(/action/);
   });
+
+  it("reports the schedule's scheduled time back", async () => {
+    const report = await check({ action: 'status', scheduledTime: '2026-03-09T12:00:00Z' });
+    expect(report).toMatchObject({ action: 'status', scheduledTime: '2026-03-09T12:00:00Z' });
+  });
+
+  it('rejects a misspelt dry run instead of running a real check that deletes keys', async () => {
+    // Prepare: a key the check would delete.
+    const before = (await world.keys.listKeys(ORG)).map((k) => k.name);
+    // Act / Assess
+    await expect(check({ dryrun: true })).rejects.toThrow(/dryrun/);
+    expect((await world.keys.listKeys(ORG)).map((k) => k.name)).toEqual(before);
+  });
 });

@@ -112,6 +112,34 @@ describe('scaling-scheduler handler', () => {
     expect(report.profile.profile).toBe('peak');
   });
 
+  it("reports the schedule's scheduled time, and plans a replayed 07:00 event for 07:00 in a dry run", async () => {
+    // Prepare: 15:00 New York on Sunday: off-hours now; the replayed event was due Monday 07:00.
+    const { handler, nodeGroups } = setup({ now: '2026-03-08T19:00:00Z' });
+    const scheduled = { trigger: 'transition', profile: 'peak', scheduledTime: '2026-03-09T11:00:00Z' };
+
+    // Act
+    const replay = await handler({ ...scheduled, dryRun: true });
+    const real = await handler(scheduled);
+
+    // Assess
+    expect(replay).toMatchObject({ scheduledTime: '2026-03-09T11:00:00Z', profile: { profile: 'peak' } });
+    expect(groupReport(replay, 'coder-ws')).toMatchObject({ outcome: 'would-update' });
+    expect(real).toMatchObject({ scheduledTime: '2026-03-09T11:00:00Z', profile: { profile: 'off-hours' } });
+    expect(nodeGroups.updates.every((u) => u.target.minSize < 10)).toBe(true);
+  });
+
+  it('plans for another time with {"dryRun":true,"at":…}, and only in a dry run', async () => {
+    const { handler, nodeGroups } = setup({ now: '2026-03-08T19:00:00Z' });
+
+    const report = await handler({ dryRun: true, at: '2026-03-09T07:00:00-04:00' });
+
+    expect(report.profile.profile).toBe('peak');
+    expect(nodeGroups.updates).toEqual([]);
+    await expect(handler({ at: '2026-03-09T07:00:00-04:00' })).rejects.toThrow(
+      /at: plans for another time only in a dry run/,
+    );
+  });
+
   it('reports the plan on a dry run and changes nothing', async () => {
     const { handler, nodeGroups, overrides, metrics, clock } = setup({ now: '2026-03-09T11:00:20Z' });
 

@@ -54,19 +54,22 @@ describe('CoderFleetController with the seed 004 configuration', () => {
     expect(synth.nagWarnings).toEqual([]);
   });
 
-  it('sends every alarm, ALARM and OK, to the one encrypted topic', () => {
-    const [topicId, topic] = ofType('AWS::SNS::Topic')[0] ?? [];
-    expect(ofType('AWS::SNS::Topic')).toHaveLength(1);
-    expect(topic?.Properties?.KmsMasterKeyId).toBeDefined();
+  it('sends every alarm, ALARM and OK, to an encrypted topic (one per severity: test/lib/alerting)', () => {
+    const topics = ofType('AWS::SNS::Topic');
+    expect(topics).toHaveLength(3);
+    for (const [, topic] of topics) expect(topic.Properties?.KmsMasterKeyId).toBeDefined();
     synth.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'platform-oncall@example.com',
     });
+    const topicIds = topics.map(([id]) => ({ Ref: id }));
     const alarms = ofType('AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThan(20);
     for (const [id, alarm] of alarms) {
-      expect(alarm.Properties?.AlarmActions, id).toEqual([{ Ref: topicId }]);
-      expect(alarm.Properties?.OKActions, id).toEqual([{ Ref: topicId }]);
+      const actions = alarm.Properties?.AlarmActions as unknown[];
+      expect(actions, id).toHaveLength(1);
+      expect(topicIds, id).toContainEqual(actions[0]);
+      expect(alarm.Properties?.OKActions, id).toEqual(actions);
     }
   });
 
@@ -189,10 +192,13 @@ describe('CoderFleetController with the seed 004 configuration', () => {
     });
   });
 
-  it('has a dashboard with a row per capability', () => {
+  it('has a dashboard with a row of alarms per severity and a row per capability', () => {
     const [, dashboard] = ofType('AWS::CloudWatch::Dashboard')[0] ?? [];
     const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
     for (const text of [
+      'Critical: respond within 15 min',
+      'High: respond within 1 h',
+      'Medium: respond within 4 h',
       'Node group scaling',
       'TargetDesiredSize',
       'RunningWorkspaces',
@@ -275,7 +281,7 @@ describe('alarm thresholds from the configuration', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       Threshold: 3,
-      AlarmDescription: Match.stringLikeRegexp('^NodeGroupScaler'),
+      AlarmDescription: Match.stringLikeRegexp('^\\[High\\] NodeGroupScaler'),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ScalingFailures', Threshold: 2 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -333,6 +339,28 @@ describe('configuration validation at synth', () => {
     ]) {
       expect(message).toContain(field);
     }
+  });
+
+  it.each([
+    ['https://user:secret@coder.example.com', /coder\.url: must not carry user:password@/],
+    ['https://coder.example.com/?org=1', /coder\.url: must not have a query string/],
+    ['https://coder.example.com/#x', /coder\.url: must not have a query string or fragment/],
+    ['coder.example.com', /coder\.url: is not a URL/],
+    ['http://', /coder\.url: is not a URL/],
+  ])('names coder.url for %s instead of failing at runtime or with a raw TypeError', (url, message) => {
+    const config = { ...seed004ControllerConfig, coder: { url } };
+    expect(() => parseControllerConfig(config)).toThrow(ConfigError);
+    expect(() => parseControllerConfig(config)).toThrow(message);
+  });
+
+  it('refuses a holiday that is not a day of the calendar', () => {
+    const scaling = {
+      ...seed004ControllerConfig.scaling,
+      schedule: { ...seed004ControllerConfig.scaling?.schedule, holidays: ['2026-02-30'] },
+    };
+    expect(() => parseControllerConfig({ ...seed004ControllerConfig, scaling })).toThrow(
+      /scaling\.schedule\.holidays\[0\]: is not a day of the calendar/,
+    );
   });
 
   it('refuses a configuration that enables nothing', () => {

@@ -10,11 +10,13 @@ describe('the project stack', () => {
     const stack = new CoderFleetControllerStack(app, 'Cfc', { config: seed004ControllerConfig });
     const outputs = Template.fromStack(stack).toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual([
-      'AlarmTopicArn',
       'CoderTokenSecretArn',
+      'CriticalAlarmTopicArn',
       'DashboardName',
       'FamiliesReconcileFunctionName',
+      'HighAlarmTopicArn',
       'KeyHealthFunctionName',
+      'MediumAlarmTopicArn',
       'ProvisionerKeySecretArn',
       'ScalerFunctionName',
       'SchedulePreviewFunctionName',

@@ -10,6 +10,7 @@ import {
   NodeGroupNotFoundError,
   type NodeGroupPort,
   NodeGroupUpdateError,
+  type NodeGroupUpdateResult,
 } from '../../core/scaling/ports.js';
 
 /**
@@ -65,7 +66,12 @@ export interface AwsNodeGroupsOptions {
   /** Jitter source in [0, 1). */
   readonly random?: () => number;
   readonly log?: LogSink;
+  /** @default the system clock */
+  readonly now?: () => Date;
 }
+
+/** How far EKS's clock and ours may disagree before an update counts as older than the call. */
+const CLOCK_SKEW_MS = 5_000;
 
 export class AwsNodeGroups implements NodeGroupPort {
   private readonly maxAttempts: number;
@@ -74,6 +80,7 @@ export class AwsNodeGroups implements NodeGroupPort {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly log: LogSink;
+  private readonly now: () => Date;
 
   constructor(private readonly options: AwsNodeGroupsOptions) {
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -82,6 +89,7 @@ export class AwsNodeGroups implements NodeGroupPort {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
     this.log = options.log ?? silentLog;
+    this.now = options.now ?? (() => new Date());
   }
 
   async describe(ref: NodeGroupRef): Promise<{ status: string; sizes: Sizes }> {
@@ -122,7 +130,7 @@ export class AwsNodeGroups implements NodeGroupPort {
     };
   }
 
-  async update(ref: NodeGroupRef, target: Sizes, requestToken: string): Promise<void> {
+  async update(ref: NodeGroupRef, target: Sizes, requestToken: string): Promise<NodeGroupUpdateResult> {
     // EKS answers InvalidParameterException for these; refuse before calling.
     if (
       !(
@@ -137,7 +145,8 @@ export class AwsNodeGroups implements NodeGroupPort {
       );
     }
     if (ref.kind === 'eks-managed') {
-      await this.withRetry(ref, 'UpdateNodegroupConfig', () =>
+      const calledAt = this.now().getTime();
+      const { update } = await this.withRetry(ref, 'UpdateNodegroupConfig', () =>
         this.options.eks.send(
           new UpdateNodegroupConfigCommand({
             clusterName: ref.clusterName,
@@ -151,7 +160,14 @@ export class AwsNodeGroups implements NodeGroupPort {
           }),
         ),
       );
-      return;
+      // An update created before this call began is an earlier call's, returned for the same
+      // token (EKS keeps tokens 15 minutes): nothing changed. Retries within this call create
+      // nothing older than `calledAt`, so they still count as applied.
+      const createdAt = update?.createdAt;
+      if (update?.id && createdAt && createdAt.getTime() < calledAt - CLOCK_SKEW_MS) {
+        return { outcome: 'replayed', updateId: update.id, createdAt };
+      }
+      return { outcome: 'applied' };
     }
     await this.withRetry(ref, 'UpdateAutoScalingGroup', () =>
       this.options.autoScaling.send(
@@ -163,6 +179,7 @@ export class AwsNodeGroups implements NodeGroupPort {
         }),
       ),
     );
+    return { outcome: 'applied' };
   }
 
   private async withRetry<T>(ref: NodeGroupRef, operation: string, call: () => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@
  * What a Coder answer means: a 2xx body checked against its schema, or any other status turned into
  * a CoderApiError whose message says what to do. Secrets are redacted from everything kept.
  */
+import { redactThenTruncate } from '../../core/contracts/redact.js';
 import {
   CoderApiError,
   CoderResponseShapeError,
@@ -64,7 +65,7 @@ export const apiError = (
     }
   } catch {
     // Not JSON (a proxy's HTML page, say): keep a short excerpt so the operator sees what answered.
-    const excerpt = answer.text.trim().slice(0, 200);
+    const excerpt = redactThenTruncate(answer.text.trim(), secrets, 200);
     if (excerpt) detail = excerpt;
   }
   coderMessage = coderMessage === undefined ? undefined : redact(coderMessage, secrets);

@@ -4,6 +4,8 @@
  * that came from outside the client passes through `redact` first.
  */
 
+import { redactSecrets } from '../../core/contracts/redact.js';
+
 /** A Coder validation entry (`codersdk.ValidationError`). */
 export interface CoderValidation {
   field: string;
@@ -126,14 +128,8 @@ export const isCoderErrorKind = <K extends CoderErrorKind>(
 ): error is CoderError & { kind: K } =>
   error instanceof CoderError && (kinds as CoderErrorKind[]).includes(error.kind);
 
-/** Replaces every secret in `text` so no message or property can carry one. */
-export const redact = (text: string, secrets: readonly string[]): string => {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length > 0) out = out.split(secret).join('[redacted]');
-  }
-  return out;
-};
+/** Replaces every secret in `text`, ignoring case, so no message or property can carry one. */
+export const redact = (text: string, secrets: readonly string[]): string => redactSecrets(text, secrets);
 
 // Postgres unique-violation text as Coder surfaces it in `detail` when two creates race past the
 // pre-transaction name check (SQLSTATE 23505).

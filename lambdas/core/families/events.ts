@@ -10,6 +10,10 @@ import type { ReconcileRequest } from './run.js';
 export const familiesReconcileEventSchema = z
   .object({
     trigger: z.enum(['schedule', 'operator']).optional(),
+    /** EventBridge Scheduler's `<aws.scheduler.scheduled-time>`: when this run was due; reported back. */
+    scheduledTime: z.iso
+      .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone' })
+      .optional(),
     dryRun: z.boolean().optional(),
     family: z
       .string()
@@ -23,7 +27,9 @@ export class FamiliesReconcileEventError extends Error {
 }
 
 /** The event as a reconcile request, or an error naming each bad field and what is accepted. */
-export const parseFamiliesReconcileEvent = (event: unknown): ReconcileRequest => {
+export const parseFamiliesReconcileEvent = (
+  event: unknown,
+): ReconcileRequest & { readonly scheduledTime?: string } => {
   const result = familiesReconcileEventSchema.safeParse(event ?? {});
   if (!result.success) {
     const problems = describeIssues(result.error, { root: '(event)' }).join('; ');
@@ -31,11 +37,12 @@ export const parseFamiliesReconcileEvent = (event: unknown): ReconcileRequest =>
       `Invalid families-reconcile event (${problems}). Accepted: {"trigger":"schedule"}, {"dryRun":true}, {"family":"<owner>/<parent>"} and combinations.`,
     );
   }
-  const { trigger, dryRun, family } = result.data;
+  const { trigger, dryRun, family, scheduledTime } = result.data;
   const [owner, parent] = family ? family.split('/') : [];
   return {
     scope: owner && parent ? { kind: 'family', owner, parent } : { kind: 'all' },
     dryRun: dryRun ?? false,
     trigger: trigger ?? 'operator',
+    ...(scheduledTime ? { scheduledTime } : {}),
   };
 };

@@ -13,11 +13,12 @@ export const FAMILY_METRICS = {
   failures: 'FamilyFailures',
   hardLimited: 'FamiliesHardLimited',
   skippedLocked: 'FamiliesSkippedLocked',
-  coderRequests: 'CoderApiRequests',
-  coderThrottled: 'CoderApiThrottled',
 } as const;
 
-/** The count datapoints of one run, for whichever Lambda ran it. */
+/**
+ * The count datapoints of one run, for whichever Lambda ran it. The Coder API counts are not here:
+ * the `coderApiMetrics` middleware publishes them once per invocation for every Coder-facing Lambda.
+ */
 export const familyRunMetrics = (report: ReconcileReport): Array<{ name: string; value: number }> => [
   { name: FAMILY_METRICS.families, value: report.families },
   { name: FAMILY_METRICS.childrenMissing, value: report.summary.childrenMissing },
@@ -27,6 +28,4 @@ export const familyRunMetrics = (report: ReconcileReport): Array<{ name: string;
   { name: FAMILY_METRICS.failures, value: report.failures },
   { name: FAMILY_METRICS.hardLimited, value: report.summary.hardLimited },
   { name: FAMILY_METRICS.skippedLocked, value: report.skippedLocked.length },
-  { name: FAMILY_METRICS.coderRequests, value: report.coder.requests },
-  { name: FAMILY_METRICS.coderThrottled, value: report.coder.throttled },
 ];

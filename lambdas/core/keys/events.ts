@@ -13,10 +13,15 @@ export type RotationEvent = z.infer<typeof rotationEventSchema>;
 
 /**
  * What the key-health Lambda accepts: the daily schedule sends `{"action":"check"}`; operators send
- * `{"action":"status"}` (report only) or `{"dryRun":true}` (the check, without deleting).
+ * `{"action":"status"}` (report only) or `{"dryRun":true}` (the check, without deleting). Unknown
+ * keys are rejected: a misspelt `dryrun` must not run a real check that deletes keys.
  */
-export const keyHealthRequestSchema = z.object({
+export const keyHealthRequestSchema = z.strictObject({
   action: z.enum(['check', 'status']).default('check'),
   dryRun: z.boolean().default(false),
+  /** EventBridge Scheduler's `<aws.scheduler.scheduled-time>`: when this check was due; reported back. */
+  scheduledTime: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone' })
+    .optional(),
 });
 export type KeyHealthRequest = z.output<typeof keyHealthRequestSchema>;

@@ -24,3 +24,22 @@ export const managedKeyName = (prefix: string, clientRequestToken: string): stri
 /** True for a key this controller created: only those are ever deleted. */
 export const isManagedKeyName = (prefix: string, name: string): boolean =>
   name.toLowerCase().startsWith(`${prefix.toLowerCase()}-`);
+
+/**
+ * The name of a rotation's `attempt`-th key: the managed name itself first, then `<name>-<n>`,
+ * shortened to stay within Coder's limit. Still a managed name, so the prune can delete it.
+ */
+export const attemptKeyName = (keyName: string, attempt: number): string => {
+  if (attempt <= 1) return keyName;
+  const suffix = `-${attempt}`;
+  return `${keyName.slice(0, MAX_KEY_NAME_LENGTH - suffix.length).replace(/-+$/, '')}${suffix}`;
+};
+
+/** Names tried for one rotation's key before giving up: the managed name, then `<name>-2` … */
+export const MAX_KEY_NAME_ATTEMPTS = 5;
+
+/** Every name a rotation with this token may have given its key, the managed name first. */
+export const rotationKeyNames = (prefix: string, clientRequestToken: string): string[] => {
+  const base = managedKeyName(prefix, clientRequestToken);
+  return Array.from({ length: MAX_KEY_NAME_ATTEMPTS }, (_, i) => attemptKeyName(base, i + 1));
+};

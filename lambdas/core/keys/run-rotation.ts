@@ -1,7 +1,7 @@
 import type { LogSink } from '../contracts/log-sink.js';
 import type { RotationEvent, RotationStep } from './events.js';
 import { executePrune } from './executor.js';
-import { managedKeyName } from './key-names.js';
+import { attemptKeyName, MAX_KEY_NAME_ATTEMPTS, managedKeyName, rotationKeyNames } from './key-names.js';
 import { loadKeyRoles } from './key-roles.js';
 import { type PruneAction, planKeyPrune } from './planner.js';
 import {
@@ -98,31 +98,65 @@ export class ProvisionerKeyRotationSteps {
     const current = parseCurrentSecret(currentRaw, `Secret ${description.name} (AWSCURRENT)`);
     const { organization, tags } = current.value;
 
-    let created = await keys.createKey(organization, { name: keyName, tags });
-    if (created.outcome === 'name_taken') {
-      // An earlier attempt created the key and died before storing it: its plaintext is lost.
-      log.warn('createSecret: key exists from an earlier attempt whose plaintext was lost; recreating it', {
-        keyName,
-      });
-      await keys.deleteKey(organization, keyName);
-      created = await keys.createKey(organization, { name: keyName, tags });
-      if (created.outcome === 'name_taken') {
-        throw new RotationError(
-          `Coder still reports provisioner key "${keyName}" as existing after deleting it; is another rotation running?`,
-        );
-      }
+    const created = await this.createUnusedKey(organization, keyName, tags, async () =>
+      secrets.getValue(secretId, { versionId: token, stage: AWSPENDING }),
+    );
+    if (created.outcome === 'pending_exists') {
+      const reason = `version ${token} already holds a pending key (stored by a concurrent createSecret)`;
+      log.info('createSecret: pending value exists', { keyName, reason });
+      return { step: 'createSecret', outcome: 'pending_exists', reason, keyName };
     }
     const value: ProvisionerKeySecret = {
       organization,
-      keyName,
+      keyName: created.name,
       key: created.key,
       tags: { ...tags },
       createdAt: now().toISOString(),
     };
-    await secrets.putPending(secretId, token, serializeKeySecret(value));
-    const reason = `created Coder provisioner key "${keyName}" and stored it as AWSPENDING`;
-    log.info('createSecret: pending key stored', { keyName, organization, tags });
-    return { step: 'createSecret', outcome: 'pending_created', reason, keyName };
+    const serialized = serializeKeySecret(value);
+    try {
+      await secrets.putPending(secretId, token, serialized);
+    } catch (error) {
+      // A concurrent createSecret stored its own key under this version first (Secrets Manager
+      // refuses a second value for one ClientRequestToken): theirs stands, ours is deleted.
+      const stored = await secrets.getValue(secretId, { versionId: token, stage: AWSPENDING });
+      if (stored === undefined || stored === serialized) throw error;
+      await keys.deleteKey(organization, created.name);
+      const reason = `version ${token} already holds a pending key (stored by a concurrent createSecret); deleted the duplicate "${created.name}"`;
+      log.info('createSecret: pending value exists', { keyName: created.name, reason });
+      return { step: 'createSecret', outcome: 'pending_exists', reason, keyName: created.name };
+    }
+    const reason = `created Coder provisioner key "${created.name}" and stored it as AWSPENDING`;
+    log.info('createSecret: pending key stored', { keyName: created.name, organization, tags });
+    return { step: 'createSecret', outcome: 'pending_created', reason, keyName: created.name };
+  }
+
+  /**
+   * Creates the rotation's key under its name, or the next free attempt name (`<name>-2`, …) when
+   * the name is taken. A taken name is never deleted here: it belongs either to a crashed attempt
+   * (its plaintext lost; the prune in finishSecret deletes it as a managed key that is neither
+   * current nor previous) or to a concurrent createSecret that may be storing it right now, and
+   * deleting that would leave AWSPENDING holding a key Coder no longer accepts.
+   */
+  private async createUnusedKey(
+    organization: string,
+    keyName: string,
+    tags: Readonly<Record<string, string>>,
+    pending: () => Promise<string | undefined>,
+  ): Promise<{ outcome: 'created'; name: string; key: string } | { outcome: 'pending_exists' }> {
+    const { keys, log } = this.deps;
+    for (let attempt = 1; attempt <= MAX_KEY_NAME_ATTEMPTS; attempt += 1) {
+      const name = attemptKeyName(keyName, attempt);
+      const created = await keys.createKey(organization, { name, tags });
+      if (created.outcome === 'created') return { outcome: 'created', name, key: created.key };
+      if ((await pending()) !== undefined) return { outcome: 'pending_exists' };
+      log.warn('createSecret: key name taken by an earlier or concurrent attempt; trying the next name', {
+        keyName: name,
+      });
+    }
+    throw new RotationError(
+      `Coder reports provisioner keys "${keyName}" to "${attemptKeyName(keyName, MAX_KEY_NAME_ATTEMPTS)}" as existing; is another rotation running?`,
+    );
   }
 
   private async testSecret(description: SecretDescription, token: string): Promise<RotationStepReport> {
@@ -134,10 +168,11 @@ export class ProvisionerKeyRotationSteps {
       );
     }
     const pending = parseKeySecret(raw, `Secret ${description.name} version ${token}`);
-    const expected = managedKeyName(managedPrefix, token);
-    if (pending.keyName !== expected) {
+    const names = rotationKeyNames(managedPrefix, token);
+    const expected = pending.keyName;
+    if (!names.includes(expected)) {
       throw new RotationError(
-        `Secret ${description.name} version ${token} names key "${pending.keyName}", expected "${expected}".`,
+        `Secret ${description.name} version ${token} names key "${expected}", expected "${names[0]}" (or an attempt name such as "${names[1]}").`,
       );
     }
     const identity = await keys.identifyKey(pending.key);

@@ -9,6 +9,14 @@ import { z } from 'zod';
 
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+/** A day that exists in the calendar: 2026-02-30 matches ISO_DATE but is not one. */
+const isCalendarDate = (day: string): boolean => {
+  const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+  const parsed = new Date(Date.UTC(year, month - 1, date));
+  return (
+    parsed.getUTCFullYear() === year && parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === date
+  );
+};
 /** Profile names become schedule inputs and metric values: keep them short and plain. */
 const PROFILE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -118,7 +126,12 @@ export const scheduleSchema = z
     nonWorkingDayProfile: profileName.default('off-hours'),
     /** Dates (YYYY-MM-DD, in the schedule's time zone) that stay on the non-working-day profile. */
     holidays: z
-      .array(z.string().regex(ISO_DATE, 'must be a date YYYY-MM-DD'))
+      .array(
+        z
+          .string()
+          .regex(ISO_DATE, 'must be a date YYYY-MM-DD')
+          .refine((day) => !ISO_DATE.test(day) || isCalendarDate(day), 'is not a day of the calendar'),
+      )
       .default([])
       .refine((days) => new Set(days).size === days.length, 'must not repeat a date'),
     /** How long before a transition that raises a workspace group's minimum to start pre-warming it. */

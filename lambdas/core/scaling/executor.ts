@@ -6,6 +6,13 @@ import { updateRequestToken } from './request-token.js';
 export type ActionOutcome =
   | { readonly group: string; readonly outcome: 'updated'; readonly requestToken: string }
   | { readonly group: string; readonly outcome: 'would-update' }
+  /** EKS answered with an earlier update for the same token and changed nothing. */
+  | {
+      readonly group: string;
+      readonly outcome: 'replayed';
+      readonly requestToken: string;
+      readonly note: string;
+    }
   | { readonly group: string; readonly outcome: 'unchanged' | 'skipped' }
   | { readonly group: string; readonly outcome: 'failed'; readonly error: string };
 
@@ -34,7 +41,16 @@ export const executeScalingPlan = async (
         if (deps.dryRun) return { group: action.group, outcome: 'would-update' };
         const requestToken = updateRequestToken(action.ref, action.target, deps.now, deps.tokenWindowMinutes);
         try {
-          await deps.nodeGroups.update(action.ref, action.target, requestToken);
+          const result = await deps.nodeGroups.update(action.ref, action.target, requestToken);
+          if (result.outcome === 'replayed') {
+            const note = `EKS treated the call as a replay of update ${result.updateId}${result.createdAt ? ` (${result.createdAt.toISOString()})` : ''} with the same clientRequestToken and changed nothing; the next run in a new ${deps.tokenWindowMinutes}-minute window sets the target`;
+            deps.log.warn('node group update replayed, nothing changed', {
+              group: action.group,
+              target: action.target,
+              updateId: result.updateId,
+            });
+            return { group: action.group, outcome: 'replayed', requestToken, note };
+          }
           deps.log.info('node group updated', {
             group: action.group,
             current: action.current,

@@ -3,6 +3,7 @@ import type { NodeGroupRef, Sizes } from './planner.js';
 import {
   NodeGroupNotFoundError,
   type NodeGroupPort,
+  type NodeGroupUpdateResult,
   OverrideConflictError,
   type OverrideStore,
   type StoredOverride,
@@ -42,7 +43,7 @@ export class InMemoryNodeGroups implements NodeGroupPort {
     return { status: group.status, sizes: { ...group.sizes } };
   }
 
-  async update(ref: NodeGroupRef, target: Sizes, requestToken: string): Promise<void> {
+  async update(ref: NodeGroupRef, target: Sizes, requestToken: string): Promise<NodeGroupUpdateResult> {
     const key = keyOf(ref);
     const failure = this.failures.get(key);
     if (failure) {
@@ -52,9 +53,12 @@ export class InMemoryNodeGroups implements NodeGroupPort {
     const group = this.groups.get(key);
     if (group === undefined) throw new NodeGroupNotFoundError(ref);
     // Like EKS: a repeated token is the same request, not a second update.
-    if (this.updates.some((u) => u.requestToken === requestToken)) return;
+    if (this.updates.some((u) => u.requestToken === requestToken)) {
+      return { outcome: 'replayed', updateId: requestToken };
+    }
     this.updates.push({ key, target: { ...target }, requestToken });
     this.groups.set(key, { ...group, sizes: { ...target } });
+    return { outcome: 'applied' };
   }
 }
 

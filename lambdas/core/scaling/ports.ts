@@ -14,8 +14,17 @@ export interface NodeGroupPort {
    * Sets min/desired/max. `requestToken` is the EKS clientRequestToken: the same token for the
    * same target within a time window, so a redelivered or retried update is idempotent.
    */
-  update(ref: NodeGroupRef, target: Sizes, requestToken: string): Promise<void>;
+  update(ref: NodeGroupRef, target: Sizes, requestToken: string): Promise<NodeGroupUpdateResult>;
 }
+
+/**
+ * What an update call did. EKS keeps a `clientRequestToken` for 15 minutes: a second call with the
+ * same token returns the first call's update and changes nothing, so a caller that got `replayed`
+ * must not report the group as updated.
+ */
+export type NodeGroupUpdateResult =
+  | { readonly outcome: 'applied' }
+  | { readonly outcome: 'replayed'; readonly updateId: string; readonly createdAt?: Date };
 
 /** What Coder says about the workspaces that need nodes. */
 export interface WorkspaceDemandReader {

@@ -47,6 +47,8 @@ export interface ScalerReport {
   readonly request: ScalerRequest;
   readonly dryRun: boolean;
   readonly at: string;
+  /** When the schedule meant this run to happen, for scheduled runs. */
+  readonly scheduledTime?: string;
   readonly profile: ScalingPlan['profile'];
   readonly preWarmFor?: ScalingPlan['preWarmFor'];
   readonly override?: ScalingOverride;
@@ -92,7 +94,8 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDeps): Promise<ScalerReport> => {
   const { config, log } = deps;
-  const now = deps.now();
+  // A dry run may plan for another time (`at`, or a replayed schedule's scheduledTime).
+  const now = request.kind === 'run' && request.at ? new Date(request.at) : deps.now();
   const dryRun = request.dryRun;
   const stored = await deps.overrides.get(now);
   let override = stored?.override;
@@ -195,7 +198,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
             ...(perNode ? { runningFloor: runningFloor(groupDemand.running, perNode) } : {}),
           }
         : {}),
-      reason: action.reason,
+      reason: outcome.outcome === 'replayed' ? `${action.reason}; ${outcome.note}` : action.reason,
       ...(outcome.outcome === 'failed' ? { error: outcome.error } : {}),
     };
   });
@@ -204,6 +207,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
     request,
     dryRun,
     at: plan.at,
+    ...(request.kind === 'run' && request.scheduledTime ? { scheduledTime: request.scheduledTime } : {}),
     profile: plan.profile,
     ...(plan.preWarmFor ? { preWarmFor: plan.preWarmFor } : {}),
     ...(override ? { override } : {}),

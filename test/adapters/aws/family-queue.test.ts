@@ -75,6 +75,37 @@ describe('SqsFamilyWorkQueue', () => {
     expect(batches.flat().map((e) => e.Id)).toEqual(Array.from({ length: 23 }, (_, i) => `m${i}`));
   });
 
+  it("sends a large audit batch in parallel lanes, keeping each owner's messages in order", async () => {
+    // Prepare: 1,500 workspaces of 60 owners; each call takes a moment, so overlap shows.
+    let inFlight = 0;
+    let maxInFlight = 0;
+    sqs.on(SendMessageBatchCommand).callsFake(async () => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight -= 1;
+      return { Successful: [], Failed: [] };
+    });
+    const queue = new SqsFamilyWorkQueue(new SQSClient({ region: 'us-east-1' }), QUEUE_URL);
+    const items = Array.from({ length: 1500 }, (_, i) =>
+      item(i, { ownerId: `00000000-0000-4000-8000-${String(i % 60).padStart(12, '0')}` }),
+    );
+
+    // Act
+    await queue.enqueue(items);
+
+    // Assess
+    expect(maxInFlight).toBe(10);
+    const sent = sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(sent).toHaveLength(1500);
+    const order = new Map<string, number[]>();
+    for (const entry of sent) {
+      const n = Number(entry.Id?.slice(1));
+      order.set(entry.MessageGroupId ?? '', [...(order.get(entry.MessageGroupId ?? '') ?? []), n]);
+    }
+    for (const ns of order.values()) expect(ns).toEqual([...ns].sort((a, b) => a - b));
+  });
+
   it('throws when SQS rejects an entry, naming only the error codes', async () => {
     sqs.on(SendMessageBatchCommand).resolves({
       Successful: [],

@@ -78,6 +78,33 @@ describe('AwsNodeGroups with EKS managed node groups', () => {
     });
   });
 
+  it('tells an applied update from EKS replaying an earlier one for the same token', async () => {
+    // Prepare: EKS answers a repeated clientRequestToken with the first call's update.
+    const now = new Date('2026-03-09T12:10:00Z');
+    const adapter = new AwsNodeGroups({
+      eks: new EKSClient({ region: 'us-east-1' }),
+      autoScaling: new AutoScalingClient({ region: 'us-east-1' }),
+      log: silentLog,
+      now: () => now,
+    });
+    eks
+      .on(UpdateNodegroupConfigCommand)
+      .resolvesOnce({
+        update: { id: 'u-new', status: 'InProgress', createdAt: new Date(now.getTime() + 300) },
+      })
+      .resolvesOnce({
+        update: { id: 'u-old', status: 'Successful', createdAt: new Date('2026-03-09T12:01:00Z') },
+      });
+
+    // Act / Assess
+    await expect(adapter.update(ws, target, 'cfc-scale-abc')).resolves.toEqual({ outcome: 'applied' });
+    await expect(adapter.update(ws, target, 'cfc-scale-abc')).resolves.toEqual({
+      outcome: 'replayed',
+      updateId: 'u-old',
+      createdAt: new Date('2026-03-09T12:01:00Z'),
+    });
+  });
+
   it('retries ResourceInUseException and throttling with backoff, keeping the same token', async () => {
     eks
       .on(UpdateNodegroupConfigCommand)

@@ -298,6 +298,25 @@ describe('failures', () => {
     expectNoToken(error);
   });
 
+  it('redacts a non-JSON error body before cutting it to its excerpt, whatever the case of the echo', async () => {
+    // Prepare: a proxy page that echoes the token where the 200-character cut-off splits it.
+    const { client } = harness(
+      (_, n) =>
+        n === 1
+          ? new Response(`<html>${'x'.repeat(163)}${TOKEN} rejected</html>`, { status: 502 })
+          : new Response(`<html>bad token ${TOKEN.toLowerCase()}</html>`, { status: 401 }),
+      { retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
+    );
+    // Act
+    const cut = await client.me().catch((e: unknown) => e);
+    const lowered = await client.me().catch((e: unknown) => e);
+    // Assess
+    for (const error of [cut, lowered]) {
+      expect(JSON.stringify(error) + (error as Error).message).not.toMatch(/SECRETsecret|secretsecret/i);
+      expect((error as { detail?: string }).detail).toContain('[redacted]');
+    }
+  });
+
   it('keeps the provisioner key out of errors about it', async () => {
     const key = 'Z'.repeat(43);
     const { client } = harness(() => json(401, { message: `unknown key ${key}` }));

@@ -52,6 +52,27 @@ describe('executeScalingPlan', () => {
     expect(nodeGroups.get(prov)?.sizes).toEqual({ minSize: 2, desiredSize: 2, maxSize: 20 });
   });
 
+  it('reports a replay of the same request token as replayed, not updated', async () => {
+    // Prepare: the update went through, then someone set the group back by hand within the window.
+    const nodeGroups = new InMemoryNodeGroups()
+      .set(ws, { minSize: 2, desiredSize: 3, maxSize: 30 })
+      .set(prov, { minSize: 0, desiredSize: 0, maxSize: 5 });
+    const deps = { nodeGroups, now: PEAK, tokenWindowMinutes: 15, dryRun: false, log: silentLog };
+    await executeScalingPlan(planAtPeak(), deps);
+    nodeGroups.set(ws, { minSize: 2, desiredSize: 3, maxSize: 30 });
+
+    // Act
+    const outcomes = await executeScalingPlan(planAtPeak(), deps);
+
+    // Assess
+    expect(outcomes[0]).toMatchObject({
+      group: 'coder-ws',
+      outcome: 'replayed',
+      note: expect.stringMatching(/replay of update .* changed nothing/),
+    });
+    expect(nodeGroups.get(ws)?.sizes).toEqual({ minSize: 2, desiredSize: 3, maxSize: 30 });
+  });
+
   it('changes nothing on a dry run', async () => {
     const nodeGroups = new InMemoryNodeGroups().set(ws, { minSize: 2, desiredSize: 3, maxSize: 30 });
     const outcomes = await executeScalingPlan(planAtPeak(), {

@@ -85,7 +85,7 @@ describe('WorkspaceFamilies construct', () => {
       ScheduleExpression: 'rate(5 minutes)',
       Target: {
         Arn: { 'Fn::GetAtt': [logicalId(stack, construct.reconcileFunction), 'Arn'] },
-        Input: JSON.stringify({ trigger: 'schedule' }),
+        Input: JSON.stringify({ trigger: 'schedule', scheduledTime: '<aws.scheduler.scheduled-time>' }),
         DeadLetterConfig: {
           Arn: { 'Fn::GetAtt': [logicalId(stack, construct.deadLetterQueues[1] as never), 'Arn'] },
         },

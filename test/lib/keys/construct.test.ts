@@ -145,7 +145,7 @@ describe('ProvisionerKeyRotation construct', () => {
         Arn: {
           'Fn::GetAtt': [stack.getLogicalId(construct.healthFunction.node.defaultChild as never), 'Arn'],
         },
-        Input: JSON.stringify({ action: 'check' }),
+        Input: JSON.stringify({ action: 'check', scheduledTime: '<aws.scheduler.scheduled-time>' }),
         DeadLetterConfig: {
           Arn: {
             'Fn::GetAtt': [stack.getLogicalId(construct.deadLetterQueue.node.defaultChild as never), 'Arn'],

@@ -54,7 +54,11 @@ describe('NodeGroupScaling', () => {
       ScheduleExpressionTimezone: 'America/New_York',
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: Match.objectLike({
-        Input: JSON.stringify({ trigger: 'transition', profile: 'peak' }),
+        Input: JSON.stringify({
+          trigger: 'transition',
+          profile: 'peak',
+          scheduledTime: '<aws.scheduler.scheduled-time>',
+        }),
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
         DeadLetterConfig: { Arn: Match.anyValue() },
       }),
@@ -62,13 +66,25 @@ describe('NodeGroupScaling', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 18 ? * MON-FRI *)',
       ScheduleExpressionTimezone: 'America/New_York',
-      Target: Match.objectLike({ Input: JSON.stringify({ trigger: 'transition', profile: 'off-hours' }) }),
+      Target: Match.objectLike({
+        Input: JSON.stringify({
+          trigger: 'transition',
+          profile: 'off-hours',
+          scheduledTime: '<aws.scheduler.scheduled-time>',
+        }),
+      }),
     });
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(15 minutes)',
-      Target: Match.objectLike({ Input: JSON.stringify({ trigger: 'drift-check' }) }),
+      Target: Match.objectLike({
+        Input: JSON.stringify({ trigger: 'drift-check', scheduledTime: '<aws.scheduler.scheduled-time>' }),
+      }),
     });
-    expect(Object.keys(scheduleWithInput({ trigger: 'drift-check' }))).toHaveLength(1);
+    expect(
+      Object.keys(
+        scheduleWithInput({ trigger: 'drift-check', scheduledTime: '<aws.scheduler.scheduled-time>' }),
+      ),
+    ).toHaveLength(1);
   });
 
   it('targets the scaler function and sends failures to an encrypted, TLS-only DLQ', () => {
