@@ -51,6 +51,7 @@ The scaling calendar's next transitions, in the schedule's zone and UTC, holiday
 ${COMMON}`;
 
 export const KEYS_USAGE = `Usage: coder-fleet keys status [options]
+       coder-fleet keys rotate --secret-id ID [options] (coder-fleet keys rotate --help)
 
 Provisioner keys, their ages and the daemons connected with each key.
 
@@ -77,7 +78,8 @@ Commands:
   scale plan|apply       node group sizes for the active scaling profile
   schedule               the next scaling transitions, local and UTC, holidays marked
   keys status            provisioner keys, ages, daemons per key
+  keys rotate            start a key rotation, wait for it, show the new key and daemons per key
   demo                   everything above against an embedded Coder simulator, no setup
 
-Run coder-fleet <command> --help for a command's options.
+Run coder-fleet <command> --help for a command's options; coder-fleet --version for the version.
 Exit codes: 0 success, 1 failure, 2 bad usage.`;
