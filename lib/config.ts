@@ -49,6 +49,8 @@ export const controllerConfigSchema = z
     coder: z.strictObject({
       /** Coder's access URL. HTTPS, except for a loopback address (the embedded simulator). */
       url: z.url().refine((value) => {
+        // zod runs this even when z.url() has already rejected the value: that one issue is enough.
+        if (!URL.canParse(value)) return true;
         const url = new URL(value);
         return url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname));
       }, 'must be an https:// URL (seed 004: HTTPS everywhere)'),
