@@ -6,7 +6,7 @@
  * machine noise spreads evenly; the median is reported.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -164,7 +164,9 @@ export const coldStart: Scenario = {
         .map((name) => {
           const lean = figures(name);
           const before = bundles.has(`${name}${BEFORE}`) ? figures(`${name}${BEFORE}`) : undefined;
-          const withinTargets = lean.bytes <= MAX_KIB * 1024 && lean.processRatio <= MAX_PROCESS_RATIO;
+          const sizeOk = lean.bytes <= MAX_KIB * 1024;
+          const ratioOk = lean.processRatio <= MAX_PROCESS_RATIO;
+          const withinTargets = sizeOk && ratioOk;
           summary[name] = { lean, before, withinTargets };
           return {
             figure: `${name}: index.mjs size; import (whole process), × empty handler's process`,
@@ -172,7 +174,7 @@ export const coldStart: Scenario = {
             baseline: before
               ? `before: ${kib(before.bytes)}; ${ms(before.importMs)} (${ms(before.processMs)}), ${times(before.processRatio)}`
               : 'before: not built (no git history)',
-            comparison: `${before ? `size ${times(lean.bytes / before.bytes)}, process ${times(lean.processMs / before.processMs)} of before; ` : ''}${withinTargets ? 'within' : 'OVER'} ${MAX_KIB} KiB / ${MAX_PROCESS_RATIO}×`,
+            comparison: `${before ? `size ${times(lean.bytes / before.bytes)}, process ${times(lean.processMs / before.processMs)} of before; ` : ''}size ${sizeOk ? 'within' : 'OVER'} ${MAX_KIB} KiB, ${ratioOk ? 'within' : 'OVER'} ${MAX_PROCESS_RATIO}×`,
           };
         });
       rows.push({
