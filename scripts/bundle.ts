@@ -6,9 +6,10 @@
  * otherwise runs `bundleHandler` itself (`npx tsx scripts/bundle.ts --handler <name> --outdir <dir>`),
  * so the bundle that is tested is the bundle that is deployed.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmod, readdir, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { ESM_REQUIRE_SHIM, HANDLERS_DIR, LAMBDA_NODE_TARGET } from '../lib/common/function-bundling.js';
 
@@ -144,13 +145,24 @@ export const bundleCli = async (outRoot: string, root = process.cwd()): Promise<
 };
 
 /** The constructs as JavaScript with type declarations in `<outRoot>/js/` (tsconfig.build.json). */
-export const compileConstructs = (root = process.cwd()): void => {
-  execFileSync(
+export const compileConstructs = async (
+  root = process.cwd(),
+  outDir = path.join(root, 'dist/js'),
+): Promise<void> => {
+  await execFileAsync(
     process.execPath,
-    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')],
-    { cwd: root, stdio: 'inherit' },
+    [
+      path.join(root, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      path.join(root, 'tsconfig.build.json'),
+      '--outDir',
+      outDir,
+    ],
+    { cwd: root },
   );
 };
+
+const execFileAsync = promisify(execFile);
 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
@@ -179,7 +191,7 @@ const main = async (argv: readonly string[]): Promise<void> => {
   console.log(
     `${'coder-fleet (CLI)'.padEnd(28)} ${path.relative(process.cwd(), cli)}  ${kib((await stat(cli)).size)}`,
   );
-  compileConstructs();
+  await compileConstructs();
   console.log(`${'constructs'.padEnd(28)} dist/js/lib/index.js (+ .d.ts)`);
 };
 
