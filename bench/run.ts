@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every scenario of issue 8, each next to its baseline in the same run, on the
- * Coder simulator over HTTP on 127.0.0.1. Prints a Markdown table; `--json` also prints the
- * figures as JSON. Results are written to bench/results/ (git-ignored). `--only <id>` runs one.
+ * Coder simulator over HTTP on 127.0.0.1. Prints a Markdown table; with `--json`, stdout is one
+ * JSON document (the figures) and the table goes to stderr. Results are written to bench/results/ (git-ignored). `--only <id>` runs one.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -40,7 +40,9 @@ const main = async (): Promise<void> => {
   const selected = SCENARIOS.filter((s) => only === undefined || only.includes(s.id));
   const host = machine();
   const header = `Machine: ${host.cpus} CPUs (${host.cpuModel}), ${host.memoryGiB} GiB, Node ${host.node} ${host.platform}; date ${host.date}`;
-  console.log(header);
+  // With --json, stdout carries the JSON document alone; what people read goes to stderr.
+  const say = (text: string) => (json ? process.stderr.write(`${text}\n`) : console.log(text));
+  say(header);
   const results: ScenarioResult[] = [];
   const durations: Record<string, number> = {};
   for (const scenario of selected) {
@@ -49,8 +51,8 @@ const main = async (): Promise<void> => {
     results.push(await scenario.run());
     durations[scenario.id] = Math.round(performance.now() - started);
   }
-  console.log('');
-  console.log(renderTable(results));
+  say('');
+  say(renderTable(results));
   const report = { machine: host, scenarios: results, scenarioDurationsMs: durations };
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   await mkdir(dir, { recursive: true });
@@ -58,7 +60,7 @@ const main = async (): Promise<void> => {
   const file = path.join(dir, `bench-${host.date.replaceAll(':', '-')}.json`);
   await writeFile(file, text);
   await writeFile(path.join(dir, 'latest.json'), text);
-  if (json) console.log(`\n${text}`);
+  if (json) process.stdout.write(text);
   process.stderr.write(`results written to ${path.relative(process.cwd(), file)}\n`);
 };
 

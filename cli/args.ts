@@ -1,5 +1,6 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { didYouMean } from './suggest.js';
 
 /** Flags every command accepts. */
 export const COMMON_OPTIONS = {
@@ -16,6 +17,10 @@ export const CODER_OPTIONS = {
 export const AWS_OPTIONS = {
   region: { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
+
+/** Every flag of a command as typed: `--name` and `-x`. */
+const flagsOf = (options: ParseArgsOptionsConfig): string[] =>
+  Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
 
 const optionIn = (message: string): string | undefined => /'(-{1,2}[^' ]+)/.exec(message)?.[1];
 
@@ -34,7 +39,10 @@ export const parseCommandArgs = <const O extends ParseArgsOptionsConfig>(
     const option = optionIn(message);
     switch (code) {
       case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-        throw new UsageError(`unknown option ${option ?? message} for "${command}"`, usage);
+        throw new UsageError(
+          `unknown option ${option ?? message} for "${command}"${option ? didYouMean(option, flagsOf(options)) : ''}`,
+          usage,
+        );
       case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
         throw new UsageError(
           `unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? ''} for "${command}"`.replace(

@@ -40,7 +40,8 @@ export const resolveCoderTarget = (
   if (parsed.username || parsed.password || parsed.search || parsed.hash) {
     throw new UsageError('--coder-url must be a plain URL without credentials, query or fragment', usage);
   }
-  return { url: parsed.href.replace(/\/+$/, ''), token };
+  // The API's own base (`…/api/v2`, as copied from Coder's docs or swagger) means the deployment.
+  return { url: parsed.href.replace(/\/+$/, '').replace(/\/api\/v2$/i, ''), token };
 };
 
 /** A client for CLI use: a few quick retries (a person is waiting), Coder's rate budget kept. */

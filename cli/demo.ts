@@ -10,7 +10,6 @@ import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../lambdas/core/famil
 import { isMutation } from '../lambdas/core/families/model.js';
 import type { FamilyReconcileDeps } from '../lambdas/core/families/ports.js';
 import { type ReconcileReport, reconcileFamilies } from '../lambdas/core/families/run.js';
-import { summarizeKeyHealth } from '../lambdas/core/keys/metrics.js';
 import { nextTransitions } from '../lambdas/core/scaling/calendar.js';
 import { scalingConfigSchema } from '../lambdas/core/scaling/config.js';
 import { InMemoryNodeGroups, InMemoryOverrideStore } from '../lambdas/core/scaling/in-memory.js';
@@ -26,7 +25,7 @@ import {
 } from './demo-fleet.js';
 import { EXIT } from './errors.js';
 import { progressLog, renderFamiliesReport } from './families.js';
-import { connectedDaemonsPerKey, type KeyStatusResult, renderKeyStatus } from './keys.js';
+import { type KeyStatusResult, readKeyStatus, renderKeyStatus } from './keys.js';
 import { type CliIo, CliOutput, heading, renderTable } from './output.js';
 import { renderSavingsReport } from './savings.js';
 import { renderScalerReport } from './scale.js';
@@ -215,24 +214,12 @@ export const runDemoCommand = async (args: readonly string[], io: CliIo): Promis
     out.print(`${renderSavingsReport(savings)}\n`);
 
     out.progress('Reading provisioner keys …');
-    const directory = new CoderProvisionerKeyDirectory(client);
-    const [keys, daemons] = await Promise.all([
-      directory.listKeys('default'),
-      directory.listDaemons('default'),
-    ]);
-    const keyStatus: KeyStatusResult = {
-      command: 'keys status',
+    const keyStatus = await readKeyStatus(new CoderProvisionerKeyDirectory(client), {
+      config: undefined,
       organization: 'default',
-      secret: undefined,
-      figures: summarizeKeyHealth(
-        keys,
-        daemons,
-        { current: undefined, previous: undefined, pending: [] },
-        new Date(),
-        'cfc-rot',
-      ),
-      daemonsPerKey: connectedDaemonsPerKey(daemons),
-    };
+      secretId: undefined,
+      region: undefined,
+    });
     out.print(heading('8. keys status'));
     out.print(`${renderKeyStatus(keyStatus)}\n`);
 

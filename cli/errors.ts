@@ -50,7 +50,9 @@ export const explainError = (error: unknown, context: ErrorContext = {}): string
       case 'rate_limited':
         return `Coder${where} kept rate-limiting the CLI: wait a minute and retry (${error.message})`;
       default:
-        return error instanceof CoderApiError ? error.message : `Coder request failed: ${error.message}`;
+        return error instanceof CoderApiError
+          ? `${error.message}${where ? ` (Coder${where})` : ''}: check the names and permissions given, and Coder's own logs`
+          : `Coder request failed: ${error.message}; check --coder-url and Coder's health, then retry`;
     }
   }
   if (error instanceof ConfigError) return `${error.message}\nfix the file given with --config`;
@@ -69,6 +71,6 @@ export const explainError = (error: unknown, context: ErrorContext = {}): string
       return `AWS refused the request: ${message}; check the credentials' account and permissions`;
     default:
       if (/region is missing/i.test(message)) return 'no AWS region: set AWS_REGION or pass --region';
-      return message;
+      return `${message}\nif this persists, report it with the command line and \`coder-fleet --version\``;
   }
 };

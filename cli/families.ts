@@ -7,6 +7,7 @@ import { type FamiliesConfig, familiesConfigSchema } from '../lambdas/core/famil
 import { familyId, familyKey, isMutation } from '../lambdas/core/families/model.js';
 import type { FamilyLogSink } from '../lambdas/core/families/ports.js';
 import {
+  type FamilyReconcileDeps,
   type ReconcileReport,
   type ReportedAction,
   reconcileFamilies,
@@ -20,7 +21,10 @@ import { AWS_OPTIONS, CODER_OPTIONS, COMMON_OPTIONS, parseCommandArgs } from './
 import { connectToCoder, createCliCoderClient, resolveCoderTarget } from './coder.js';
 import { readConfigSection } from './config-file.js';
 import { CliError, EXIT, UsageError } from './errors.js';
+import { withParameterProgress } from './families-progress.js';
 import { type CliIo, CliOutput, heading, plural, renderTable } from './output.js';
+import { createProgressMeter, type ProgressMeter } from './progress.js';
+import { didYouMean } from './suggest.js';
 import { FAMILIES_USAGE } from './usage.js';
 
 const FAMILIES_OPTIONS = {
@@ -81,11 +85,15 @@ const resolveConfig = async (
 };
 
 /** Engine log lines as progress: every action of an apply as it completes, warnings always. */
-export const progressLog = (out: CliOutput, showActions: boolean): FamilyLogSink => {
+export const progressLog = (out: CliOutput, showActions: boolean, meter?: ProgressMeter): FamilyLogSink => {
   const sink = (family: string | undefined): LogSink => ({
     debug() {},
     info(message, extra) {
       if (!showActions || message !== 'family action' || !extra) return;
+      if (meter?.active) {
+        meter.add(1);
+        return;
+      }
       const child = extra.child ? ` ${String(extra.child)}` : '';
       out.progress(`  ${String(extra.outcome)}: ${family ?? ''} ${String(extra.kind)}${child}`);
     },
@@ -107,6 +115,22 @@ export const progressLog = (out: CliOutput, showActions: boolean): FamilyLogSink
     },
   });
   return { ...sink(undefined), forFamily: (family) => sink(family) };
+};
+
+/** Starts the "actions carried out" meter when the first family is locked for changes. */
+const meterFirstLock = (
+  locks: FamilyReconcileDeps['locks'],
+  meter: ProgressMeter,
+): FamilyReconcileDeps['locks'] => {
+  let started = false;
+  return {
+    tryAcquire: (...args) => {
+      if (!started) meter.start('actions carried out');
+      started = true;
+      return locks.tryAcquire(...args);
+    },
+    release: (...args) => locks.release(...args),
+  };
 };
 
 const childOf = (action: ReportedAction): string => ('childName' in action ? action.childName : '-');
@@ -160,7 +184,7 @@ export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Pr
     throw new UsageError(
       sub === undefined || sub.startsWith('-')
         ? 'families needs a subcommand: plan or apply'
-        : `unknown subcommand "families ${sub}": use plan or apply`,
+        : `unknown subcommand "families ${sub}": use plan or apply${didYouMean(sub, ['plan', 'apply'])}`,
       FAMILIES_USAGE,
     );
   }
@@ -214,11 +238,12 @@ export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Pr
   } else {
     notices.push(NO_LEDGER_NOTICE);
   }
+  const meter = createProgressMeter(io, out.json);
   const engine = createFamilyEngine({
     config,
     client,
     ...(store ? { store } : {}),
-    log: progressLog(out, sub === 'apply'),
+    log: progressLog(out, sub === 'apply', meter),
     newRunId: () => `cli-${randomUUID()}`,
   });
   const { ledger } = engine;
@@ -250,11 +275,21 @@ export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Pr
   out.progress(
     `${sub === 'plan' ? 'Planning' : 'Reconciling'} ${scope ? `family ${scope.owner}/${scope.parent}` : 'every family'} …`,
   );
-  const report = await reconcileFamilies(engine, {
-    scope: scope ? { kind: 'family', ...familyKey(scope.owner, scope.parent) } : { kind: 'all' },
-    dryRun: sub === 'plan',
-    trigger: 'operator',
-  });
+  const applying = sub === 'apply';
+  const report = await reconcileFamilies(
+    {
+      ...engine,
+      workspaces: withParameterProgress(engine.workspaces, meter),
+      // Apply's second phase: actions as they complete (the total is known only once every family is planned).
+      locks: applying ? meterFirstLock(engine.locks, meter) : engine.locks,
+    },
+    {
+      scope: scope ? { kind: 'family', ...familyKey(scope.owner, scope.parent) } : { kind: 'all' },
+      dryRun: !applying,
+      trigger: 'operator',
+    },
+  );
+  meter.done();
   if (scope && report.families === 0 && !unmanagedTemplate) {
     notices.push(
       `${scope.owner}/${scope.parent} is not a family: its ${config.countParameter} parameter is not 1 or more and the ledger records no children for it`,

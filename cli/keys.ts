@@ -14,7 +14,9 @@ import { AWS_OPTIONS, CODER_OPTIONS, COMMON_OPTIONS, parseCommandArgs } from './
 import { connectToCoder, createCliCoderClient, resolveCoderTarget } from './coder.js';
 import { readConfigSection } from './config-file.js';
 import { CliError, EXIT, UsageError } from './errors.js';
+import { runKeysRotateCommand } from './keys-rotate.js';
 import { type CliIo, CliOutput, heading, renderTable } from './output.js';
+import { didYouMean } from './suggest.js';
 import { KEYS_USAGE } from './usage.js';
 
 const KEYS_OPTIONS = {
@@ -81,7 +83,68 @@ export const renderKeyStatus = (result: KeyStatusResult): string => {
   return lines.join('\n');
 };
 
-const loadKeysConfig = async (
+/**
+ * Keys, ages and connected daemons per key; with the key's secret, also which key is current and
+ * which previous (the key-health Lambda's status action, run locally).
+ */
+export const readKeyStatus = async (
+  directory: CoderProvisionerKeyDirectory,
+  options: {
+    config: ProvisionerKeyRotationConfig | undefined;
+    organization: string | undefined;
+    secretId: string | undefined;
+    region: string | undefined;
+  },
+): Promise<KeyStatusResult> => {
+  const { config, secretId } = options;
+  const managedPrefix = config?.managedPrefix ?? 'cfc-rot';
+  if (secretId) {
+    const check = new ProvisionerKeyHealthCheck({
+      secrets: new SecretsManagerVersionStore(
+        new SecretsManagerClient(options.region ? { region: options.region } : {}),
+      ),
+      keys: directory,
+      log: silentLog,
+      now: () => new Date(),
+      secretId,
+      managedPrefix,
+      previousKeyGraceMs: (config?.oldKeyGraceHours ?? 24) * 3_600_000,
+    });
+    const report = await check.run({ action: 'status', dryRun: true });
+    if (options.organization && options.organization !== report.organization) {
+      throw new CliError(
+        `--organization ${options.organization} differs from the secret's organization ${report.organization}: drop one`,
+      );
+    }
+    return {
+      command: 'keys status',
+      organization: report.organization,
+      secret: report.secret,
+      figures: report.figures,
+      daemonsPerKey: report.daemonsPerKey,
+    };
+  }
+  const organization = options.organization ?? config?.organization ?? 'default';
+  const [keys, daemons] = await Promise.all([
+    directory.listKeys(organization),
+    directory.listDaemons(organization),
+  ]);
+  return {
+    command: 'keys status',
+    organization,
+    secret: undefined,
+    figures: summarizeKeyHealth(
+      keys,
+      daemons,
+      { current: undefined, previous: undefined, pending: [] },
+      new Date(),
+      managedPrefix,
+    ),
+    daemonsPerKey: connectedDaemonsPerKey(daemons),
+  };
+};
+
+export const loadKeysConfig = async (
   file: string | undefined,
 ): Promise<ProvisionerKeyRotationConfig | undefined> => {
   if (!file) return undefined;
@@ -96,11 +159,12 @@ export const runKeysCommand = async (args: readonly string[], io: CliIo): Promis
     io.stdout(`${KEYS_USAGE}\n`);
     return EXIT.ok;
   }
+  if (sub === 'rotate') return runKeysRotateCommand(args.slice(1), io);
   if (sub !== 'status') {
     throw new UsageError(
       sub === undefined || sub.startsWith('-')
-        ? 'keys needs a subcommand: status'
-        : `unknown subcommand "keys ${sub}": use status`,
+        ? 'keys needs a subcommand: status or rotate'
+        : `unknown subcommand "keys ${sub}": use status or rotate${didYouMean(sub, ['status', 'rotate'])}`,
       KEYS_USAGE,
     );
   }
@@ -115,58 +179,17 @@ export const runKeysCommand = async (args: readonly string[], io: CliIo): Promis
   const config = await loadKeysConfig(values.config);
   const client = createCliCoderClient(target);
   await connectToCoder(client, target, out);
-  const directory = new CoderProvisionerKeyDirectory(client);
-  const managedPrefix = config?.managedPrefix ?? 'cfc-rot';
-  let result: KeyStatusResult;
-  const secretId = values['secret-id'];
-  if (secretId) {
-    out.progress(`Reading key roles from secret ${secretId} …`);
-    const check = new ProvisionerKeyHealthCheck({
-      secrets: new SecretsManagerVersionStore(
-        new SecretsManagerClient(values.region ? { region: values.region } : {}),
-      ),
-      keys: directory,
-      log: silentLog,
-      now: () => new Date(),
-      secretId,
-      managedPrefix,
-      previousKeyGraceMs: (config?.oldKeyGraceHours ?? 24) * 3_600_000,
-    });
-    const report = await check.run({ action: 'status', dryRun: true });
-    if (values.organization && values.organization !== report.organization) {
-      throw new CliError(
-        `--organization ${values.organization} differs from the secret's organization ${report.organization}: drop one`,
-      );
-    }
-    result = {
-      command: 'keys status',
-      organization: report.organization,
-      secret: report.secret,
-      figures: report.figures,
-      daemonsPerKey: report.daemonsPerKey,
-    };
-  } else {
-    const organization = values.organization ?? config?.organization ?? 'default';
-    out.progress(`Listing provisioner keys and daemons of organization ${organization} …`);
-    const [keys, daemons] = await Promise.all([
-      directory.listKeys(organization),
-      directory.listDaemons(organization),
-    ]);
-    const figures = summarizeKeyHealth(
-      keys,
-      daemons,
-      { current: undefined, previous: undefined, pending: [] },
-      new Date(),
-      managedPrefix,
-    );
-    result = {
-      command: 'keys status',
-      organization,
-      secret: undefined,
-      figures,
-      daemonsPerKey: connectedDaemonsPerKey(daemons),
-    };
-  }
+  out.progress(
+    values['secret-id']
+      ? `Reading key roles from secret ${values['secret-id']} …`
+      : `Listing provisioner keys and daemons of organization ${values.organization ?? config?.organization ?? 'default'} …`,
+  );
+  const result = await readKeyStatus(new CoderProvisionerKeyDirectory(client), {
+    config,
+    organization: values.organization,
+    secretId: values['secret-id'],
+    region: values.region,
+  });
   if (out.json) out.document(result);
   else {
     out.print(heading(`Provisioner keys: organization ${result.organization} at ${target.url}`));

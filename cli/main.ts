@@ -5,7 +5,11 @@ import { runKeysCommand } from './keys.js';
 import { type CliIo, CliOutput } from './output.js';
 import { runScaleCommand } from './scale.js';
 import { runScheduleCommand } from './schedule.js';
+import { didYouMean } from './suggest.js';
 import { MAIN_USAGE } from './usage.js';
+import { CLI_VERSION } from './version.js';
+
+const COMMANDS = ['families', 'scale', 'schedule', 'keys', 'demo', 'help'] as const;
 
 /**
  * The operator CLI: `coder-fleet <command> …`. Returns the exit code: 0 success, 1 failure, 2 bad
@@ -41,13 +45,23 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
         return await runDemoCommand(rest, scrubbed);
       case undefined:
         throw new UsageError('no command given', MAIN_USAGE);
+      case '--version':
+      case '-v':
+      case 'version':
+        scrubbed.stdout(`coder-fleet ${CLI_VERSION} (coder-fleet-controller, Node ${process.version})\n`);
+        return EXIT.ok;
       case 'help':
       case '--help':
       case '-h':
         scrubbed.stdout(`${MAIN_USAGE}\n`);
         return EXIT.ok;
       default:
-        throw new UsageError(`unknown command "${command}"`, MAIN_USAGE);
+        throw new UsageError(
+          command.startsWith('-')
+            ? `unknown option ${command}${didYouMean(command, ['--help', '--version'])}; options go after the command`
+            : `unknown command "${command}"${didYouMean(command, COMMANDS)}`,
+          MAIN_USAGE,
+        );
     }
   } catch (error) {
     if (error instanceof UsageError) {

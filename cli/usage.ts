@@ -70,6 +70,7 @@ The scaling calendar's next transitions, in the schedule's zone and UTC, holiday
 ${COMMON}`;
 
 export const KEYS_USAGE = `Usage: coder-fleet keys status [options]
+       coder-fleet keys rotate --secret-id ID [options] (coder-fleet keys rotate --help)
 
 Provisioner keys, their ages and the daemons connected with each key.
 
@@ -97,7 +98,8 @@ Commands:
   scale savings          node-hours and dollars the schedule saves a week (table, --json, --svg)
   schedule               the next scaling transitions, local and UTC, holidays marked
   keys status            provisioner keys, ages, daemons per key
+  keys rotate            start a key rotation, wait for it, show the new key and daemons per key
   demo                   everything above against an embedded Coder simulator, no setup
 
-Run coder-fleet <command> --help for a command's options.
+Run coder-fleet <command> --help for a command's options; coder-fleet --version for the version.
 Exit codes: 0 success, 1 failure, 2 bad usage.`;

@@ -1,21 +1,44 @@
 /**
- * Scenario 5: each Lambda bundle (built with scripts/bundle.ts's bundleHandler, the deploy
- * settings) — its size, and the time a fresh Node process takes to import it — against an empty
- * handler bundled the same way. Repetitions go round-robin over the bundles so machine noise
- * spreads evenly; the median is reported.
+ * Scenario 5: each Lambda bundle as deployed (scripts/bundle.ts's bundleHandler, lean) next to the
+ * same handler as it was bundled before lean bundles (the base commit's source and esbuild
+ * settings, built in this run) — size, and the time a fresh Node process takes to import it —
+ * against an empty handler bundled the same way. Repetitions go round-robin over every bundle so
+ * machine noise spreads evenly; the median is reported.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { seed004ScalingConfig } from '../../config/seed-004.js';
 import { HANDLERS_DIR } from '../../lib/common/function-bundling.js';
-import { bundleHandler, handlerNames } from '../../scripts/bundle.js';
+import { bundleFiles, bundleHandler, handlerNames } from '../../scripts/bundle.js';
 import { check, fmt, median, ms, type Scenario, type ScenarioResult, times } from '../lib.js';
 
 const REPS = 5;
 const EMPTY = '(empty handler)';
+/** The last commit before lean bundles: "today's" bundles are built from its source and settings. */
+export const BEFORE_LEAN_COMMIT = '43e8a00';
+const BEFORE = ' (before)';
+/** The targets of issue 15: at most 600 KiB loaded at cold start, at most 4× the empty handler's process. */
+const MAX_KIB = 600;
+const MAX_PROCESS_RATIO = 4;
+
+/** The base commit's handler sources in `dir`, or undefined outside a git checkout that has it. */
+const beforeLeanSource = async (dir: string): Promise<string | undefined> => {
+  try {
+    const archive = execFileSync('git', ['archive', BEFORE_LEAN_COMMIT, 'lambdas', 'tsconfig.json'], {
+      maxBuffer: 64 * 2 ** 20,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await mkdir(dir, { recursive: true });
+    execFileSync('tar', ['-x', '-C', dir], { input: archive });
+    await symlink(path.resolve('node_modules'), path.join(dir, 'node_modules'), 'dir');
+    return dir;
+  } catch {
+    return undefined;
+  }
+};
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret';
 /**
@@ -73,9 +96,17 @@ export const coldStart: Scenario = {
     try {
       const bundles = new Map<string, string>();
       const unbuilt = new Map<string, string>();
-      for (const name of await handlerNames()) {
+      const names = await handlerNames();
+      const beforeRoot = await beforeLeanSource(path.join(dir, 'before-src'));
+      for (const name of names) {
         try {
           bundles.set(name, await bundleHandler(name, path.join(dir, 'out')));
+          if (beforeRoot) {
+            bundles.set(
+              `${name}${BEFORE}`,
+              await bundleHandler(name, path.join(dir, 'out-before'), beforeRoot, { lean: false }),
+            );
+          }
         } catch (error) {
           // Reported, not hidden: a handler that does not bundle gets a row saying so.
           const message = error instanceof Error ? error.message : String(error);
@@ -101,38 +132,73 @@ export const coldStart: Scenario = {
         }
       }
       const sizes = new Map<string, number>();
-      for (const [name, file] of bundles) sizes.set(name, (await stat(file)).size);
+      const onDemand = new Map<string, number>();
+      for (const [name, file] of bundles) {
+        const files = await bundleFiles(path.dirname(file));
+        sizes.set(name, files.find((f) => f.file === file)?.bytes ?? 0);
+        onDemand.set(
+          name,
+          files.filter((f) => f.file !== file).reduce((sum, f) => sum + f.bytes, 0),
+        );
+      }
       const emptyImport = median(samples.get(EMPTY)?.importMs ?? []);
       const emptyProcess = median(samples.get(EMPTY)?.processMs ?? []);
       const emptySize = sizes.get(EMPTY) ?? 0;
       check(emptySize > 0 && emptySize < 1024, `empty bundle is ${emptySize} bytes`);
 
       const kib = (bytes: number) => `${fmt(bytes / 1024, bytes < 10 * 1024 ? 1 : 0)} KiB`;
-      const rows = [...bundles.keys()]
-        .filter((name) => name !== EMPTY)
+      const figures = (name: string) => {
+        const s = samples.get(name) ?? { importMs: [], processMs: [] };
+        const processMs = median(s.processMs);
+        return {
+          bytes: sizes.get(name) ?? 0,
+          onDemandBytes: onDemand.get(name) ?? 0,
+          importMs: median(s.importMs),
+          processMs,
+          processRatio: processMs / emptyProcess,
+        };
+      };
+      const summary: Record<string, unknown> = {};
+      const rows = names
+        .filter((name) => bundles.has(name))
         .map((name) => {
-          const s = samples.get(name) ?? { importMs: [], processMs: [] };
-          const importMs = median(s.importMs);
-          const processMs = median(s.processMs);
+          const lean = figures(name);
+          const before = bundles.has(`${name}${BEFORE}`) ? figures(`${name}${BEFORE}`) : undefined;
+          const sizeOk = lean.bytes <= MAX_KIB * 1024;
+          const ratioOk = lean.processRatio <= MAX_PROCESS_RATIO;
+          const withinTargets = sizeOk && ratioOk;
+          summary[name] = { lean, before, withinTargets };
           return {
-            figure: `${name}: size; import (whole process)`,
-            controller: `${kib(sizes.get(name) ?? 0)}; ${ms(importMs)} (${ms(processMs)})`,
-            baseline: `${kib(emptySize)}; ${ms(emptyImport)} (${ms(emptyProcess)})`,
-            comparison: `import ${times(importMs / emptyImport)}, process ${times(processMs / emptyProcess)}`,
+            figure: `${name}: index.mjs size; import (whole process), × empty handler's process`,
+            controller: `${kib(lean.bytes)} (+ ${kib(lean.onDemandBytes)} on demand); ${ms(lean.importMs)} (${ms(lean.processMs)}), ${times(lean.processRatio)}`,
+            baseline: before
+              ? `before: ${kib(before.bytes)}; ${ms(before.importMs)} (${ms(before.processMs)}), ${times(before.processRatio)}`
+              : 'before: not built (no git history)',
+            comparison: `${before ? `size ${times(lean.bytes / before.bytes)}, process ${times(lean.processMs / before.processMs)} of before; ` : ''}size ${sizeOk ? 'within' : 'OVER'} ${MAX_KIB} KiB, ${ratioOk ? 'within' : 'OVER'} ${MAX_PROCESS_RATIO}×`,
           };
         });
+      rows.push({
+        figure: `${EMPTY}: size; import (whole process)`,
+        controller: `${kib(emptySize)}; ${ms(emptyImport)} (${ms(emptyProcess)})`,
+        baseline: '',
+        comparison: '',
+      });
       for (const [name, reason] of unbuilt) {
         rows.push({ figure: `${name}: does not bundle`, controller: reason, baseline: '', comparison: '' });
       }
       return {
         id: this.id,
         title: this.title,
-        baseline: `an empty handler bundled the same way; median of ${REPS} fresh processes`,
+        baseline: `the same handler before lean bundles (commit ${BEFORE_LEAN_COMMIT}'s source and settings), and an empty handler bundled the same way; median of ${REPS} fresh processes`,
         rows,
         data: {
           reps: REPS,
           node: process.version,
+          beforeLeanCommit: BEFORE_LEAN_COMMIT,
+          targets: { maxKiB: MAX_KIB, maxProcessRatio: MAX_PROCESS_RATIO },
+          summary,
           sizes: Object.fromEntries(sizes),
+          onDemandSizes: Object.fromEntries(onDemand),
           unbuilt: Object.fromEntries(unbuilt),
           samples: Object.fromEntries(samples),
         },

@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +18,7 @@ import { configFromEnvironment, requireEnv } from './env.js';
 import { ENV } from './names.js';
 import { logSinkOf, type Observability } from './observability.js';
 import { readJsonSecret } from './secrets.js';
+import type { AwsClientTracing } from './tracing.js';
 
 /** Powertools' Logger as a FamilyLogSink: `forFamily` is a child logger with the `family` key on every line. */
 export const familyLogSinkOf = (logger: Logger): FamilyLogSink => {
@@ -92,7 +92,7 @@ const built = new WeakMap<NodeJS.ProcessEnv, FamilyReconcileDeps>();
  */
 export const createFamilyReconcileDeps = (
   env: NodeJS.ProcessEnv = process.env,
-  options: { logger?: Logger; tracer?: Tracer } = {},
+  options: { logger?: Logger; tracer?: AwsClientTracing } = {},
 ): FamilyReconcileDeps => {
   const existing = built.get(env);
   if (existing) return existing;

@@ -1,6 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { FunctionName } from './names.js';
@@ -27,7 +26,7 @@ export const lambdaHandler = <E, R>(
   const observability = createObservability(service);
   let chain = middy<E, R>()
     .use(injectLambdaContext(observability.logger))
-    .use(captureLambdaHandler(observability.tracer));
+    .use(observability.tracer.middleware());
   if (options.metrics ?? true) chain = chain.use(logMetrics(observability.metrics));
   for (const middleware of options.middleware?.(observability) ?? []) chain = chain.use(middleware);
   let run: ((event: E, context: Context) => Promise<R>) | undefined;

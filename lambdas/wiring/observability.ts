@@ -1,13 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { LogSink } from '../core/contracts/log-sink.js';
 import { METRICS_NAMESPACE } from './names.js';
+import { LazyTracer } from './tracing.js';
 
 export interface Observability {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly tracer: Tracer;
+  /** Loads the X-Ray SDK only when tracing is on (see LazyTracer). */
+  readonly tracer: LazyTracer;
 }
 
 /**
@@ -17,7 +18,7 @@ export interface Observability {
 export const createObservability = (service: string): Observability => ({
   logger: new Logger({ serviceName: service }),
   metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service }),
-  tracer: new Tracer({ serviceName: service }),
+  tracer: new LazyTracer(service),
 });
 
 /** Powertools' Logger as the narrow LogSink that core code and adapters speak. */

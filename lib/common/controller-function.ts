@@ -1,19 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionName } from '../../lambdas/wiring/names.js';
-import { ESM_REQUIRE_SHIM, HANDLERS_DIR, LAMBDA_NODE_TARGET } from './function-bundling.js';
+import { HANDLERS_DIR } from './function-bundling.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/**
+ * The package's root: the nearest folder above this file with a package.json. From source that is
+ * the repository (lib/common/ → ../..); from the compiled package, dist/js/lib/common/ → ../../../..
+ */
+const packageRoot = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('coder-fleet-controller: cannot find its own package.json');
+    dir = parent;
+  }
+  return dir;
+})();
+
+export class BundleNotFoundError extends Error {
+  override readonly name = 'BundleNotFoundError';
+}
+
+/**
+ * The function's code: the prebuilt bundle folder `dist/<handler>/` when it exists (always, in the
+ * published package: no esbuild, no lock file needed), else, inside this repository, the handler
+ * bundled from source at synth by scripts/bundle.ts with the same settings `npm run build` uses.
+ */
+export const controllerFunctionCode = (handlerName: FunctionName, root = packageRoot): lambda.Code => {
+  const prebuilt = path.join(root, 'dist', handlerName);
+  if (existsSync(path.join(prebuilt, 'index.mjs'))) return lambda.Code.fromAsset(prebuilt);
+  const source = path.join(root, HANDLERS_DIR, `${handlerName}.ts`);
+  const script = path.join(root, 'scripts', 'bundle.ts');
+  if (!existsSync(source) || !existsSync(script)) {
+    throw new BundleNotFoundError(
+      `coder-fleet-controller: no prebuilt Lambda bundle at ${prebuilt}. The published package ships one per function; reinstall it (npm install coder-fleet-controller), or in its repository run \`npm run build\`.`,
+    );
+  }
+  return lambda.Code.fromAsset(root, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: local bundling always answers (or fails with the reason).
+      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+      // Also what tells CDK's staging cache one handler's asset from another's.
+      command: ['scripts/bundle.ts', '--handler', handlerName],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const run = spawnSync(
+            process.execPath,
+            ['--import', 'tsx', script, '--handler', handlerName, '--outdir', outputDir],
+            { cwd: root, encoding: 'utf8' },
+          );
+          if (run.status !== 0) {
+            throw new Error(
+              `bundling ${handlerName} from source failed: ${run.stderr || run.error?.message}; run \`npm run build\` to see the esbuild errors`,
+            );
+          }
+          return true;
+        },
+      },
+    },
+  });
+};
 
 export interface ControllerFunctionProps
   extends Omit<
-    NodejsFunctionProps,
-    'entry' | 'runtime' | 'architecture' | 'bundling' | 'handler' | 'logGroup'
+    lambda.FunctionProps,
+    'code' | 'runtime' | 'architecture' | 'handler' | 'logGroup' | 'tracing'
   > {
   /** Base name of the handler file in lambdas/handlers/, e.g. `families-reconcile`. */
   readonly handlerName: FunctionName;
@@ -25,11 +83,12 @@ export interface ControllerFunctionProps
 }
 
 /**
- * Every Lambda of the controller, with the defaults fixed once: Node.js 22 on ARM64, an ESM
- * bundle that includes the AWS SDK v3 clients (pinned versions, not the runtime's), X-Ray
- * tracing, and a log group with a retention period.
+ * Every Lambda of the controller, with the defaults fixed once: Node.js 22 on ARM64, the handler's
+ * lean ESM bundle (the AWS SDK v3 clients included: pinned versions, not the runtime's), X-Ray
+ * tracing (the tracer is loaded on the first traced invocation), and a log group with a retention
+ * period.
  */
-export class ControllerFunction extends NodejsFunction {
+export class ControllerFunction extends lambda.Function {
   readonly logGroupForFunction: logs.LogGroup;
   /** Powertools `service` name (the handler's base name): the dimension of this function's EMF metrics. */
   readonly serviceName: string;
@@ -44,29 +103,16 @@ export class ControllerFunction extends NodejsFunction {
       timeout: Duration.seconds(60),
       memorySize: 512,
       ...rest,
-      entry: path.join(projectRoot, HANDLERS_DIR, `${handlerName}.ts`),
-      handler: 'handler',
+      code: controllerFunctionCode(handlerName),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: handlerName,
         ...environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: LAMBDA_NODE_TARGET,
-        minify: true,
-        sourceMap: true,
-        // Bundle the SDK clients: pinned versions and a faster cold start than the runtime's copy.
-        externalModules: [],
-        banner: ESM_REQUIRE_SHIM,
-        mainFields: ['module', 'main'],
       },
     });
     this.logGroupForFunction = logGroup;
