@@ -4,6 +4,7 @@ import {
   CoderClient,
   type CoderClientOptions,
   type CoderClientStats,
+  type CoderReleaseOptions,
   emptyCoderClientStats,
 } from '../adapters/coder/client.js';
 import { ConfigError } from '../core/contracts/validation.js';
@@ -43,7 +44,7 @@ const liveClients = new Set<CoderClient>();
  */
 export const createCoderClient = (
   settings: CoderConnectionSettings,
-  options: Omit<Partial<CoderClientOptions>, 'baseUrl' | 'token'> = {},
+  options: Omit<Partial<CoderClientOptions>, 'baseUrl' | 'token'> & CoderReleaseOptions = {},
 ): CoderClient => {
   const client = new CoderClient({
     ...options,

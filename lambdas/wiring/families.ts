@@ -8,6 +8,7 @@ import { DynamoFamilyLocks } from '../adapters/aws/family-locks.js';
 import { SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
 import type { CoderClient } from '../adapters/coder/client.js';
 import { CoderFamilyWorkspaces } from '../adapters/coder/family-workspaces.js';
+import type { MetricsSink } from '../core/contracts/metrics-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../core/families/in-memory.js';
 import type { BuildParameter } from '../core/families/model.js';
@@ -15,6 +16,7 @@ import type { FamilyLogSink, FamilyReconcileDeps } from '../core/families/ports.
 import { reconcileFamilies } from '../core/families/run.js';
 import { webhookSecretSchema } from '../core/families/webhook/path-secret.js';
 import { coderConnectionFromEnvironment, createCoderClient } from './coder-connection.js';
+import { coderReleaseReporter } from './coder-version.js';
 import { configFromEnvironment, requireEnv } from './env.js';
 import { ENV } from './names.js';
 import { logSinkOf, type Observability } from './observability.js';
@@ -92,7 +94,7 @@ const built = new WeakMap<NodeJS.ProcessEnv, FamilyReconcileDeps>();
  */
 export const createFamilyReconcileDeps = (
   env: NodeJS.ProcessEnv = process.env,
-  options: { logger?: Logger; tracer?: Tracer } = {},
+  options: { logger?: Logger; tracer?: Tracer; metrics?: MetricsSink } = {},
 ): FamilyReconcileDeps => {
   const existing = built.get(env);
   if (existing) return existing;
@@ -100,9 +102,12 @@ export const createFamilyReconcileDeps = (
   const ledgerTable = requireEnv(ENV.familiesLedgerTable, env);
   const lockTable = requireEnv(ENV.familiesLockTable, env);
   const dynamo = new DynamoDBClient({});
+  const logger = options.logger ?? new Logger({ serviceName: 'families' });
   const deps = createFamilyEngine({
     config,
-    client: createCoderClient(coderConnectionFromEnvironment(env)),
+    client: createCoderClient(coderConnectionFromEnvironment(env), {
+      onRelease: coderReleaseReporter(logSinkOf(logger), options.metrics),
+    }),
     store: {
       documentClient: familyDocumentClient(
         options.tracer ? options.tracer.captureAWSv3Client(dynamo) : dynamo,
@@ -110,7 +115,7 @@ export const createFamilyReconcileDeps = (
       ledgerTable,
       lockTable,
     },
-    log: familyLogSinkOf(options.logger ?? new Logger({ serviceName: 'families' })),
+    log: familyLogSinkOf(logger),
     parameterCache,
   });
   built.set(env, deps);
