@@ -10,7 +10,7 @@ import {
 } from '../core/families/webhook/metrics.js';
 import { classifyNotification, coderNotificationSchema } from '../core/families/webhook/notification.js';
 import { matchWebhookPath } from '../core/families/webhook/path-secret.js';
-import type { FamilyWorkItem } from '../core/families/webhook/work-item.js';
+import { type FamilyWorkItem, lastPerWorkspace } from '../core/families/webhook/work-item.js';
 import { createWebhookDeps } from '../wiring/families.js';
 import { lambdaHandler } from '../wiring/lambda-handler.js';
 import { FUNCTION } from '../wiring/names.js';
@@ -62,17 +62,6 @@ const decodeBody = (event: LambdaFunctionURLEvent, maxBytes: number): Decoded =>
   if (bytes.byteLength === 0)
     return { ok: false, statusCode: 400, message: 'Empty body', outcome: 'empty-body' };
   return { ok: true, text: bytes.toString('utf8') };
-};
-
-/** Keeps the last item per workspace: one reconcile of a workspace's family covers all its events. */
-const onePerWorkspace = (items: readonly FamilyWorkItem[]): FamilyWorkItem[] => {
-  const byWorkspace = new Map<string, FamilyWorkItem>();
-  for (const item of items) {
-    const key = item.workspaceId ?? `${item.ownerName}/${item.workspaceName}`.toLowerCase();
-    byWorkspace.delete(key);
-    byWorkspace.set(key, item);
-  }
-  return [...byWorkspace.values()];
 };
 
 /**
@@ -158,7 +147,7 @@ export const makeWebhookHandler = (deps: WebhookHandlerDeps) => {
       return reject(400, 'Body is not an audit entry or a list of them', 'bad-schema');
     }
     const results = classifyAuditRecords(parsed.value);
-    const work = onePerWorkspace(results.flatMap((r) => (r.outcome === 'work' ? [r.item] : [])));
+    const work = lastPerWorkspace(results.flatMap((r) => (r.outcome === 'work' ? [r.item] : [])));
     const ignoredReasons = results.flatMap((r) => (r.outcome === 'ignored' ? [r.reason] : []));
     const ignored = ignoredReasons.length;
     const invalid = results.filter((r) => r.outcome === 'invalid').length;

@@ -155,3 +155,10 @@ export const createWorkerDeps = (observability: Observability, env = process.env
     runMetrics: observability.metrics,
   };
 };
+
+/** The audit log subscription's dependencies: the queue, logs and metrics (no secret: CloudWatch Logs invokes it). */
+export const createLogsDeps = (observability: Observability, env = process.env) => ({
+  queue: familyQueue(observability, env),
+  log: logSinkOf(observability.logger),
+  metrics: observability.metrics,
+});

@@ -22,6 +22,7 @@ import { WEBHOOK_METRICS } from '../../lambdas/core/families/webhook/metrics.js'
 import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 import { runbookLink } from '../alerting/construct.js';
 import { ControllerFunction } from '../common/controller-function.js';
+import { FamilyAuditLogs } from './audit-logs.js';
 
 export const FAMILIES_RECONCILE_HANDLER = 'families-reconcile';
 export const FAMILIES_WEBHOOK_HANDLER = 'families-webhook';
@@ -101,6 +102,11 @@ export interface WorkspaceFamiliesProps {
   readonly webhook?: WorkspaceFamiliesWebhookOptions;
   /** Alarm thresholds. @default the defaults of each option */
   readonly alarms?: WorkspaceFamiliesAlarmProps;
+  /**
+   * coderd's CloudWatch Logs log group: subscribe to its `audit_log` lines (lib/families/audit-logs.ts).
+   * @default no subscription
+   */
+  readonly auditLogGroupName?: string;
 }
 
 export interface WorkspaceFamiliesAlarmProps {
@@ -136,6 +142,8 @@ export class WorkspaceFamilies extends Construct {
   readonly reconcileFunction: ControllerFunction;
   readonly webhookFunction: ControllerFunction;
   readonly workerFunction: ControllerFunction;
+  /** The CloudWatch Logs subscription path, when `auditLogGroupName` is set. */
+  readonly auditLogs: FamilyAuditLogs | undefined;
   /** Every function of the capability, for the stack's Lambda error and throttle alarms. */
   readonly functions: ControllerFunction[];
   readonly schedule: scheduler.Schedule;
@@ -312,7 +320,11 @@ export class WorkspaceFamilies extends Construct {
       this.lockTable.grantReadWriteData(fn);
       props.coder.tokenSecret.grantRead(fn);
     }
+    this.auditLogs = props.auditLogGroupName
+      ? new FamilyAuditLogs(this, 'AuditLogs', { logGroupName: props.auditLogGroupName, queue: this.queue })
+      : undefined;
     this.functions = [this.reconcileFunction, this.webhookFunction, this.workerFunction];
+    if (this.auditLogs) this.functions.push(this.auditLogs.function);
 
     this.alarms = this.createAlarms(props.alarms ?? {});
     this.acknowledgeNagFindings();

@@ -68,7 +68,12 @@ const auditFields = (record: unknown): Record<string, unknown> | undefined => {
     }
   }
   if ('msg' in record) {
-    return record.msg === 'audit_log' && isRecord(record.fields) ? snakeKeys(record.fields) : undefined;
+    if (record.msg !== 'audit_log') return undefined;
+    // Nested under `fields` by slog's JSON sink; some shippers lift them to the top level.
+    if (isRecord(record.fields)) return snakeKeys(record.fields);
+    const { msg: _msg, ts: _ts, level: _level, ...lifted } = record;
+    const flat = snakeKeys(lifted);
+    return 'resource_type' in flat ? flat : undefined;
   }
   const flat = snakeKeys(record);
   return 'resource_type' in flat ? flat : undefined;

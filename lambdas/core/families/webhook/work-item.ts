@@ -73,3 +73,14 @@ export const familyMessageGroupId = (item: FamilyWorkItem): string => {
 
 /** Deduplication on the queue is by the id of the message that carried the event. */
 export const familyDeduplicationId = (item: FamilyWorkItem): string => item.messageId;
+
+/** Keeps the last item per workspace: one reconcile of a workspace's family covers all its events. */
+export const lastPerWorkspace = (items: readonly FamilyWorkItem[]): FamilyWorkItem[] => {
+  const byWorkspace = new Map<string, FamilyWorkItem>();
+  for (const item of items) {
+    const key = item.workspaceId ?? `${item.ownerName}/${item.workspaceName}`.toLowerCase();
+    byWorkspace.delete(key);
+    byWorkspace.set(key, item);
+  }
+  return [...byWorkspace.values()];
+};
