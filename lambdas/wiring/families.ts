@@ -7,6 +7,7 @@ import { DynamoBuildParameterStore, DynamoFamilyLedger } from '../adapters/aws/f
 import { DynamoFamilyLocks } from '../adapters/aws/family-locks.js';
 import { SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
 import type { CoderClient } from '../adapters/coder/client.js';
+import { verifyChildMarkerParameter, withChildMarkerCheck } from '../adapters/coder/family-templates.js';
 import { CoderFamilyWorkspaces } from '../adapters/coder/family-workspaces.js';
 import type { MetricsSink } from '../core/contracts/metrics-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../core/families/config.js';
@@ -60,17 +61,27 @@ export interface FamilyEngineParts {
  */
 export const createFamilyEngine = (parts: FamilyEngineParts): FamilyReconcileDeps => {
   const { config, store } = parts;
+  const coderWorkspaces = new CoderFamilyWorkspaces({
+    client: parts.client,
+    templates: config.templates,
+    organization: config.organization,
+    parameterCache: parts.parameterCache ?? new Map(),
+    ...(store
+      ? { parameterStore: new DynamoBuildParameterStore(store.documentClient, store.ledgerTable) }
+      : {}),
+  });
+  const marker = config.childMarkerParameter;
   return {
     config,
-    workspaces: new CoderFamilyWorkspaces({
-      client: parts.client,
-      templates: config.templates,
-      organization: config.organization,
-      parameterCache: parts.parameterCache ?? new Map(),
-      ...(store
-        ? { parameterStore: new DynamoBuildParameterStore(store.documentClient, store.ledgerTable) }
-        : {}),
-    }),
+    workspaces: marker
+      ? withChildMarkerCheck(coderWorkspaces, () =>
+          verifyChildMarkerParameter(parts.client, {
+            templates: config.templates,
+            organization: config.organization,
+            marker,
+          }),
+        )
+      : coderWorkspaces,
     ledger: store
       ? new DynamoFamilyLedger(store.documentClient, store.ledgerTable)
       : new InMemoryFamilyLedger(),
