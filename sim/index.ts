@@ -3,6 +3,16 @@
 export { seedDemoFleet } from './demo-seed.js';
 export type { CoderResponseBody, ValidationError } from './errors.js';
 export { TEMPLATE_IDS as NOTIFICATION_TEMPLATE_IDS } from './notifications.js';
+export {
+  CODER_VERSION_NAMES,
+  type CoderVersionName,
+  DEFAULT_CODER_VERSION,
+  isCoderVersionName,
+  SIM_PROFILES,
+  type SimProfile,
+  SUPPORTED_PROFILES,
+  simProfile,
+} from './profiles/index.js';
 export { startCoderSimulator } from './server.js';
 export type {
   CoderSimulator,

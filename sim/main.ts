@@ -1,9 +1,10 @@
 /**
- * Runs the Coder simulator by hand: `npx tsx sim/main.ts --port 7080 --seed demo`.
+ * Runs the Coder simulator by hand: `npx tsx sim/main.ts --port 7080 --seed demo [--coder-version 2.25]`.
  * Prints the URL and the admin token, and stops on SIGINT or SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { seedDemoFleet } from './demo-seed.js';
+import { CODER_VERSION_NAMES, DEFAULT_CODER_VERSION, isCoderVersionName } from './profiles/index.js';
 import { startCoderSimulator } from './server.js';
 
 const { values } = parseArgs({
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     'build-duration-ms': { type: 'string', default: '2000' },
     'webhook-url': { type: 'string' },
     'no-rate-limit': { type: 'boolean', default: false },
+    'coder-version': { type: 'string', default: DEFAULT_CODER_VERSION },
   },
 });
 
@@ -26,7 +28,14 @@ if (values.seed !== undefined && values.seed !== 'demo') {
   process.exit(2);
 }
 
+const coderVersion = values['coder-version'];
+if (!isCoderVersionName(coderVersion)) {
+  process.stderr.write(`--coder-version knows ${CODER_VERSION_NAMES.join(', ')}; got ${coderVersion}\n`);
+  process.exit(2);
+}
+
 const sim = await startCoderSimulator({
+  coderVersion,
   port,
   buildDurationMs: Number(values['build-duration-ms']),
   webhookUrl: values['webhook-url'],
@@ -36,7 +45,7 @@ const sim = await startCoderSimulator({
 });
 if (values.seed === 'demo') seedDemoFleet(sim.seed);
 
-process.stdout.write(`Coder simulator listening on ${sim.url}\n`);
+process.stdout.write(`Coder simulator (Coder ${sim.profile.buildVersion}) listening on ${sim.url}\n`);
 process.stdout.write(`CODER_URL=${sim.url}\nCODER_SESSION_TOKEN=${sim.adminToken}\n`);
 
 const stop = (): void => {

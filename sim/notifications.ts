@@ -1,5 +1,6 @@
 /** Coder's notification webhook (`coderd/notifications/dispatch/webhook.go`): messages and delivery. */
 import { latestBuild, newId, type SimUser, type SimWorkspace } from './model.js';
+import { notificationTargetsRule, type SimProfile } from './profiles/index.js';
 import { isTemplateAdmin, type SimState, type StateEvents } from './state.js';
 import type { NotificationMessage, WebhookDelivery } from './types.js';
 
@@ -95,6 +96,7 @@ export class WorkspaceNotifier implements StateEvents {
   constructor(
     private readonly accessUrl: () => string,
     private readonly dispatcher: WebhookDispatcher | undefined,
+    private readonly profile: SimProfile,
   ) {}
 
   attach(state: SimState): void {
@@ -110,9 +112,13 @@ export class WorkspaceNotifier implements StateEvents {
     return this.state;
   }
 
-  /** Template admins and owners of the deployment. */
-  private templateAdmins(): SimUser[] {
-    return [...this.s.users.values()].filter(isTemplateAdmin);
+  /**
+   * Template admins and owners of the deployment, minus the user who caused the event: "Don't send
+   * notifications to user which initiated the event" (coderd/workspaces.go `createWorkspace`,
+   * coderd/workspacebuilds.go `postWorkspaceBuilds`).
+   */
+  private templateAdmins(initiator: SimUser): SimUser[] {
+    return [...this.s.users.values()].filter((u) => isTemplateAdmin(u) && u.id !== initiator.id);
   }
 
   private targets(ws: SimWorkspace): string[] {
@@ -159,7 +165,7 @@ export class WorkspaceNotifier implements StateEvents {
         actions: fields.actions,
         labels: fields.labels,
         data: fields.data,
-        targets: fields.targets,
+        ...(notificationTargetsRule(this.profile) ? { targets: fields.targets } : {}),
       },
       title: fields.title,
       title_markdown: fields.title,
@@ -170,7 +176,7 @@ export class WorkspaceNotifier implements StateEvents {
     this.dispatcher?.send(message);
   }
 
-  workspaceCreated(ws: SimWorkspace, _initiator: SimUser): void {
+  workspaceCreated(ws: SimWorkspace, initiator: SimUser): void {
     const owner = this.s.userOf(ws.ownerId);
     const template = this.s.templateOf(ws.templateId);
     const labels = {
@@ -179,7 +185,7 @@ export class WorkspaceNotifier implements StateEvents {
       version: template.activeVersionName,
       workspace_owner_username: owner.username,
     };
-    for (const recipient of this.templateAdmins()) {
+    for (const recipient of this.templateAdmins(initiator)) {
       this.emit(recipient, 'Workspace Created', TEMPLATE_IDS.workspaceCreated, {
         labels,
         data: this.workspaceData(ws),
@@ -203,7 +209,7 @@ export class WorkspaceNotifier implements StateEvents {
       initiator: initiator.username,
       workspace_owner_username: owner.username,
     };
-    for (const recipient of this.templateAdmins()) {
+    for (const recipient of this.templateAdmins(initiator)) {
       this.emit(recipient, 'Workspace Manually Updated', TEMPLATE_IDS.workspaceManuallyUpdated, {
         labels,
         data: this.workspaceData(ws),

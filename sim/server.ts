@@ -6,6 +6,7 @@ import { CoderApiError, type CoderResponseBody } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { latestBuild, latestStatus, newId, type SimUser } from './model.js';
 import { WebhookDispatcher, WorkspaceNotifier } from './notifications.js';
+import { rateLimitKeyRule, simProfile } from './profiles/index.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
 import { buildRoutes, type RequestContext, RouteTable } from './routes.js';
 import { isOwner, SimState } from './state.js';
@@ -81,6 +82,7 @@ function parseRecordedBody(raw: RawBody): unknown {
 
 export async function startCoderSimulator(options: CoderSimulatorOptions = {}): Promise<CoderSimulator> {
   let baseUrl = '';
+  const profile = simProfile(options.coderVersion);
   const accessUrl = () => options.accessUrl ?? baseUrl;
   const dispatcher =
     options.webhookUrl === undefined
@@ -90,17 +92,20 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
           intervalMs: options.webhookRetry?.intervalMs ?? 50,
           timeoutMs: options.webhookRetry?.timeoutMs ?? 2000,
         });
-  const notifier = new WorkspaceNotifier(accessUrl, dispatcher);
+  const notifier = new WorkspaceNotifier(accessUrl, dispatcher, profile);
   const state = new SimState(options.buildDurationMs ?? 100, options.createRaceWindowMs ?? 0, notifier);
   notifier.attach(state);
 
   state.addOrganization({ name: 'coder', isDefault: true });
   const admin = state.addUser({ username: 'admin', email: 'admin@coder.example.com', roles: ['owner'] });
 
-  const routes = buildRoutes({ state, url: () => baseUrl });
+  const routes = buildRoutes({ state, url: () => baseUrl, profile });
   const table = new RouteTable(routes);
   const faults = new FaultInjector(options.faults);
-  const rateLimit = options.rateLimit ?? { perMinute: 512, windowMs: 60_000 };
+  const rateLimit =
+    options.rateLimit === false
+      ? false
+      : { perMinute: 512, windowMs: 60_000, keyBy: rateLimitKeyRule(profile), ...options.rateLimit };
   const limiter =
     rateLimit === false || rateLimit.perMinute <= 0
       ? undefined
@@ -212,7 +217,9 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
         return;
       }
       if (!bypass) {
-        const key = `${user?.id ?? req.socket.remoteAddress ?? 'unknown'} ${routeKey}`;
+        const address = req.socket.remoteAddress ?? 'unknown';
+        const who = rateLimit !== false && rateLimit.keyBy === 'user' ? (user?.id ?? address) : address;
+        const key = `${who} ${routeKey}`;
         const decision = limiter.take(key, Date.now());
         Object.assign(responseHeaders, decision.headers);
         if (!decision.allowed) {
@@ -334,6 +341,7 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
   let closed: Promise<void> | undefined;
   return {
     url: baseUrl,
+    profile,
     adminToken: admin.token,
     seed: seeder,
     setFaults: (f) => faults.set(f),

@@ -1,4 +1,5 @@
 /** Public types of the Coder API simulator. */
+import type { CoderVersionName, RateLimitKeyBy, SimProfile } from './profiles/index.js';
 
 export interface CoderSimulatorOptions {
   /** @default 0 (ephemeral). The server binds 127.0.0.1 only. */
@@ -6,10 +7,16 @@ export interface CoderSimulatorOptions {
   /** Time a build job takes from pending through running to succeeded. @default 100 */
   buildDurationMs?: number;
   /**
-   * Coder's per-user, per-route sliding window (httprate). `false` disables it, like
-   * `CODER_API_RATE_LIMIT=0`. @default { perMinute: 512, windowMs: 60000 }
+   * The Coder release to behave as (sim/profiles): buildinfo, query parameters, notification
+   * payloads and rate-limit keying follow it. @default '2.37' (the newest the swagger describes)
    */
-  rateLimit?: { perMinute: number; windowMs?: number } | false;
+  coderVersion?: CoderVersionName;
+  /**
+   * Coder's per-route sliding window (httprate). `false` disables it, like
+   * `CODER_API_RATE_LIMIT=0`. `keyBy` defaults to the release profile's (user from
+   * coder/coder#22049 on, client address before). @default { perMinute: 512, windowMs: 60000 }
+   */
+  rateLimit?: { perMinute: number; windowMs?: number; keyBy?: RateLimitKeyBy } | false;
   /** When set, notifications are POSTed here like `CODER_NOTIFICATIONS_METHOD=webhook`. */
   webhookUrl?: string;
   /** Retry policy for webhook deliveries. @default { attempts: 5, intervalMs: 50, timeoutMs: 2000 } */
@@ -156,6 +163,8 @@ export interface SimulatorSeeder {
 
 export interface CoderSimulator {
   readonly url: string;
+  /** The Coder release the simulator behaves as. */
+  readonly profile: SimProfile;
   readonly adminToken: string;
   readonly seed: SimulatorSeeder;
   setFaults(faults: FaultConfig | undefined): void;
@@ -206,7 +215,8 @@ export interface NotificationMessage {
     actions: Array<{ label: string; url: string }>;
     labels: Record<string, string>;
     data: Record<string, unknown> | null;
-    targets: string[] | null;
+    /** Absent before coder/coder#16985 (v2.21). */
+    targets?: string[] | null;
   };
   title: string;
   title_markdown: string;

@@ -21,7 +21,7 @@ import { COUNT, seedTemplate, TEMPLATE } from './fleet.js';
 const CREATE_LATENCY_MS = 300;
 const SIZES = [3, 9] as const;
 const REPS = 3;
-const CREATE_ROUTE = `POST ${CODER_ROUTES.memberWorkspaces}`;
+const CREATE_ROUTE = `POST ${CODER_ROUTES.userWorkspaces}`;
 
 export const familyCreation: Scenario = {
   id: 'family-creation',

@@ -22,7 +22,7 @@ const CHILDREN = 3;
 const LIMIT = 512;
 const WINDOW_MS = 6_000;
 const MAX_RUNS = 10;
-const CREATE_ROUTE = CODER_ROUTES.memberWorkspaces;
+const CREATE_ROUTE = CODER_ROUTES.userWorkspaces;
 
 interface Attempt {
   readonly at: number;

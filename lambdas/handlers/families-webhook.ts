@@ -3,10 +3,14 @@ import type { FamilyWorkQueue } from '../adapters/aws/family-queue.js';
 import type { LogSink } from '../core/contracts/log-sink.js';
 import { METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
 import { classifyAuditRecords, parseJsonOrJsonLines } from '../core/families/webhook/audit.js';
-import { WEBHOOK_METRICS } from '../core/families/webhook/metrics.js';
+import {
+  WEBHOOK_IGNORED_REASONS,
+  WEBHOOK_METRICS,
+  type WebhookIgnoredReason,
+} from '../core/families/webhook/metrics.js';
 import { classifyNotification, coderNotificationSchema } from '../core/families/webhook/notification.js';
 import { matchWebhookPath } from '../core/families/webhook/path-secret.js';
-import type { FamilyWorkItem } from '../core/families/webhook/work-item.js';
+import { type FamilyWorkItem, lastPerWorkspace } from '../core/families/webhook/work-item.js';
 import { createWebhookDeps } from '../wiring/families.js';
 import { lambdaHandler } from '../wiring/lambda-handler.js';
 import { FUNCTION } from '../wiring/names.js';
@@ -14,7 +18,7 @@ import { FUNCTION } from '../wiring/names.js';
 /** Largest body accepted; Coder's notifications are a few KiB, a shipper's audit batch stays below this. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
-export { WEBHOOK_METRICS };
+export { WEBHOOK_IGNORED_REASONS, WEBHOOK_METRICS };
 
 export interface WebhookHandlerDeps {
   /** The path secrets currently accepted (cached by the loader; never logged). */
@@ -60,16 +64,6 @@ const decodeBody = (event: LambdaFunctionURLEvent, maxBytes: number): Decoded =>
   return { ok: true, text: bytes.toString('utf8') };
 };
 
-/** Keeps the last item per workspace: one reconcile of a workspace's family covers all its events. */
-const onePerWorkspace = (items: readonly FamilyWorkItem[]): FamilyWorkItem[] => {
-  const byWorkspace = new Map<string, FamilyWorkItem>();
-  for (const item of items) {
-    byWorkspace.delete(item.workspaceId);
-    byWorkspace.set(item.workspaceId, item);
-  }
-  return [...byWorkspace.values()];
-};
-
 /**
  * Coder's notification webhook and forwarded audit entries, on a Lambda Function URL.
  * Authenticates by the secret path, classifies, enqueues one minimal work item per workspace on
@@ -80,6 +74,15 @@ export const makeWebhookHandler = (deps: WebhookHandlerDeps) => {
   const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const count = (metric: string, value = 1): void => {
     deps.metrics.addMetric(metric, METRIC_UNIT.count, value);
+  };
+
+  /** Well-formed but not acted on: counted in total and by reason, and answered 2xx so Coder does not redeliver. */
+  const countIgnored = (reasons: readonly WebhookIgnoredReason[]): void => {
+    if (reasons.length === 0) return;
+    count(WEBHOOK_METRICS.ignored, reasons.length);
+    const byReason = new Map<WebhookIgnoredReason, number>();
+    for (const reason of reasons) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    for (const [reason, n] of byReason) count(WEBHOOK_IGNORED_REASONS[reason], n);
   };
 
   const reject = (statusCode: number, message: string, outcome: string): Result => {
@@ -120,9 +123,10 @@ export const makeWebhookHandler = (deps: WebhookHandlerDeps) => {
     if (result.outcome === 'invalid')
       return reject(400, 'Body is not a usable workspace notification', 'bad-schema');
     if (result.outcome === 'ignored') {
-      count(WEBHOOK_METRICS.ignored);
+      countIgnored([result.reason]);
       deps.log.info('Notification ignored', {
         outcome: 'ignored',
+        reason: result.reason,
         kind: result.label,
         messageId: result.messageId,
       });
@@ -143,18 +147,20 @@ export const makeWebhookHandler = (deps: WebhookHandlerDeps) => {
       return reject(400, 'Body is not an audit entry or a list of them', 'bad-schema');
     }
     const results = classifyAuditRecords(parsed.value);
-    const work = onePerWorkspace(results.flatMap((r) => (r.outcome === 'work' ? [r.item] : [])));
-    const ignored = results.filter((r) => r.outcome === 'ignored').length;
+    const work = lastPerWorkspace(results.flatMap((r) => (r.outcome === 'work' ? [r.item] : [])));
+    const ignoredReasons = results.flatMap((r) => (r.outcome === 'ignored' ? [r.reason] : []));
+    const ignored = ignoredReasons.length;
     const invalid = results.filter((r) => r.outcome === 'invalid').length;
     if (invalid > 0 && invalid === results.length) {
       return reject(400, 'Body holds no usable audit entry', 'bad-schema');
     }
-    if (ignored > 0) count(WEBHOOK_METRICS.ignored, ignored);
+    countIgnored(ignoredReasons);
     if (invalid > 0) count(WEBHOOK_METRICS.rejected, invalid);
     const log = {
       kinds: [...new Set(work.map((item) => item.event))],
       messageIds: work.slice(0, 20).map((item) => item.messageId),
       ignored,
+      ignoredReasons: [...new Set(ignoredReasons)],
       invalid,
     };
     if (work.length === 0) {

@@ -115,13 +115,17 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
       await retryLater(record, 'poison');
       throw new PoisonWorkItemError(`message ${record.messageId} is not a family work item`);
     }
-    const context = { messageId: item.messageId, kind: item.event, workspaceId: item.workspaceId };
+    const context = {
+      messageId: item.messageId,
+      kind: item.event,
+      workspaceId: item.workspaceId ?? `${item.ownerName}/${item.workspaceName}`,
+    };
     let report: ReconcileReport;
     try {
       report = await deps.reconcile({
         scope: {
           kind: 'workspace',
-          workspaceId: item.workspaceId,
+          ...(item.workspaceId ? { workspaceId: item.workspaceId } : {}),
           ...(item.ownerName ? { owner: item.ownerName } : {}),
           ...(item.workspaceName ? { name: item.workspaceName } : {}),
         },

@@ -3,6 +3,7 @@ import {
   CoderClient,
   type CoderClientOptions,
   type CoderClientStats,
+  type CoderReleaseOptions,
   emptyCoderClientStats,
 } from '../adapters/coder/client.js';
 import { METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
@@ -43,7 +44,7 @@ const liveClients = new Set<CoderClient>();
  */
 export const createCoderClient = (
   settings: CoderConnectionSettings,
-  options: Omit<Partial<CoderClientOptions>, 'baseUrl' | 'token'> = {},
+  options: Omit<Partial<CoderClientOptions>, 'baseUrl' | 'token'> & CoderReleaseOptions = {},
 ): CoderClient => {
   const client = new CoderClient({
     ...options,

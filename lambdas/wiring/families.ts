@@ -6,7 +6,9 @@ import { DynamoBuildParameterStore, DynamoFamilyLedger } from '../adapters/aws/f
 import { DynamoFamilyLocks } from '../adapters/aws/family-locks.js';
 import { SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
 import type { CoderClient } from '../adapters/coder/client.js';
+import { verifyChildMarkerParameter, withChildMarkerCheck } from '../adapters/coder/family-templates.js';
 import { CoderFamilyWorkspaces } from '../adapters/coder/family-workspaces.js';
+import type { MetricsSink } from '../core/contracts/metrics-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../core/families/in-memory.js';
 import type { BuildParameter } from '../core/families/model.js';
@@ -14,6 +16,7 @@ import type { FamilyLogSink, FamilyReconcileDeps } from '../core/families/ports.
 import { reconcileFamilies } from '../core/families/run.js';
 import { webhookSecretSchema } from '../core/families/webhook/path-secret.js';
 import { coderConnectionFromEnvironment, createCoderClient } from './coder-connection.js';
+import { coderReleaseReporter } from './coder-version.js';
 import { configFromEnvironment, requireEnv } from './env.js';
 import { ENV } from './names.js';
 import { logSinkOf, type Observability } from './observability.js';
@@ -58,17 +61,27 @@ export interface FamilyEngineParts {
  */
 export const createFamilyEngine = (parts: FamilyEngineParts): FamilyReconcileDeps => {
   const { config, store } = parts;
+  const coderWorkspaces = new CoderFamilyWorkspaces({
+    client: parts.client,
+    templates: config.templates,
+    organization: config.organization,
+    parameterCache: parts.parameterCache ?? new Map(),
+    ...(store
+      ? { parameterStore: new DynamoBuildParameterStore(store.documentClient, store.ledgerTable) }
+      : {}),
+  });
+  const marker = config.childMarkerParameter;
   return {
     config,
-    workspaces: new CoderFamilyWorkspaces({
-      client: parts.client,
-      templates: config.templates,
-      organization: config.organization,
-      parameterCache: parts.parameterCache ?? new Map(),
-      ...(store
-        ? { parameterStore: new DynamoBuildParameterStore(store.documentClient, store.ledgerTable) }
-        : {}),
-    }),
+    workspaces: marker
+      ? withChildMarkerCheck(coderWorkspaces, () =>
+          verifyChildMarkerParameter(parts.client, {
+            templates: config.templates,
+            organization: config.organization,
+            marker,
+          }),
+        )
+      : coderWorkspaces,
     ledger: store
       ? new DynamoFamilyLedger(store.documentClient, store.ledgerTable)
       : new InMemoryFamilyLedger(),
@@ -92,7 +105,7 @@ const built = new WeakMap<NodeJS.ProcessEnv, FamilyReconcileDeps>();
  */
 export const createFamilyReconcileDeps = (
   env: NodeJS.ProcessEnv = process.env,
-  options: { logger?: Logger; tracer?: AwsClientTracing } = {},
+  options: { logger?: Logger; tracer?: AwsClientTracing; metrics?: MetricsSink } = {},
 ): FamilyReconcileDeps => {
   const existing = built.get(env);
   if (existing) return existing;
@@ -100,9 +113,12 @@ export const createFamilyReconcileDeps = (
   const ledgerTable = requireEnv(ENV.familiesLedgerTable, env);
   const lockTable = requireEnv(ENV.familiesLockTable, env);
   const dynamo = new DynamoDBClient({});
+  const logger = options.logger ?? new Logger({ serviceName: 'families' });
   const deps = createFamilyEngine({
     config,
-    client: createCoderClient(coderConnectionFromEnvironment(env)),
+    client: createCoderClient(coderConnectionFromEnvironment(env), {
+      onRelease: coderReleaseReporter(logSinkOf(logger), options.metrics),
+    }),
     store: {
       documentClient: familyDocumentClient(
         options.tracer ? options.tracer.captureAWSv3Client(dynamo) : dynamo,
@@ -110,7 +126,7 @@ export const createFamilyReconcileDeps = (
       ledgerTable,
       lockTable,
     },
-    log: familyLogSinkOf(options.logger ?? new Logger({ serviceName: 'families' })),
+    log: familyLogSinkOf(logger),
     parameterCache,
   });
   built.set(env, deps);
@@ -150,3 +166,10 @@ export const createWorkerDeps = (observability: Observability, env = process.env
     runMetrics: observability.metrics,
   };
 };
+
+/** The audit log subscription's dependencies: the queue, logs and metrics (no secret: CloudWatch Logs invokes it). */
+export const createLogsDeps = (observability: Observability, env = process.env) => ({
+  queue: familyQueue(observability, env),
+  log: logSinkOf(observability.logger),
+  metrics: observability.metrics,
+});

@@ -2,12 +2,14 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerVersionStore } from '../adapters/aws/secret-versions.js';
 import { CoderProvisionerKeyDirectory } from '../adapters/coder/provisioner-keys.js';
 import type { LogSink } from '../core/contracts/log-sink.js';
+import type { MetricsSink } from '../core/contracts/metrics-sink.js';
 import {
   type ProvisionerKeyRotationConfig,
   provisionerKeyRotationConfigSchema,
 } from '../core/keys/config.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/keys/ports.js';
 import { coderConnectionFromEnvironment, createCoderClient } from './coder-connection.js';
+import { coderReleaseReporter } from './coder-version.js';
 import { configFromEnvironment, requireEnv } from './env.js';
 import { ENV } from './names.js';
 import { logSinkOf, type Observability } from './observability.js';
@@ -23,14 +25,18 @@ export interface ProvisionerKeyPorts {
 
 /** The composition root shared by the rotation and key-health handlers: config from env, real adapters. */
 export const createProvisionerKeyPorts = (
-  observability: Pick<Observability, 'logger' | 'tracer'>,
+  observability: Pick<Observability, 'logger' | 'tracer'> & { readonly metrics?: MetricsSink },
   env: NodeJS.ProcessEnv = process.env,
 ): ProvisionerKeyPorts => ({
   config: configFromEnvironment(provisionerKeyRotationConfigSchema, ENV.keysConfig, env),
   secrets: new SecretsManagerVersionStore(
     observability.tracer.captureAWSv3Client(new SecretsManagerClient({})),
   ),
-  keys: new CoderProvisionerKeyDirectory(createCoderClient(coderConnectionFromEnvironment(env))),
+  keys: new CoderProvisionerKeyDirectory(
+    createCoderClient(coderConnectionFromEnvironment(env), {
+      onRelease: coderReleaseReporter(logSinkOf(observability.logger), observability.metrics),
+    }),
+  ),
   log: logSinkOf(observability.logger),
   now: () => new Date(),
 });

@@ -14,6 +14,7 @@ export const FUNCTION = {
   familiesReconcile: 'families-reconcile',
   familiesWebhook: 'families-webhook',
   familiesWorker: 'families-worker',
+  familiesLogs: 'families-logs',
 } as const;
 export type FunctionName = (typeof FUNCTION)[keyof typeof FUNCTION];
 

@@ -7,6 +7,7 @@ import { DynamoOverrideStore } from '../adapters/aws/scaling-override-store.js';
 import { CoderWorkspaceDemand } from '../adapters/coder/workspace-demand.js';
 import { scalingConfigSchema } from '../core/scaling/config.js';
 import { coderConnectionFromEnvironment, createCoderClient } from './coder-connection.js';
+import { coderReleaseReporter } from './coder-version.js';
 import { configFromEnvironment, requireEnv } from './env.js';
 import { ENV } from './names.js';
 import { logSinkOf, type Observability } from './observability.js';
@@ -32,7 +33,11 @@ export const createScalingSchedulerDeps = (observability: Observability, env = p
       autoScaling: tracer.captureAWSv3Client(new AutoScalingClient({})),
       log,
     }),
-    demand: new CoderWorkspaceDemand(createCoderClient(coderConnectionFromEnvironment(env))),
+    demand: new CoderWorkspaceDemand(
+      createCoderClient(coderConnectionFromEnvironment(env), {
+        onRelease: coderReleaseReporter(log, metrics),
+      }),
+    ),
     overrides: overrideStore(observability, env, config.clusterName),
     now: () => new Date(),
     log,

@@ -18,6 +18,7 @@ import { ENV } from '../../lambdas/wiring/names.js';
 import { coderEnvironment } from '../common/coder-environment.js';
 import type { ControllerFunction } from '../common/controller-function.js';
 import { createFamiliesAlarms } from './alarms.js';
+import { FamilyAuditLogs } from './audit-logs.js';
 import { createIngress } from './ingress.js';
 import { createScheduledReconcile } from './schedule.js';
 import { createFamilyTables } from './tables.js';
@@ -77,6 +78,11 @@ export interface WorkspaceFamiliesProps {
   readonly webhook?: WorkspaceFamiliesWebhookOptions;
   /** Alarm thresholds. @default the defaults of each option */
   readonly alarms?: WorkspaceFamiliesAlarmProps;
+  /**
+   * coderd's CloudWatch Logs log group: subscribe to its `audit_log` lines (lib/families/audit-logs.ts).
+   * @default no subscription
+   */
+  readonly auditLogGroupName?: string;
 }
 
 export interface WorkspaceFamiliesAlarmProps {
@@ -112,6 +118,8 @@ export class WorkspaceFamilies extends Construct {
   readonly reconcileFunction: ControllerFunction;
   readonly webhookFunction: ControllerFunction;
   readonly workerFunction: ControllerFunction;
+  /** The CloudWatch Logs subscription path, when `auditLogGroupName` is set. */
+  readonly auditLogs: FamilyAuditLogs | undefined;
   /** Every function of the capability, for the stack's Lambda error and throttle alarms. */
   readonly functions: ControllerFunction[];
   readonly schedule: scheduler.Schedule;
@@ -185,7 +193,11 @@ export class WorkspaceFamilies extends Construct {
       this.lockTable.grantReadWriteData(fn);
       props.coder.tokenSecret.grantRead(fn);
     }
+    this.auditLogs = props.auditLogGroupName
+      ? new FamilyAuditLogs(this, 'AuditLogs', { logGroupName: props.auditLogGroupName, queue: this.queue })
+      : undefined;
     this.functions = [this.reconcileFunction, this.webhookFunction, this.workerFunction];
+    if (this.auditLogs) this.functions.push(this.auditLogs.function);
 
     this.alarms = createFamiliesAlarms(this, props.alarms ?? {}, {
       reconcileFunction: this.reconcileFunction,

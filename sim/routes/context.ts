@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { CoderApiError } from '../errors.js';
 import type { SimUser } from '../model.js';
+import type { SimProfile } from '../profiles/index.js';
 import type { RequestMeta, SimState } from '../state.js';
 
 export interface RequestContext {
@@ -41,6 +42,8 @@ export function session(method: string, template: string, handle: SessionHandler
 export interface RouteEnv {
   state: SimState;
   url(): string;
+  /** The Coder release the routes behave as. */
+  profile: SimProfile;
 }
 
 const INT32_MAX = 2_147_483_647;

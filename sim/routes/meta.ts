@@ -11,7 +11,7 @@ export function metaRoutes(env: RouteEnv): Route[] {
       handle: () => ({
         status: 200,
         body: {
-          version: 'v2.37.0-devel+sim',
+          version: env.profile.buildVersion,
           external_url: 'https://github.com/coder/coder',
           dashboard_url: env.url(),
           deployment_id: 'coder-simulator',

@@ -1,6 +1,7 @@
 /** Provisioner keys and provisioner daemons. */
 import { CoderApiError, notFound } from '../errors.js';
 import { RESERVED_KEYS, type SimOrganization, type SimUser } from '../model.js';
+import { provisionerDaemonQueryRule, type SimProfile } from '../profiles/index.js';
 import { daemonJson, daemonStatus, provisionerKeyJson, pseudoKeyJson } from '../serialize.js';
 import { canManageProvisioners } from '../state/roles.js';
 import type { SimState } from '../state.js';
@@ -18,7 +19,7 @@ import {
 /** Daemons listed per key must have been seen within three heartbeats. */
 const KEY_DAEMONS_MAX_AGE_MS = 180_000;
 
-export function provisionerRoutes({ state }: RouteEnv): Route[] {
+export function provisionerRoutes({ state, profile }: RouteEnv): Route[] {
   /** `{organization}` for the provisioner routes, which answer 404 to callers who cannot manage them. */
   const managedOrg = (ctx: RequestContext, caller: SimUser): SimOrganization => {
     const org = state.resolveOrg(param(ctx, 'organization'), caller);
@@ -90,7 +91,7 @@ export function provisionerRoutes({ state }: RouteEnv): Route[] {
     },
     session('GET', '/api/v2/organizations/{organization}/provisionerdaemons', (ctx, caller) => {
       const org = managedOrg(ctx, caller);
-      return { status: 200, body: listDaemons(state, org.id, ctx.url) };
+      return { status: 200, body: listDaemons(state, org.id, ctx.url, profile) };
     }),
   ];
 }
@@ -109,7 +110,18 @@ function parseGoDurationMs(raw: string): number | undefined {
   return consumed === raw.length && consumed > 0 ? total : undefined;
 }
 
-function listDaemons(state: SimState, orgId: string, url: URL): unknown[] {
+/** `httpapi.QueryParamParser.ErrorExcessParams` (coderd/httpapi/queryparams.go): unknown parameters are a 400. */
+function rejectExcessParams(url: URL, known: readonly string[]): void {
+  const excess = [...new Set(url.searchParams.keys())].filter((k) => !known.includes(k));
+  if (excess.length === 0) return;
+  throw new CoderApiError(400, 'Invalid query parameters.', {
+    validations: excess.map((k) => ({ field: k, detail: `Query param "${k}" is not a valid query param` })),
+  });
+}
+
+function listDaemons(state: SimState, orgId: string, url: URL, profile: SimProfile): unknown[] {
+  const rule = provisionerDaemonQueryRule(profile);
+  rejectExcessParams(url, rule.params);
   const now = Date.now();
   const limit = queryInt(url, 'limit', 50);
   const statuses = (url.searchParams.get('status') ?? '')
@@ -123,7 +135,8 @@ function listDaemons(state: SimState, orgId: string, url: URL): unknown[] {
       });
     }
   }
-  const includeOffline = url.searchParams.get('offline') === 'true' || statuses.includes('offline');
+  const includeOffline =
+    rule.offlineByDefault || url.searchParams.get('offline') === 'true' || statuses.includes('offline');
   const ids = (url.searchParams.get('ids') ?? '').split(',').filter((s) => s !== '');
   let tags: Record<string, string> = {};
   const rawTags = url.searchParams.get('tags');

@@ -300,10 +300,15 @@ export class WorkspaceStore {
     ws.updatedAt = now;
     this.builds.set(build.id, build);
     this.jobs.schedule(ws, build, requestMeta);
-    const changed =
-      versionId !== previous.templateVersionId ||
-      parameters.some((p) => previous.parameters.find((q) => q.name === p.name)?.value !== p.value);
-    if (transition === 'start' && changed) this.events.workspaceManuallyUpdated(ws, caller);
+    // coderd/workspacebuilds.go `postWorkspaceBuilds`: only a build that names a template version
+    // other than the previous build's is a manual update; a parameter change alone is not.
+    if (
+      input.template_version_id !== undefined &&
+      input.template_version_id !== '' &&
+      versionId !== previous.templateVersionId
+    ) {
+      this.events.workspaceManuallyUpdated(ws, caller);
+    }
     return build;
   }
 

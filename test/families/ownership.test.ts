@@ -48,7 +48,7 @@ describe('ownership and failures', () => {
     h.clock.now = Date.now() + 5_000;
     h.sim.setFaults({
       errorAfterEffectRate: 1,
-      routes: ['POST /api/v2/organizations/{organization}/members/{user}/workspaces'],
+      routes: ['POST /api/v2/users/{user}/workspaces'],
     });
 
     const lost = await reconcileFamilies(withoutIdentity, all);

@@ -49,10 +49,7 @@ describe('concurrent reconciles of the same family', () => {
     // Assess: each child created once (201s), none deleted, no conflicts with ourselves.
     const created = h.sim
       .exchanges()
-      .filter(
-        (e) =>
-          e.method === 'POST' && e.route === '/api/v2/organizations/{organization}/members/{user}/workspaces',
-      )
+      .filter((e) => e.method === 'POST' && e.route === '/api/v2/users/{user}/workspaces')
       .filter((e) => e.status === 201)
       .map((e) => (e.requestBody as { name: string }).name)
       .sort();

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type FamilyWorkQueue, InMemoryFamilyQueue } from '../../lambdas/adapters/aws/family-queue.js';
-import { makeWebhookHandler, WEBHOOK_METRICS } from '../../lambdas/handlers/families-webhook.js';
+import {
+  makeWebhookHandler,
+  WEBHOOK_IGNORED_REASONS,
+  WEBHOOK_METRICS,
+} from '../../lambdas/handlers/families-webhook.js';
 import {
   flatBuildAudit,
   IDS,
@@ -114,6 +118,7 @@ describe('families webhook: notifications', () => {
         level: 'info',
         message: 'Notification ignored',
         outcome: 'ignored',
+        reason: 'not-a-family-event',
         kind: 'Other Notification',
         messageId: `msg-${IDS.message}`,
       }),
@@ -204,6 +209,26 @@ describe('families webhook: bad requests', () => {
     expect(queue.sent).toEqual([]);
   });
 
+  it('acts on a workspace event without targets or data by owner and name (releases before coder/coder#16985)', async () => {
+    const { handler, queue } = setup();
+    const body = json({
+      ...workspaceCreated(),
+      payload: { ...workspaceCreated().payload, targets: null, data: null },
+    });
+
+    const result = await handler(functionUrlEvent({ body }));
+
+    expect(result.statusCode).toBe(202);
+    expect(queue.sent).toHaveLength(1);
+    const item = JSON.parse(queue.sent[0]?.body ?? '{}') as Record<string, unknown>;
+    expect(item.workspaceId).toBeUndefined();
+    expect(item).toMatchObject({
+      event: 'workspace_created',
+      ownerName: expect.any(String),
+      workspaceName: expect.any(String),
+    });
+  });
+
   it('answers 400 to a body that is not JSON, without echoing it', async () => {
     const { handler, queue } = setup();
 
@@ -223,10 +248,6 @@ describe('families webhook: bad requests', () => {
       json({ _version: '1.1', msg_id: IDS.message, payload: { notification_name: 'x' } }),
     ],
     ['a wrong version', json({ ...workspaceCreated(), _version: '2' })],
-    [
-      'a workspace event without a workspace id',
-      json({ ...workspaceCreated(), payload: { ...workspaceCreated().payload, targets: null, data: null } }),
-    ],
   ])('answers 400 to %s', async (_, body) => {
     const { handler, queue } = setup();
 
@@ -304,8 +325,8 @@ describe('families webhook: forwarded audit entries', () => {
     expect(queue.sent).toEqual([]);
   });
 
-  it('answers 400 when no entry of the batch is usable', async () => {
-    const { handler, queue } = setup();
+  it('answers 200 to well-formed entries it cannot place, counting the reason', async () => {
+    const { handler, queue, metrics } = setup();
 
     const result = await handler(
       functionUrlEvent({
@@ -314,8 +335,9 @@ describe('families webhook: forwarded audit entries', () => {
       }),
     );
 
-    expect(result.statusCode).toBe(400);
+    expect(result.statusCode).toBe(200);
     expect(queue.sent).toEqual([]);
+    expect(metrics.total(WEBHOOK_IGNORED_REASONS['no-workspace'])).toBe(1);
   });
 
   it('answers 400 to a scalar', async () => {

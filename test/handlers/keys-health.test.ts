@@ -4,6 +4,7 @@ import { managedKeyName } from '../../lambdas/core/keys/key-names.js';
 import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
 import * as health from '../../lambdas/handlers/keys-health.js';
 import * as rotation from '../../lambdas/handlers/keys-rotation.js';
+import { SUPPORTED_PROFILES } from '../../sim/index.js';
 import {
   createRotationWorld,
   INITIAL_KEY_NAME,
@@ -31,7 +32,7 @@ const recordingMetrics = () => {
 };
 type RecordingMetrics = ReturnType<typeof recordingMetrics>;
 
-describe('provisioner key health handler', () => {
+describe.each(SUPPORTED_PROFILES)('provisioner key health handler, Coder %s', (coderVersion) => {
   let world: RotationWorld;
   let metrics: RecordingMetrics;
   let clock: number;
@@ -39,7 +40,7 @@ describe('provisioner key health handler', () => {
 
   beforeEach(async () => {
     // Prepare: a finished rotation; daemon prov-0 is still on the previous key.
-    world = await createRotationWorld();
+    world = await createRotationWorld(coderVersion);
     const rotate = rotation.makeHandler({
       secrets: world.secrets,
       keys: world.keys,

@@ -61,6 +61,7 @@ describe('notification webhook', () => {
       'POST',
       '/api/v2/users/alice/workspaces',
       {
+        token: alice.token,
         body: { name: 'w1', template_id: t.id, rich_parameter_values: [{ name: 'region', value: 'us' }] },
       },
     );
@@ -95,28 +96,48 @@ describe('notification webhook', () => {
     expect(sim.webhookDeliveries().every((d) => d.status === 204)).toBe(true);
   });
 
-  it('sends "Workspace Manually Updated" when a start changes parameters, and "Workspace Deleted" to the owner', async () => {
+  it('sends "Workspace Manually Updated" only for a new template version, and "Workspace Deleted" to the owner', async () => {
     const hook = await startReceiver();
     receiver = hook.server;
     sim = await startCoderSimulator({ webhookUrl: hook.url, buildDurationMs: 10 });
-    sim.seed.template({ name: 'docker', parameters: [{ name: 'size', defaultValue: 's' }] });
-    sim.seed.user({ username: 'alice' });
+    const t = sim.seed.template({ name: 'docker', parameters: [{ name: 'size', defaultValue: 's' }] });
+    const alice = sim.seed.user({ username: 'alice' });
     const ws = sim.seed.workspace({ owner: 'alice', name: 'w1', template: 'docker' });
+    // coderd/workspacebuilds.go: a parameter change alone is not a manual update.
+    const edit = await api(sim, 'POST', `/api/v2/workspaces/${ws.id}/builds`, {
+      token: alice.token,
+      body: { transition: 'start', rich_parameter_values: [{ name: 'size', value: 'm' }] },
+    });
+    expect(edit.status).toBe(201);
+    sim.advanceBuilds();
+    expect(sim.notifications()).toEqual([]);
+    // Naming the version the workspace already runs (the simulator's templates have one) is no update either.
+    const wsNow = await api<{ latest_build: { template_version_id: string } }>(
+      sim,
+      'GET',
+      `/api/v2/workspaces/${ws.id}`,
+    );
+    expect(wsNow.body.latest_build.template_version_id).toBe(t.activeVersionId);
     const update = await api(sim, 'POST', `/api/v2/workspaces/${ws.id}/builds`, {
-      body: { transition: 'start', rich_parameter_values: [{ name: 'size', value: 'l' }] },
+      token: alice.token,
+      body: {
+        transition: 'start',
+        template_version_id: t.activeVersionId,
+        rich_parameter_values: [{ name: 'size', value: 'l' }],
+      },
     });
     expect(update.status).toBe(201);
     sim.advanceBuilds();
+    expect(sim.notifications()).toEqual([]);
     await api(sim, 'POST', `/api/v2/workspaces/${ws.id}/builds`, { body: { transition: 'delete' } });
     sim.advanceBuilds();
     await eventually(
       () => hook.received.length,
-      (n) => n === 2,
+      (n) => n === 1,
     );
-    const [updated, deleted] = hook.received.map((r) => r.body);
-    expect(updated?.payload.notification_name).toBe('Workspace Manually Updated');
-    expect(updated?.payload.notification_template_id).toBe('d089fe7b-d5c5-4c0c-aaf5-689859f7d392');
-    expect(updated?.payload.data).toMatchObject({ parameters: [{ name: 'size', value: 'l' }] });
+    const [deleted] = hook.received.map((r) => r.body);
+    await api(sim, 'POST', `/api/v2/workspaces/${ws.id}/builds`, { body: { transition: 'delete' } });
+    sim.advanceBuilds();
     expect(deleted?.payload.notification_name).toBe('Workspace Deleted');
     expect(deleted?.payload.notification_template_id).toBe('f517da0b-cdc9-410f-ab89-a86107c420ed');
     expect(deleted?.payload.user_username).toBe('alice');
@@ -148,7 +169,11 @@ describe('notification webhook', () => {
     receiver = hook.server;
     sim = await startCoderSimulator({ webhookUrl: hook.url, webhookRetry: { intervalMs: 10 } });
     const t = sim.seed.template({ name: 'docker' });
-    await api(sim, 'POST', '/api/v2/users/admin/workspaces', { body: { name: 'w1', template_id: t.id } });
+    const alice = sim.seed.user({ username: 'alice' });
+    await api(sim, 'POST', '/api/v2/users/alice/workspaces', {
+      token: alice.token,
+      body: { name: 'w1', template_id: t.id },
+    });
     await eventually(
       () => hook.received.length,
       (n) => n === 1,
@@ -167,7 +192,9 @@ describe('notification webhook', () => {
       webhookRetry: { attempts: 2, intervalMs: 5 },
     });
     const t = sim.seed.template({ name: 'docker' });
-    const res = await api(sim, 'POST', '/api/v2/users/admin/workspaces', {
+    const alice = sim.seed.user({ username: 'alice' });
+    const res = await api(sim, 'POST', '/api/v2/users/alice/workspaces', {
+      token: alice.token,
       body: { name: 'w1', template_id: t.id },
     });
     expect(res.status).toBe(201);
@@ -176,5 +203,38 @@ describe('notification webhook', () => {
       (d) => d.length === 2,
     );
     expect(deliveries.map((d) => d.status)).toEqual(['error', 'error']);
+  });
+});
+
+describe('notification payloads per Coder release', () => {
+  it('leaves payload.targets out before coder/coder#16985 and keeps it from the oldest supported release on', async () => {
+    for (const [coderVersion, hasTargets] of [
+      ['2.20', false],
+      ['2.25', true],
+    ] as const) {
+      const s = await startCoderSimulator({ buildDurationMs: 10, coderVersion });
+      try {
+        s.seed.template({ name: 'docker' });
+        s.seed.user({ username: 'alice' });
+        const ws = s.seed.workspace({ owner: 'alice', name: 'w1', template: 'docker' });
+        await api(s, 'POST', `/api/v2/workspaces/${ws.id}/builds`, { body: { transition: 'delete' } });
+        s.advanceBuilds();
+        const [deleted] = s.notifications();
+        expect(deleted?.payload.notification_name, coderVersion).toBe('Workspace Deleted');
+        expect('targets' in (deleted?.payload ?? {}), coderVersion).toBe(hasTargets);
+      } finally {
+        await s.close();
+      }
+    }
+  });
+
+  it('does not send "Workspace Created" to the template admin who created the workspace', async () => {
+    sim = await startCoderSimulator({ buildDurationMs: 10 });
+    const t = sim.seed.template({ name: 'docker' });
+    const res = await api(sim, 'POST', '/api/v2/users/admin/workspaces', {
+      body: { name: 'w1', template_id: t.id },
+    });
+    expect(res.status).toBe(201);
+    expect(sim.notifications()).toEqual([]);
   });
 });

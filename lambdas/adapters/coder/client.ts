@@ -7,6 +7,7 @@
  * (operations-*.ts), sent through CoderTransport (transport.ts) to a route of routes.ts.
  */
 
+import type { CoderRelease } from './capabilities.js';
 import type { ListAuditLogsOptions } from './operations-deployment.js';
 import * as deployment from './operations-deployment.js';
 import type { ListProvisionerDaemonsOptions } from './operations-provisioners.js';
@@ -14,13 +15,8 @@ import * as provisioners from './operations-provisioners.js';
 import * as templates from './operations-templates.js';
 import type { BuildOptions, GetWorkspaceOptions, ListWorkspacesOptions } from './operations-workspaces.js';
 import * as workspaces from './operations-workspaces.js';
-import {
-  type CoderClientOptions,
-  type CoderClientStats,
-  CoderTransport,
-  type MutationOptions,
-  type ReadOptions,
-} from './transport.js';
+import { CoderReleaseCache, FirstContactTransport } from './release.js';
+import type { CoderClientOptions, CoderClientStats, MutationOptions, ReadOptions } from './transport.js';
 import type {
   AuditLogResponse,
   BuildInfo,
@@ -59,11 +55,35 @@ export {
   type ReadOptions,
 } from './transport.js';
 
-export class CoderClient {
-  private readonly transport: CoderTransport;
+/** What the client does with the Coder release it talks to. */
+export interface CoderReleaseOptions {
+  /**
+   * Called once, when the client learns the release. With it set, the client reads
+   * `/api/v2/buildinfo` before its first other request (first contact), so an unsupported release
+   * is reported once; without it, buildinfo is read only when an operation depends on the release.
+   */
+  onRelease?: (release: CoderRelease) => void;
+}
 
-  constructor(options: CoderClientOptions) {
-    this.transport = new CoderTransport(options);
+export class CoderClient {
+  private readonly transport: FirstContactTransport;
+  private readonly releaseCache: CoderReleaseCache;
+
+  constructor(options: CoderClientOptions & CoderReleaseOptions) {
+    const { onRelease, ...transportOptions } = options;
+    this.releaseCache = new CoderReleaseCache(
+      async () => (await deployment.buildInfo(this.transport, {})).version,
+      onRelease,
+    );
+    this.transport = new FirstContactTransport(
+      transportOptions,
+      onRelease ? () => this.releaseCache.get() : undefined,
+    );
+  }
+
+  /** The release and what it supports, from buildinfo read once per client (a failed read is retried next time). */
+  release(): Promise<CoderRelease> {
+    return this.releaseCache.get();
   }
 
   /** Counts since construction; a copy, safe to keep. */
@@ -125,7 +145,9 @@ export class CoderClient {
   }
 
   /**
-   * Creates a workspace owned by `user` in `organization`. Not retried on an ambiguous failure
+   * Creates a workspace owned by `user` from the request's template, with
+   * `POST /users/{user}/workspaces` (coder/coder#14048, in every supported release; the
+   * organization route is deprecated). `organization` only names the workspace in errors. Not retried on an ambiguous failure
    * unless marked idempotent: a 5xx may have created it. A taken name (409, or the 500 a create
    * race produces) throws kind `already_exists`.
    */
@@ -217,12 +239,19 @@ export class CoderClient {
     return provisioners.getProvisionerKeyDetails(this.transport, key, options);
   }
 
-  /** Daemons of an organization; only online ones unless `offline`. */
-  listProvisionerDaemons(
+  /**
+   * Daemons of an organization; only online ones unless `offline`. Releases before
+   * coder/coder#19378 reject `offline` and list offline daemons anyway, so it is only sent to
+   * releases that have it (which costs one buildinfo read per client).
+   */
+  async listProvisionerDaemons(
     organization: string,
     options: ListProvisionerDaemonsOptions = {},
   ): Promise<ProvisionerDaemon[]> {
-    return provisioners.listProvisionerDaemons(this.transport, organization, options);
+    const filter = options.offline
+      ? (await this.release()).capabilities.provisionerDaemonsOfflineFilter
+      : false;
+    return provisioners.listProvisionerDaemons(this.transport, organization, options, filter);
   }
 
   /** One page of audit logs, newest first. `count` stops at `count_cap` (2000). */

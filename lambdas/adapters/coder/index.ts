@@ -1,10 +1,23 @@
 /** Public API of the Coder adapter: import from here, not from the individual files. */
+
+export {
+  CODER_CAPABILITIES,
+  type CoderCapabilities,
+  type CoderCapabilityName,
+  type CoderRelease,
+  type CoderSupport,
+  coderReleaseOf,
+  NEWEST_KNOWN_CODER,
+  OLDEST_SUPPORTED_CODER,
+  parseCoderVersion,
+} from './capabilities.js';
 export {
   type BuildOptions,
   CODER_ROUTES,
   CoderClient,
   type CoderClientOptions,
   type CoderClientStats,
+  type CoderReleaseOptions,
   type CoderRequestEvent,
   type CoderRoute,
   emptyCoderClientStats,

@@ -14,7 +14,10 @@ import {
 } from './types.js';
 
 export interface ListProvisionerDaemonsOptions extends ReadOptions {
-  /** Include daemons not seen in the last 90 seconds (Coder returns only online ones by default). */
+  /**
+   * Include daemons not seen in the last 90 seconds. Since coder/coder#19378 Coder returns only
+   * online ones by default; before it, offline ones always, and `offline` is a 400.
+   */
   offline?: boolean;
   limit?: number;
 }
@@ -101,16 +104,18 @@ export const getProvisionerKeyDetails = (
     signal: options.signal,
   });
 
+/** `offlineFilter`: the release knows `offline` (coder/coder#19378); see capabilities.ts. */
 export const listProvisionerDaemons = (
   transport: CoderTransport,
   organization: string,
   options: ListProvisionerDaemonsOptions,
+  offlineFilter: boolean,
 ): Promise<ProvisionerDaemon[]> =>
   transport.call({
     method: 'GET',
     route: CODER_ROUTES.provisionerDaemons,
     params: { organization },
-    query: { offline: options.offline ? true : undefined, limit: options.limit },
+    query: { offline: options.offline && offlineFilter ? true : undefined, limit: options.limit },
     schema: provisionerDaemonSchema.array(),
     signal: options.signal,
   });

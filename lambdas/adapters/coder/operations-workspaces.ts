@@ -122,8 +122,8 @@ export const createWorkspace = (
   const whole = `workspace "${request.name}" for user "${user}" in organization "${organization}"`;
   return transport.call({
     method: 'POST',
-    route: CODER_ROUTES.memberWorkspaces,
-    params: { organization, user },
+    route: CODER_ROUTES.userWorkspaces,
+    params: { user },
     body: request,
     schema: workspaceSchema,
     isCreate: true,

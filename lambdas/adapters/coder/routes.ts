@@ -9,7 +9,8 @@ export const CODER_ROUTES = {
   workspaces: '/api/v2/workspaces',
   workspace: '/api/v2/workspaces/{workspace}',
   workspaceByOwnerAndName: '/api/v2/users/{user}/workspace/{workspacename}',
-  memberWorkspaces: '/api/v2/organizations/{organization}/members/{user}/workspaces',
+  /** coder/coder#14048: the organization is the template's; `.../members/{user}/workspaces` is deprecated. */
+  userWorkspaces: '/api/v2/users/{user}/workspaces',
   workspaceBuilds: '/api/v2/workspaces/{workspace}/builds',
   buildParameters: '/api/v2/workspacebuilds/{workspacebuild}/parameters',
   templates: '/api/v2/templates',

@@ -341,9 +341,7 @@ describe('create race', () => {
       expect(isCoderErrorKind(lost[0], 'already_exists')).toBe(true);
       if (raceWindowMs > 0) expect(lost[0]).toMatchObject({ status: 500 });
       // A create is never retried, so exactly two requests reached Coder.
-      expect(sim.requestCounts()['POST /api/v2/organizations/{organization}/members/{user}/workspaces']).toBe(
-        2,
-      );
+      expect(sim.requestCounts()['POST /api/v2/users/{user}/workspaces']).toBe(2);
       expect(sim.workspacesSnapshot().filter((w) => w.name === 'twin')).toHaveLength(1);
     },
   );
@@ -381,7 +379,7 @@ describe('failures and retries', () => {
   });
 
   it('does not retry a create after 5xx, even when the create took effect', async () => {
-    const route = 'POST /api/v2/organizations/{organization}/members/{user}/workspaces';
+    const route = 'POST /api/v2/users/{user}/workspaces';
     sim.setFaults({ errorAfterEffectRate: 1, routes: [route] });
     sim.resetRequestCounts();
     const coder = clientFor(sim);

@@ -127,7 +127,7 @@ describe('routes', () => {
     ['GET', CODER_ROUTES.workspaces],
     ['GET', CODER_ROUTES.workspace],
     ['GET', CODER_ROUTES.workspaceByOwnerAndName],
-    ['POST', CODER_ROUTES.memberWorkspaces],
+    ['POST', CODER_ROUTES.userWorkspaces],
     ['POST', CODER_ROUTES.workspaceBuilds],
     ['GET', CODER_ROUTES.buildParameters],
     ['GET', CODER_ROUTES.templates],

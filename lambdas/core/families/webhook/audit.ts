@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { WebhookIgnoredReason } from './metrics.js';
 import { type FamilyEventKind, type FamilyWorkItem, queueSafeId } from './work-item.js';
 
 /**
@@ -22,7 +23,12 @@ type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 export type AuditClassification =
   | { readonly outcome: 'work'; readonly label: string; readonly item: FamilyWorkItem }
-  | { readonly outcome: 'ignored'; readonly label: string; readonly messageId?: string }
+  | {
+      readonly outcome: 'ignored';
+      readonly label: string;
+      readonly messageId?: string;
+      readonly reason: WebhookIgnoredReason;
+    }
   | { readonly outcome: 'invalid'; readonly problem: string };
 
 const ACTIONS: Readonly<Record<string, Readonly<Record<string, FamilyEventKind>>>> = {
@@ -62,7 +68,12 @@ const auditFields = (record: unknown): Record<string, unknown> | undefined => {
     }
   }
   if ('msg' in record) {
-    return record.msg === 'audit_log' && isRecord(record.fields) ? snakeKeys(record.fields) : undefined;
+    if (record.msg !== 'audit_log') return undefined;
+    // Nested under `fields` by slog's JSON sink; some shippers lift them to the top level.
+    if (isRecord(record.fields)) return snakeKeys(record.fields);
+    const { msg: _msg, ts: _ts, level: _level, ...lifted } = record;
+    const flat = snakeKeys(lifted);
+    return 'resource_type' in flat ? flat : undefined;
   }
   const flat = snakeKeys(record);
   return 'resource_type' in flat ? flat : undefined;
@@ -82,10 +93,10 @@ const classifyEntry = (entry: AuditEntry): AuditClassification => {
   const resourceType = entry.resource_type.toLowerCase();
   const event = ACTIONS[resourceType]?.[entry.action.toLowerCase()];
   const label = `audit ${resourceType}/${entry.action.toLowerCase()}`.slice(0, 64);
-  if (!event) return { outcome: 'ignored', label: 'audit other', messageId };
+  if (!event) return { outcome: 'ignored', label: 'audit other', messageId, reason: 'not-a-family-event' };
   // A failed request or a failed build changed nothing the families depend on.
   if (entry.status_code !== undefined && entry.status_code >= 400) {
-    return { outcome: 'ignored', label: `${label} failed`, messageId };
+    return { outcome: 'ignored', label: `${label} failed`, messageId, reason: 'failed-request' };
   }
   const extra = jsonColumn(entry.additional_fields);
   const diff = jsonColumn(entry.diff);
@@ -93,7 +104,8 @@ const classifyEntry = (entry: AuditEntry): AuditClassification => {
     resourceType === 'workspace'
       ? (asGuid(entry.resource_id) ?? asGuid(extra.workspace_id))
       : asGuid(extra.workspace_id);
-  if (!workspaceId) return { outcome: 'invalid', problem: `${label} entry without a workspace id` };
+  // A well-formed row we cannot place is answered 2xx like any other we do not act on.
+  if (!workspaceId) return { outcome: 'ignored', label, messageId, reason: 'no-workspace' };
   const workspaceName =
     asName(extra.workspace_name) ??
     (resourceType === 'workspace' ? asName(entry.resource_target) : undefined);
@@ -124,7 +136,7 @@ export const classifyAuditRecords = (body: unknown): AuditClassification[] => {
   const records = Array.isArray(body) ? body : [body];
   return records.map((record): AuditClassification => {
     const fields = auditFields(record);
-    if (!fields) return { outcome: 'ignored', label: 'not an audit entry' };
+    if (!fields) return { outcome: 'ignored', label: 'not an audit entry', reason: 'not-audit' };
     const parsed = auditEntrySchema.safeParse(fields);
     if (!parsed.success) {
       const where = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');

@@ -7,6 +7,23 @@ export const WEBHOOK_METRICS = {
   serverErrors: 'WebhookServerErrors',
 } as const;
 
+/**
+ * Why a well-formed message was answered 2xx and not acted on, one metric each (a fixed set, so a
+ * metric name per reason costs no dimension). Coder retries every answer of 300 or more
+ * (coderd/notifications/dispatch/webhook.go), so these are never 4xx.
+ */
+export const WEBHOOK_IGNORED_REASONS = {
+  /** A notification or audit row that does not concern families (OTP, template events...). */
+  'not-a-family-event': 'WebhookIgnoredNotFamilyEvent',
+  /** About a workspace, but names it neither by id nor by owner and name. */
+  'no-workspace': 'WebhookIgnoredNoWorkspace',
+  /** An audit row of a failed request or build: nothing changed. */
+  'failed-request': 'WebhookIgnoredFailedRequest',
+  /** A shipped log line that is not an audit entry. */
+  'not-audit': 'WebhookIgnoredNotAudit',
+} as const;
+export type WebhookIgnoredReason = keyof typeof WEBHOOK_IGNORED_REASONS;
+
 /** EMF metric names of the worker (service `families-worker`), besides the engine's per-run figures. */
 export const WORKER_METRICS = {
   reconciled: 'FamilyWorkReconciled',

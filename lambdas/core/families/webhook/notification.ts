@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { WebhookIgnoredReason } from './metrics.js';
 import { type FamilyEventKind, type FamilyWorkItem, queueSafeId } from './work-item.js';
 
 /**
@@ -77,7 +78,12 @@ const TEMPLATES_BY_NAME: ReadonlyMap<string, TemplateInfo> = new Map(
 
 export type NotificationClassification =
   | { readonly outcome: 'work'; readonly label: string; readonly item: FamilyWorkItem }
-  | { readonly outcome: 'ignored'; readonly label: string; readonly messageId: string }
+  | {
+      readonly outcome: 'ignored';
+      readonly label: string;
+      readonly messageId: string;
+      readonly reason: WebhookIgnoredReason;
+    }
   | { readonly outcome: 'invalid'; readonly problem: string };
 
 const guid = z.guid();
@@ -107,27 +113,43 @@ export const classifyNotification = (
   const info =
     TEMPLATES.get(payload.notification_template_id.toLowerCase()) ??
     TEMPLATES_BY_NAME.get(payload.notification_name.toLowerCase());
-  if (!info?.event) return { outcome: 'ignored', label: info?.label ?? 'Other Notification', messageId };
+  if (!info?.event) {
+    return {
+      outcome: 'ignored',
+      label: info?.label ?? 'Other Notification',
+      messageId,
+      reason: 'not-a-family-event',
+    };
+  }
 
-  // targets is [workspace_id, owner_id, template_id, organization_id] for workspace events.
+  // targets is [workspace_id, owner_id, template_id, organization_id] for workspace events; it is
+  // missing before coder/coder#16985 (v2.21), and "Workspace Deleted" has no data either.
   const targets = payload.targets ?? [];
   const data = payload.data ?? {};
   const labels = payload.labels ?? {};
   const workspaceId = [targets[0], field(field(data, 'workspace'), 'id')].find(isGuid);
-  if (!workspaceId) return { outcome: 'invalid', problem: 'workspace notification without a workspace id' };
-  const ownerId = [targets[1], field(field(data, 'owner'), 'id')].find(isGuid);
+  // Notifications about the owner's own workspace are sent to the owner
+  // (coderd/provisionerdserver/provisionerdserver.go `notifyWorkspaceDeleted`, and the others).
+  const ownerId = [
+    targets[1],
+    field(field(data, 'owner'), 'id'),
+    info.sentToOwner ? payload.user_id : undefined,
+  ].find(isGuid);
   const ownerIsRecipient = info.sentToOwner === true && ownerId !== undefined && payload.user_id === ownerId;
   const ownerName =
     asName(labels.workspace_owner_username) ?? (ownerIsRecipient ? asName(payload.user_username) : undefined);
   const workspaceName =
     asName(field(field(data, 'workspace'), 'name')) ?? asName(labels.workspace) ?? asName(labels.name);
+  if (!workspaceId && !(ownerName && workspaceName)) {
+    return { outcome: 'ignored', label: info.label, messageId, reason: 'no-workspace' };
+  }
 
   const item: FamilyWorkItem = {
     v: 1,
     source: 'notification',
     event: info.event,
     messageId,
-    workspaceId: workspaceId.toLowerCase(),
+    ...(workspaceId ? { workspaceId: workspaceId.toLowerCase() } : {}),
     ...(workspaceName ? { workspaceName } : {}),
     ...(ownerId ? { ownerId: ownerId.toLowerCase() } : {}),
     ...(ownerName ? { ownerName } : {}),

@@ -19,17 +19,25 @@ export type FamilyEventKind = (typeof FAMILY_EVENT_KINDS)[number];
  * the worker re-reads everything it needs from Coder, so an event that arrives minutes late
  * still leads to a reconcile against the state of now.
  */
-export const familyWorkItemSchema = z.object({
-  v: z.literal(1),
-  source: z.enum(['notification', 'audit']),
-  event: z.enum(FAMILY_EVENT_KINDS),
-  /** Queue-safe id of the message that carried the event (`msg_id`, or the audit row id). */
-  messageId: z.string().min(1).max(128),
-  workspaceId: z.guid(),
-  workspaceName: z.string().min(1).max(64).optional(),
-  ownerId: z.guid().optional(),
-  ownerName: z.string().min(1).max(64).optional(),
-});
+export const familyWorkItemSchema = z
+  .object({
+    v: z.literal(1),
+    source: z.enum(['notification', 'audit']),
+    event: z.enum(FAMILY_EVENT_KINDS),
+    /** Queue-safe id of the message that carried the event (`msg_id`, or the audit row id). */
+    messageId: z.string().min(1).max(128),
+    /**
+     * Absent only when the event named its workspace by owner and name: notifications from
+     * releases before coder/coder#16985 carry no `targets` (and "Workspace Deleted" no `data`).
+     */
+    workspaceId: z.guid().optional(),
+    workspaceName: z.string().min(1).max(64).optional(),
+    ownerId: z.guid().optional(),
+    ownerName: z.string().min(1).max(64).optional(),
+  })
+  .refine((item) => item.workspaceId !== undefined || (item.ownerName && item.workspaceName), {
+    message: 'a work item names its workspace by id, or by owner and name',
+  });
 export type FamilyWorkItem = z.infer<typeof familyWorkItemSchema>;
 
 /** Characters SQS accepts in MessageGroupId and MessageDeduplicationId. */
@@ -58,9 +66,21 @@ export const queueSafeId = (prefix: string, raw: string): string => {
  */
 export const familyMessageGroupId = (item: FamilyWorkItem): string => {
   if (item.ownerId) return queueSafeId('owner', item.ownerId.toLowerCase());
-  if (item.ownerName) return queueSafeId('owner-name', item.ownerName.toLowerCase());
+  if (item.ownerName || !item.workspaceId)
+    return queueSafeId('owner-name', (item.ownerName ?? '').toLowerCase());
   return queueSafeId('workspace', item.workspaceId.toLowerCase());
 };
 
 /** Deduplication on the queue is by the id of the message that carried the event. */
 export const familyDeduplicationId = (item: FamilyWorkItem): string => item.messageId;
+
+/** Keeps the last item per workspace: one reconcile of a workspace's family covers all its events. */
+export const lastPerWorkspace = (items: readonly FamilyWorkItem[]): FamilyWorkItem[] => {
+  const byWorkspace = new Map<string, FamilyWorkItem>();
+  for (const item of items) {
+    const key = item.workspaceId ?? `${item.ownerName}/${item.workspaceName}`.toLowerCase();
+    byWorkspace.delete(key);
+    byWorkspace.set(key, item);
+  }
+  return [...byWorkspace.values()];
+};

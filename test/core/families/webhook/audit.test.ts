@@ -75,7 +75,7 @@ describe('classifyAuditRecords', () => {
     expect(results.map((r) => r.outcome)).toEqual(['ignored', 'ignored', 'ignored', 'ignored']);
   });
 
-  it('reports an audit entry without the fields it needs as invalid, naming the fields', () => {
+  it('reports an audit entry without its id as invalid, and ignores one it cannot place', () => {
     const [missingId] = classifyAuditRecords(slogAuditLine({ ID: undefined }));
     const [noWorkspace] = classifyAuditRecords(flatBuildAudit({ additional_fields: '{}' }));
 
@@ -83,9 +83,11 @@ describe('classifyAuditRecords', () => {
       outcome: 'invalid',
       problem: 'audit entry with missing or invalid fields: id',
     });
-    expect(noWorkspace).toEqual({
-      outcome: 'invalid',
-      problem: 'audit workspace_build/start entry without a workspace id',
+    // Well-formed but impossible to place: ignored (2xx), so a shipper does not resend it forever.
+    expect(noWorkspace).toMatchObject({
+      outcome: 'ignored',
+      label: 'audit workspace_build/start',
+      reason: 'no-workspace',
     });
   });
 

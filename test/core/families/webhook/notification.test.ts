@@ -96,7 +96,12 @@ describe('classifyNotification', () => {
       'Workspace Autostop Reminder',
     ],
   ])('ignores %s', (_, body, label) => {
-    expect(classify(body)).toEqual({ outcome: 'ignored', label, messageId: `msg-${IDS.message}` });
+    expect(classify(body)).toEqual({
+      outcome: 'ignored',
+      label,
+      messageId: `msg-${IDS.message}`,
+      reason: 'not-a-family-event',
+    });
   });
 
   it('recognises a workspace template by name when its id is unknown', () => {
@@ -119,13 +124,36 @@ describe('classifyNotification', () => {
     });
   });
 
-  it('rejects a workspace notification that names no workspace id', () => {
-    const body = workspaceDeleted();
-    body.payload.targets = ['not-a-uuid'];
+  it('acts on a "Workspace Deleted" without targets (before coder/coder#16985) by owner and name', () => {
+    const { targets: _, ...payload } = workspaceDeleted().payload;
+    const body = { ...workspaceDeleted(), payload };
 
     expect(classify(body)).toEqual({
-      outcome: 'invalid',
-      problem: 'workspace notification without a workspace id',
+      outcome: 'work',
+      label: 'Workspace Deleted',
+      item: {
+        v: 1,
+        source: 'notification',
+        event: 'workspace_deleted',
+        messageId: `msg-${IDS.message}`,
+        workspaceName: body.payload.labels?.name,
+        ownerId: body.payload.user_id,
+        ownerName: body.payload.user_username,
+      },
+    });
+  });
+
+  it('ignores, with its reason, a workspace notification it cannot place (no id, no owner and name)', () => {
+    const body = workspaceCreated();
+    body.payload.targets = ['not-a-uuid'];
+    body.payload.data = null;
+    body.payload.labels = {};
+
+    expect(classify(body)).toEqual({
+      outcome: 'ignored',
+      label: 'Workspace Created',
+      messageId: `msg-${IDS.message}`,
+      reason: 'no-workspace',
     });
   });
 

@@ -1,0 +1,105 @@
+/**
+ * Coder release profiles: what the simulator does differently per release, for everything the
+ * controller touches. Each profile is data; each rule below cites the Coder file or pull request
+ * it comes from (read in coder/coder's source, not from release notes). Behaviour that is the
+ * same in every profile lives with the route or state it belongs to.
+ */
+
+export type RateLimitKeyBy = 'user' | 'client-address';
+
+export interface SimProfile {
+  /** `--coder-version` value: the release's minor line. */
+  readonly name: CoderVersionName;
+  /** What `/api/v2/buildinfo` reports. */
+  readonly buildVersion: string;
+  /** In the controller's support window (an older profile exists only to test refusing it). */
+  readonly supported: boolean;
+  /** coder/coder#19378 (about v2.26): `offline`, `status`, `max_age` on the provisioner daemons list. */
+  readonly provisionerDaemonFilters: boolean;
+  /** coder/coder#16985 (v2.21): `payload.targets` in notification payloads. */
+  readonly notificationTargets: boolean;
+  /** coder/coder#22049 (after v2.30): the API rate limit is keyed by user, before it by client address. */
+  readonly rateLimitKeyBy: RateLimitKeyBy;
+}
+
+export const CODER_VERSION_NAMES = ['2.20', '2.25', '2.29', '2.37'] as const;
+export type CoderVersionName = (typeof CODER_VERSION_NAMES)[number];
+
+export const SIM_PROFILES: Readonly<Record<CoderVersionName, SimProfile>> = {
+  // Older than the controller supports: no targets in notifications. Used to test the refusal.
+  '2.20': {
+    name: '2.20',
+    buildVersion: 'v2.20.3+sim',
+    supported: false,
+    provisionerDaemonFilters: false,
+    notificationTargets: false,
+    rateLimitKeyBy: 'client-address',
+  },
+  // Seed 001's deployment; the oldest supported release.
+  '2.25': {
+    name: '2.25',
+    buildVersion: 'v2.25.0+sim',
+    supported: true,
+    provisionerDaemonFilters: false,
+    notificationTargets: true,
+    rateLimitKeyBy: 'client-address',
+  },
+  // The previous Extended Support Release (docs/install/releases/index.md).
+  '2.29': {
+    name: '2.29',
+    buildVersion: 'v2.29.19+sim',
+    supported: true,
+    provisionerDaemonFilters: true,
+    notificationTargets: true,
+    rateLimitKeyBy: 'client-address',
+  },
+  // The newest the project's swagger.json describes (main at about v2.37-devel).
+  '2.37': {
+    name: '2.37',
+    buildVersion: 'v2.37.0-devel+sim',
+    supported: true,
+    provisionerDaemonFilters: true,
+    notificationTargets: true,
+    rateLimitKeyBy: 'user',
+  },
+};
+
+/** The profiles CI runs the end-to-end suites against, oldest first. */
+export const SUPPORTED_PROFILES: readonly CoderVersionName[] = CODER_VERSION_NAMES.filter(
+  (name) => SIM_PROFILES[name].supported,
+);
+
+export const DEFAULT_CODER_VERSION: CoderVersionName = '2.37';
+
+export const isCoderVersionName = (value: string): value is CoderVersionName =>
+  (CODER_VERSION_NAMES as readonly string[]).includes(value);
+
+export const simProfile = (name: CoderVersionName = DEFAULT_CODER_VERSION): SimProfile => SIM_PROFILES[name];
+
+/**
+ * Query parameters `GET /organizations/{org}/provisionerdaemons` parses; any other is a 400
+ * "Invalid query parameters." (`httpapi.QueryParamParser.ErrorExcessParams`). Before
+ * coder/coder#19378 the handler (coderd/provisionerdaemons.go `provisionerDaemons`) reads only
+ * `limit`, `ids` and `tags`, and lists offline daemons; after it, offline ones are left out unless
+ * `offline=true`.
+ */
+export const provisionerDaemonQueryRule = (
+  profile: SimProfile,
+): { readonly params: readonly string[]; readonly offlineByDefault: boolean } =>
+  profile.provisionerDaemonFilters
+    ? { params: ['limit', 'ids', 'tags', 'offline', 'status', 'max_age'], offlineByDefault: false }
+    : { params: ['limit', 'ids', 'tags'], offlineByDefault: true };
+
+/**
+ * Whether a notification payload carries `targets` ([workspace, owner, template, organization]
+ * for workspace events): coder/coder#16985 made `StoreEnqueuer.EnqueueWithData` pass them to
+ * `buildPayload` (coderd/notifications/enqueuer.go). Before it the field is absent.
+ */
+export const notificationTargetsRule = (profile: SimProfile): boolean => profile.notificationTargets;
+
+/**
+ * What one API rate-limit bucket is keyed by besides the path: coderd/httpmw/ratelimit.go prefers
+ * the API key's user, but until coder/coder#22049 the limiter ran before the key was read
+ * (coder/coder#20857), so every caller was keyed by its address.
+ */
+export const rateLimitKeyRule = (profile: SimProfile): RateLimitKeyBy => profile.rateLimitKeyBy;
