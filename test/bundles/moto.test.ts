@@ -23,7 +23,18 @@ import {
   EKSClient,
 } from '@aws-sdk/client-eks';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed004ScalingConfig } from '../../config/seed-004.js';
 import {
@@ -31,12 +42,21 @@ import {
   OVERRIDE_PARTITION_KEY,
   OVERRIDE_TTL_ATTRIBUTE,
 } from '../../lambdas/adapters/aws/scaling-override-store.js';
+import { CoderClient } from '../../lambdas/adapters/coder/client.js';
+import type { ReconcileReport } from '../../lambdas/core/families/run.js';
+import {
+  familyDeduplicationId,
+  familyMessageGroupId,
+  familyWorkItemSchema,
+} from '../../lambdas/core/families/webhook/work-item.js';
 import type { ScalingConfigInput } from '../../lambdas/core/scaling/config.js';
 import { SCALING_METRICS } from '../../lambdas/core/scaling/metrics.js';
 import type { Sizes } from '../../lambdas/core/scaling/planner.js';
 import type { ScalerReport } from '../../lambdas/core/scaling/run.js';
 import { ENV, METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
+import { createFamilyTables } from '../../lib/families/tables.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
+import { functionUrlEvent, PATH_SECRET } from '../core/families/webhook/function-url.js';
 import { type BuiltBundles, buildBundles, emfDocuments, emfMetricNames } from '../support/bundles.js';
 import { type MotoServer, startMotoServer } from '../support/moto.js';
 
@@ -53,6 +73,7 @@ let aws: {
   documents: DynamoDBDocumentClient;
   secrets: SecretsManagerClient;
   cloudWatch: CloudWatchClient;
+  sqs: SQSClient;
 };
 
 beforeAll(async () => {
@@ -69,6 +90,7 @@ beforeAll(async () => {
     documents: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
     secrets: new SecretsManagerClient(moto.clientConfig),
     cloudWatch: new CloudWatchClient(moto.clientConfig),
+    sqs: new SQSClient(moto.clientConfig),
   };
   // The controller's Coder token, where the construct keeps it.
   await aws.secrets.send(
@@ -301,5 +323,213 @@ describe('scaling-scheduler against moto: EKS, Auto Scaling, DynamoDB', () => {
     expect(drift.error).toBeUndefined();
     expect((drift.result as ScalerReport).updates).toBe(0);
     expect(await sizesInMoto()).toEqual(after);
+  });
+});
+
+describe('families-webhook, families-worker and families-reconcile against moto: SQS FIFO, DynamoDB', () => {
+  const env: Record<string, string> = {
+    [ENV.familiesConfig]: JSON.stringify({ templates: ['kubernetes-multi'] }),
+    [ENV.familiesLedgerTable]: 'families-ledger',
+    [ENV.familiesLockTable]: 'families-locks',
+    [ENV.webhookSecretArn]: 'coder-fleet/families-webhook',
+  };
+  let queueArn = '';
+
+  /** Every item of a table in moto. */
+  const scan = async (table: string): Promise<Array<Record<string, unknown>>> =>
+    (await aws.documents.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? [];
+
+  const childRows = async (owner: string, parent: string) =>
+    (await scan(env[ENV.familiesLedgerTable] ?? ''))
+      .filter((item) => item.pk === `owner#${owner}` && String(item.sk).startsWith(`child#${parent}#`))
+      .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+
+  const liveWorkspaceIds = (owner: string): Map<string, string> =>
+    new Map(
+      sim
+        .workspacesSnapshot()
+        .filter((w) => w.ownerName === owner)
+        .map((w) => [w.name, w.id]),
+    );
+
+  /** A received message as the SQS event source hands it to the worker. */
+  const sqsRecord = (message: Message): SQSRecord => ({
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: message.Attributes as unknown as SQSRecord['attributes'],
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: 'us-east-1',
+  });
+
+  beforeAll(async () => {
+    // The ledger and lock tables exactly as the construct synthesizes them (lib/families/tables.ts).
+    const stack = new Stack(new App(), 'FamilyTables');
+    createFamilyTables(stack);
+    const tables = Template.fromStack(stack).findResources('AWS::DynamoDB::Table');
+    for (const [logicalId, { Properties }] of Object.entries(tables)) {
+      const name = logicalId.startsWith('LedgerTable')
+        ? env[ENV.familiesLedgerTable]
+        : env[ENV.familiesLockTable];
+      await aws.dynamo.send(
+        new CreateTableCommand({
+          TableName: name,
+          KeySchema: Properties.KeySchema,
+          AttributeDefinitions: Properties.AttributeDefinitions,
+          BillingMode: Properties.BillingMode,
+        }),
+      );
+      await aws.dynamo.send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: Properties.TimeToLiveSpecification,
+        }),
+      );
+    }
+    expect(Object.keys(tables)).toHaveLength(2);
+    // The work queue as lib/families/ingress.ts defines it: FIFO, deduplicated by message id only.
+    const { QueueUrl } = await aws.sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'families-work.fifo',
+        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '60' },
+      }),
+    );
+    env[ENV.familiesQueueUrl] = QueueUrl ?? '';
+    const { Attributes } = await aws.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    queueArn = Attributes?.QueueArn ?? '';
+    await aws.secrets.send(
+      new CreateSecretCommand({
+        Name: env[ENV.webhookSecretArn],
+        SecretString: JSON.stringify({ pathSecret: PATH_SECRET }),
+      }),
+    );
+    sim.seed.template({
+      name: 'kubernetes-multi',
+      parameters: [
+        { name: 'additional_workspaces', type: 'number', defaultValue: '0' },
+        { name: 'cpu', type: 'number', defaultValue: '2' },
+      ],
+    });
+  });
+
+  it("the webhook puts Coder's notification on the FIFO queue; the worker consumes it and creates the children, recorded in the ledger", async () => {
+    // Prepare: alice creates her parent workspace through the API, so Coder notifies about it.
+    const alice = sim.seed.user({ username: 'alice' });
+    const admin = new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false });
+    const template = (await admin.listTemplates()).find((t) => t.name === 'kubernetes-multi');
+    if (!template?.organization_id) throw new Error('template not seeded');
+    const parent = await new CoderClient({
+      baseUrl: sim.url,
+      token: alice.token,
+      rateLimitPerMinute: false,
+    }).createWorkspace(template.organization_id, 'alice', {
+      name: 'my-team',
+      template_id: template.id,
+      rich_parameter_values: [
+        { name: 'additional_workspaces', value: '2' },
+        { name: 'cpu', value: '4' },
+      ],
+    });
+    sim.advanceBuilds();
+    const notification = sim
+      .notifications()
+      .find(
+        (n) =>
+          n.payload.notification_name === 'Workspace Created' && n.payload.labels.workspace === 'my-team',
+      );
+    if (!notification) throw new Error('no Workspace Created notification for my-team');
+
+    // Act: Coder's POST reaches the webhook's Function URL.
+    const accepted = await invoke(
+      'families-webhook',
+      functionUrlEvent({
+        body: JSON.stringify(notification),
+        headers: { 'x-message-id': notification.msg_id },
+      }),
+      env,
+    );
+
+    // Assess: 202, and moto's queue holds one minimal work item for the parent, grouped by owner.
+    expect(accepted.error).toBeUndefined();
+    expect((accepted.result as { statusCode: number }).statusCode).toBe(202);
+    const { Messages = [] } = await aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: env[ENV.familiesQueueUrl],
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['All'],
+        WaitTimeSeconds: 1,
+      }),
+    );
+    expect(Messages).toHaveLength(1);
+    const message = Messages[0] as Message;
+    const item = familyWorkItemSchema.parse(JSON.parse(message.Body ?? ''));
+    expect(item).toMatchObject({
+      event: 'workspace_created',
+      workspaceId: parent.id,
+      workspaceName: 'my-team',
+    });
+    expect(message.Attributes).toMatchObject({
+      MessageGroupId: familyMessageGroupId(item),
+      MessageDeduplicationId: familyDeduplicationId(item),
+    });
+    // Never the raw body: no email, no labels.
+    expect(message.Body).not.toContain('@');
+
+    // Act: the event source hands the message to the worker, and deletes it when it succeeded.
+    const worked = await invoke('families-worker', { Records: [sqsRecord(message)] }, env);
+    expect(worked.error).toBeUndefined();
+    expect((worked.result as SQSBatchResponse).batchItemFailures).toEqual([]);
+    await aws.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: env[ENV.familiesQueueUrl], ReceiptHandle: message.ReceiptHandle }),
+    );
+
+    // Assess: the children exist in Coder, and moto's ledger confirms each one with its id.
+    const ids = liveWorkspaceIds('alice');
+    expect([...ids.keys()].sort()).toEqual(['my-team', 'my-team-1', 'my-team-2']);
+    const rows = await childRows('alice', 'my-team');
+    expect(rows.map((r) => [r.childName, r.state, r.childId, r.parentId])).toEqual([
+      ['my-team-1', 'confirmed', ids.get('my-team-1'), parent.id],
+      ['my-team-2', 'confirmed', ids.get('my-team-2'), parent.id],
+    ]);
+    // The family lock was released.
+    expect(await scan(env[ENV.familiesLockTable] ?? '')).toEqual([]);
+  });
+
+  it("the scheduled reconcile creates the missing child of another family and leaves the worker's family as it is", async () => {
+    // Prepare: bob's family, seeded with one child wanted and none created.
+    sim.seed.user({ username: 'bob' });
+    sim.seed.workspace({
+      owner: 'bob',
+      name: 'squad',
+      template: 'kubernetes-multi',
+      parameters: { additional_workspaces: '1', cpu: '2' },
+      status: 'running',
+    });
+    const aliceRows = await childRows('alice', 'my-team');
+
+    // Act
+    const run = await invoke(
+      'families-reconcile',
+      { trigger: 'schedule', scheduledTime: new Date().toISOString() },
+      env,
+    );
+
+    // Assess
+    expect(run.error).toBeUndefined();
+    const report = run.result as ReconcileReport;
+    const creates = report.actions.filter((a) => a.kind === 'create-child');
+    expect(creates.map((a) => [a.family, a.outcome])).toEqual([[{ owner: 'bob', parent: 'squad' }, 'done']]);
+    const bob = liveWorkspaceIds('bob');
+    expect([...bob.keys()].sort()).toEqual(['squad', 'squad-1']);
+    expect((await childRows('bob', 'squad')).map((r) => [r.childName, r.state, r.childId])).toEqual([
+      ['squad-1', 'confirmed', bob.get('squad-1')],
+    ]);
+    expect(await childRows('alice', 'my-team')).toEqual(aliceRows);
+    expect(await scan(env[ENV.familiesLockTable] ?? '')).toEqual([]);
   });
 });
