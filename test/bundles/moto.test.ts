@@ -22,7 +22,14 @@ import {
   DescribeNodegroupCommand,
   EKSClient,
 } from '@aws-sdk/client-eks';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -43,12 +50,17 @@ import {
   OVERRIDE_TTL_ATTRIBUTE,
 } from '../../lambdas/adapters/aws/scaling-override-store.js';
 import { CoderClient } from '../../lambdas/adapters/coder/client.js';
+import { CoderProvisionerKeyDirectory } from '../../lambdas/adapters/coder/provisioner-keys.js';
 import type { ReconcileReport } from '../../lambdas/core/families/run.js';
 import {
   familyDeduplicationId,
   familyMessageGroupId,
   familyWorkItemSchema,
 } from '../../lambdas/core/families/webhook/work-item.js';
+import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
+import type { KeyHealthReport } from '../../lambdas/core/keys/run-health.js';
+import type { RotationStepReport } from '../../lambdas/core/keys/run-rotation.js';
+import { parseKeySecret } from '../../lambdas/core/keys/secret.js';
 import type { ScalingConfigInput } from '../../lambdas/core/scaling/config.js';
 import { SCALING_METRICS } from '../../lambdas/core/scaling/metrics.js';
 import type { Sizes } from '../../lambdas/core/scaling/planner.js';
@@ -531,5 +543,141 @@ describe('families-webhook, families-worker and families-reconcile against moto:
     ]);
     expect(await childRows('alice', 'my-team')).toEqual(aliceRows);
     expect(await scan(env[ENV.familiesLockTable] ?? '')).toEqual([]);
+  });
+});
+
+describe('keys-rotation and keys-health against moto: Secrets Manager', () => {
+  const secretId = 'coder-fleet/provisioner-key';
+  const env = {
+    [ENV.keysConfig]: JSON.stringify({ organization: 'default', keyTags: { pool: 'coder-prov' } }),
+    [ENV.keysSecretArn]: secretId,
+  };
+  const token = 'd3b07384-d9a0-4c3f-9d6e-5f2c1a7b8e90';
+  const staleKeyName = 'cfc-rot-0f8e2a61-4c1b-4d2e-8a3f-b7c6d5e4f321';
+  let keys: CoderProvisionerKeyDirectory;
+
+  const stagesInMoto = async (): Promise<Record<string, string[]>> =>
+    (await aws.secrets.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
+
+  beforeAll(async () => {
+    keys = new CoderProvisionerKeyDirectory(
+      new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false }),
+    );
+    // A key someone else made (never touched), and a managed key left by a crashed attempt.
+    sim.seed.provisionerKey({ name: 'ci-runners', tags: { pool: 'ci' } });
+    sim.seed.provisionerKey({ name: staleKeyName, tags: { pool: 'coder-prov' } });
+    // What the construct writes before the first rotation: the organization and tags, no key yet.
+    const { VersionId: bootstrapVersion } = await aws.secrets.send(
+      new CreateSecretCommand({
+        Name: secretId,
+        SecretString: JSON.stringify({ organization: 'default', tags: { pool: 'coder-prov' } }),
+      }),
+    );
+    if (!bootstrapVersion) throw new Error('moto returned no VersionId');
+
+    // Where moto differs from AWS: RotateSecret is how rotation gets enabled, and AWS's would
+    // create version `token` with no value under AWSPENDING, invoke the rotation Lambda's four
+    // steps, and move AWSCURRENT only when finishSecret does. moto's RotateSecret without a Lambda
+    // it can run promotes the empty version to AWSCURRENT at once and never stages AWSPENDING.
+    // So the labels are moved back to where AWS's RotateSecret leaves them (AWSCURRENT on the
+    // bootstrap version, AWSPENDING on the empty new one), and the test drives the four steps
+    // itself, as Secrets Manager would. A PutSecretValue of our own under AWSPENDING would not do:
+    // createSecret would find a value there and, rightly, create no key.
+    await aws.secrets.send(
+      new RotateSecretCommand({
+        SecretId: secretId,
+        ClientRequestToken: token,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
+    );
+    expect((await stagesInMoto())[token]).toEqual(['AWSCURRENT']);
+    for (const move of [
+      { VersionStage: 'AWSCURRENT', MoveToVersionId: bootstrapVersion, RemoveFromVersionId: token },
+      { VersionStage: 'AWSPREVIOUS', RemoveFromVersionId: token },
+      { VersionStage: 'AWSPENDING', MoveToVersionId: token },
+    ]) {
+      await aws.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, ...move }));
+    }
+    expect(await stagesInMoto()).toEqual({ [bootstrapVersion]: ['AWSCURRENT'], [token]: ['AWSPENDING'] });
+  });
+
+  it('the four rotation steps create a key Coder accepts, make it AWSCURRENT and prune stale managed keys', async () => {
+    // Act and assess, step by step, as Secrets Manager invokes them.
+    const step = async (Step: string): Promise<RotationStepReport> => {
+      const out = await invoke('keys-rotation', { Step, SecretId: secretId, ClientRequestToken: token }, env);
+      expect(out.error, Step).toBeUndefined();
+      expect(out.output, Step).not.toMatch(/"key":"[^"]/);
+      return out.result as RotationStepReport;
+    };
+    const keyName = `cfc-rot-${token}`;
+
+    expect(await step('createSecret')).toMatchObject({ outcome: 'pending_created', keyName });
+    // moto holds the new key under AWSPENDING; AWSCURRENT is still the bootstrap value.
+    const pending = await aws.secrets.send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionId: token, VersionStage: 'AWSPENDING' }),
+    );
+    const pendingValue = parseKeySecret(pending.SecretString ?? '', 'AWSPENDING');
+    expect(pendingValue).toMatchObject({ organization: 'default', keyName, tags: { pool: 'coder-prov' } });
+    const current = await aws.secrets.send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }),
+    );
+    expect(JSON.parse(current.SecretString ?? '{}')).not.toHaveProperty('key');
+
+    expect(await step('setSecret')).toMatchObject({ outcome: 'nothing_to_set' });
+    expect(await step('testSecret')).toMatchObject({ outcome: 'tested', keyName });
+    expect(await step('finishSecret')).toMatchObject({ outcome: 'promoted', keyName });
+
+    // AWSCURRENT in moto now holds the new key, and the simulator accepts it as that key.
+    expect((await stagesInMoto())[token]).toContain('AWSCURRENT');
+    const promoted = await aws.secrets.send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }),
+    );
+    expect(promoted.VersionId).toBe(token);
+    const value = parseKeySecret(promoted.SecretString ?? '', 'AWSCURRENT');
+    expect(await keys.identifyKey(value.key)).toMatchObject({ name: keyName });
+    // The crashed attempt's key is gone; the key the controller did not create is untouched.
+    const names = (await keys.listKeys('default')).map((k) => k.name);
+    expect(names).toContain(keyName);
+    expect(names).toContain('ci-runners');
+    expect(names).not.toContain(staleKeyName);
+
+    // Secrets Manager retries a step it did not hear back from: nothing changes.
+    expect(await step('finishSecret')).toMatchObject({ outcome: 'pruned', keyName });
+    expect((await keys.listKeys('default')).map((k) => k.name).sort()).toEqual([...names].sort());
+  });
+
+  it('keys-health reports the status without publishing, and the daily check publishes its figures', async () => {
+    // Act
+    const status = await invoke('keys-health', { action: 'status' }, env);
+    const check = await invoke(
+      'keys-health',
+      { action: 'check', scheduledTime: new Date().toISOString() },
+      env,
+    );
+
+    // Assess: both read the secret from moto and the keys from Coder.
+    expect(status.error).toBeUndefined();
+    expect(check.error).toBeUndefined();
+    for (const report of [status.result, check.result] as KeyHealthReport[]) {
+      expect(report).toMatchObject({
+        secret: secretId,
+        organization: 'default',
+        figures: {
+          currentKeyAgeDays: 0,
+          managedKeyCount: 1,
+          currentKeyMissing: false,
+          daemonsOnNonCurrentKey: 0,
+        },
+      });
+    }
+    expect(emfMetricNames(status.stdout)).not.toContain(KEY_HEALTH_METRICS.currentKeyAgeDays);
+    expect(emfMetricNames(check.stdout)).toEqual(
+      expect.arrayContaining([
+        KEY_HEALTH_METRICS.currentKeyAgeDays,
+        KEY_HEALTH_METRICS.managedKeyCount,
+        KEY_HEALTH_METRICS.currentKeyMissing,
+      ]),
+    );
+    expect(check.output).not.toMatch(/"key":"[^"]/);
   });
 });
