@@ -121,6 +121,42 @@ describe('provisioner key health handler', () => {
     expect(late.deleted).toEqual([INITIAL_KEY_NAME]);
   });
 
+  it('a dry run with "at" computes ages and idle times as of that time, and deletes nothing', async () => {
+    // Prepare: the daemon left the old key 2 hours ago; the grace period is 24 hours.
+    world.sim.seed.removeProvisionerDaemon('prov-0');
+    world.sim.seed.provisionerDaemon({
+      name: 'prov-0',
+      keyName: INITIAL_KEY_NAME,
+      status: 'offline',
+      lastSeenAt: new Date(clock - 2 * HOUR).toISOString(),
+    });
+    const at = new Date(clock + 23 * HOUR).toISOString();
+
+    // Act
+    const now = await check({ dryRun: true });
+    const later = await check({ dryRun: true, at });
+
+    // Assess
+    expect(now.plan.filter((a) => a.kind === 'delete')).toEqual([]);
+    expect(now).not.toHaveProperty('at');
+    expect(later).toMatchObject({ action: 'check', dryRun: true, at, deleted: [] });
+    expect(later.plan.filter((a) => a.kind === 'delete').map((a) => a.keyName)).toEqual([INITIAL_KEY_NAME]);
+    expect(now.figures.currentKeyAgeDays).toBe(2);
+    expect(later.figures.currentKeyAgeDays).toBeCloseTo(2 + 23 / 24, 1);
+    expect(await liveKeyNames()).toContain(INITIAL_KEY_NAME);
+    expect(metrics.values).toEqual({});
+  });
+
+  it.each([
+    [{ action: 'check', at: '2026-03-09T12:00:00Z' }, /at: checks as of another time only in a dry run/],
+    [{ action: 'status', at: '2026-03-09T12:00:00Z' }, /at: checks as of another time only in a dry run/],
+    [{ dryRun: true, at: 'tomorrow' }, /at: must be an ISO 8601 date-time with a zone/],
+  ])('refuses %j: a real check always runs as of now', async (event, message) => {
+    const before = await liveKeyNames();
+    await expect(check(event)).rejects.toThrow(message);
+    expect(await liveKeyNames()).toEqual(before);
+  });
+
   it('a dry run reports what it would delete and deletes nothing', async () => {
     world.sim.seed.removeProvisionerDaemon('prov-0');
 
