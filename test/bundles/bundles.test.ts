@@ -16,6 +16,7 @@ import { OTP_CODE, oneTimePasscode } from '../core/families/webhook/fixtures.js'
 import { functionUrlEvent, PATH_SECRET } from '../core/families/webhook/function-url.js';
 import { type BuiltBundles, buildBundles, run } from '../support/bundles.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
+import { seedFamilyParent, seedFamilyTemplate } from '../support/family-seed.js';
 
 let bundles: BuiltBundles;
 const secrets = new Map<string, string>();
@@ -76,21 +77,8 @@ beforeAll(async () => {
     });
   }
   sim = await startCoderSimulator({ buildDurationMs: 20 });
-  sim.seed.template({
-    name: 'kubernetes-multi',
-    parameters: [
-      { name: 'additional_workspaces', type: 'number', defaultValue: '0' },
-      { name: 'cpu', type: 'number', defaultValue: '2' },
-    ],
-  });
-  sim.seed.user({ username: 'alice' });
-  sim.seed.workspace({
-    owner: 'alice',
-    name: 'my-team',
-    template: 'kubernetes-multi',
-    parameters: { additional_workspaces: '2', cpu: '4' },
-    status: 'running',
-  });
+  seedFamilyTemplate(sim);
+  seedFamilyParent(sim, { owner: 'alice', parent: 'my-team', children: 2, cpu: 4 });
   secrets.set('coder-token', JSON.stringify({ token: sim.adminToken }));
   secrets.set('webhook-secret', JSON.stringify({ pathSecret: PATH_SECRET }));
 }, 120_000);

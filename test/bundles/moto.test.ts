@@ -70,6 +70,7 @@ import { createFamilyTables } from '../../lib/families/tables.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { functionUrlEvent, PATH_SECRET } from '../core/families/webhook/function-url.js';
 import { type BuiltBundles, buildBundles, emfDocuments, emfMetricNames } from '../support/bundles.js';
+import { FAMILY_TEMPLATE, seedFamilyParent, seedFamilyTemplate } from '../support/family-seed.js';
 import { type MotoServer, startMotoServer } from '../support/moto.js';
 
 const ACCOUNT = '123456789012';
@@ -234,7 +235,7 @@ describe('scaling-scheduler against moto: EKS, Auto Scaling, DynamoDB', () => {
     for (let i = 1; i <= 20; i++) {
       sim.seed.workspace({ owner: 'dana', name: `ws-${i}`, template: 'kubernetes', status: 'running' });
     }
-  });
+  }, 60_000);
 
   it('a replayed 07:00 transition as a dry run plans peak and changes nothing in moto', async () => {
     // Prepare
@@ -340,7 +341,7 @@ describe('scaling-scheduler against moto: EKS, Auto Scaling, DynamoDB', () => {
 
 describe('families-webhook, families-worker and families-reconcile against moto: SQS FIFO, DynamoDB', () => {
   const env: Record<string, string> = {
-    [ENV.familiesConfig]: JSON.stringify({ templates: ['kubernetes-multi'] }),
+    [ENV.familiesConfig]: JSON.stringify({ templates: [FAMILY_TEMPLATE] }),
     [ENV.familiesLedgerTable]: 'families-ledger',
     [ENV.familiesLockTable]: 'families-locks',
     [ENV.webhookSecretArn]: 'coder-fleet/families-webhook',
@@ -420,20 +421,14 @@ describe('families-webhook, families-worker and families-reconcile against moto:
         SecretString: JSON.stringify({ pathSecret: PATH_SECRET }),
       }),
     );
-    sim.seed.template({
-      name: 'kubernetes-multi',
-      parameters: [
-        { name: 'additional_workspaces', type: 'number', defaultValue: '0' },
-        { name: 'cpu', type: 'number', defaultValue: '2' },
-      ],
-    });
-  });
+    seedFamilyTemplate(sim);
+  }, 60_000);
 
   it("the webhook puts Coder's notification on the FIFO queue; the worker consumes it and creates the children, recorded in the ledger", async () => {
     // Prepare: alice creates her parent workspace through the API, so Coder notifies about it.
     const alice = sim.seed.user({ username: 'alice' });
     const admin = new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false });
-    const template = (await admin.listTemplates()).find((t) => t.name === 'kubernetes-multi');
+    const template = (await admin.listTemplates()).find((t) => t.name === FAMILY_TEMPLATE);
     if (!template?.organization_id) throw new Error('template not seeded');
     const parent = await new CoderClient({
       baseUrl: sim.url,
@@ -514,14 +509,7 @@ describe('families-webhook, families-worker and families-reconcile against moto:
 
   it("the scheduled reconcile creates the missing child of another family and leaves the worker's family as it is", async () => {
     // Prepare: bob's family, seeded with one child wanted and none created.
-    sim.seed.user({ username: 'bob' });
-    sim.seed.workspace({
-      owner: 'bob',
-      name: 'squad',
-      template: 'kubernetes-multi',
-      parameters: { additional_workspaces: '1', cpu: '2' },
-      status: 'running',
-    });
+    seedFamilyParent(sim, { owner: 'bob', parent: 'squad', children: 1 });
     const aliceRows = await childRows('alice', 'my-team');
 
     // Act
@@ -599,7 +587,7 @@ describe('keys-rotation and keys-health against moto: Secrets Manager', () => {
       await aws.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, ...move }));
     }
     expect(await stagesInMoto()).toEqual({ [bootstrapVersion]: ['AWSCURRENT'], [token]: ['AWSPENDING'] });
-  });
+  }, 60_000);
 
   it('the four rotation steps create a key Coder accepts, make it AWSCURRENT and prune stale managed keys', async () => {
     // Act and assess, step by step, as Secrets Manager invokes them.

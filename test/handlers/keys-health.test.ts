@@ -65,6 +65,16 @@ describe('provisioner key health handler', () => {
   });
   afterEach(() => world.close());
 
+  /** prov-0, the daemon on the previous key, went offline `ago` before the clock. */
+  const daemonLastSeenOnOldKey = (ago: number): void => {
+    world.sim.seed.removeProvisionerDaemon('prov-0');
+    world.sim.seed.provisionerDaemon({
+      name: 'prov-0',
+      keyName: INITIAL_KEY_NAME,
+      status: 'offline',
+      lastSeenAt: new Date(clock - ago).toISOString(),
+    });
+  };
   const liveKeyNames = async () => (await world.keys.listKeys(ORG)).map((k) => k.name).sort();
 
   it('keeps the previous key while a daemon uses it, and publishes the figures', async () => {
@@ -104,13 +114,7 @@ describe('provisioner key health handler', () => {
   });
 
   it('waits out the grace period after the daemon was last seen on the old key', async () => {
-    world.sim.seed.removeProvisionerDaemon('prov-0');
-    world.sim.seed.provisionerDaemon({
-      name: 'prov-0',
-      keyName: INITIAL_KEY_NAME,
-      status: 'offline',
-      lastSeenAt: new Date(clock - 2 * HOUR).toISOString(),
-    });
+    daemonLastSeenOnOldKey(2 * HOUR);
 
     const early = await check({ action: 'check' });
     clock += 23 * HOUR;
@@ -123,13 +127,7 @@ describe('provisioner key health handler', () => {
 
   it('a dry run with "at" computes ages and idle times as of that time, and deletes nothing', async () => {
     // Prepare: the daemon left the old key 2 hours ago; the grace period is 24 hours.
-    world.sim.seed.removeProvisionerDaemon('prov-0');
-    world.sim.seed.provisionerDaemon({
-      name: 'prov-0',
-      keyName: INITIAL_KEY_NAME,
-      status: 'offline',
-      lastSeenAt: new Date(clock - 2 * HOUR).toISOString(),
-    });
+    daemonLastSeenOnOldKey(2 * HOUR);
     const at = new Date(clock + 23 * HOUR).toISOString();
 
     // Act
