@@ -5,24 +5,20 @@
  * the SDK's own endpoint settings (AWS_ENDPOINT_URL_*): dynalite for DynamoDB and a minimal
  * Secrets Manager; Coder is the simulator.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed004ScalingConfig } from '../../config/seed-004.js';
-import { bundleHandler, handlerNames } from '../../scripts/bundle.js';
+import { handlerNames } from '../../scripts/bundle.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { OTP_CODE, oneTimePasscode } from '../core/families/webhook/fixtures.js';
 import { functionUrlEvent, PATH_SECRET } from '../core/families/webhook/function-url.js';
+import { type BuiltBundles, buildBundles, run } from '../support/bundles.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
-import { lambdaContext } from '../support/lambda.js';
+import { seedFamilyParent, seedFamilyTemplate } from '../support/family-seed.js';
 
-const run = promisify(execFile);
-const outRoot = mkdtempSync(path.join(tmpdir(), 'cfc-bundles-'));
+let bundles: BuiltBundles;
 const secrets = new Map<string, string>();
 let secretsManager: Server;
 let secretsManagerUrl: string;
@@ -61,52 +57,16 @@ const startSecretsManager = async (): Promise<void> => {
   secretsManagerUrl = `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`;
 };
 
-/** Imports a bundle in a fresh Node 22 process and invokes its handler once. */
-const invoke = async (
-  name: string,
-  event: unknown,
-  env: Record<string, string>,
-): Promise<{ result?: unknown; error?: string; output: string }> => {
-  const runner = path.join(outRoot, `run-${name}.mjs`);
-  writeFileSync(
-    runner,
-    [
-      `const { handler } = await import(${JSON.stringify(path.join(outRoot, name, 'index.mjs'))});`,
-      `const event = JSON.parse(process.env.TEST_EVENT);`,
-      `const context = JSON.parse(process.env.TEST_CONTEXT);`,
-      'context.getRemainingTimeInMillis = () => 60000;',
-      'try { const result = await handler(event, context); console.log("RESULT " + JSON.stringify(result ?? null)); }',
-      'catch (e) { console.log("ERROR " + e.name + ": " + e.message); }',
-    ].join('\n'),
-  );
-  const { stdout, stderr } = await run(process.execPath, [runner], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerUrl,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      POWERTOOLS_TRACE_ENABLED: 'false',
-      TEST_EVENT: JSON.stringify(event),
-      TEST_CONTEXT: JSON.stringify(lambdaContext(name)),
-      ...env,
-    },
-    timeout: 60_000,
+/** A bundle invoked with the local stand-ins' endpoints. */
+const invoke = (name: string, event: unknown, env: Record<string, string>) =>
+  bundles.invoke(name, event, {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    ...env,
   });
-  const output = `${stdout}\n${stderr}`;
-  const resultLine = stdout.split('\n').find((line) => line.startsWith('RESULT '));
-  const errorLine = stdout.split('\n').find((line) => line.startsWith('ERROR '));
-  return {
-    ...(resultLine ? { result: JSON.parse(resultLine.slice('RESULT '.length)) } : {}),
-    ...(errorLine ? { error: errorLine.slice('ERROR '.length) } : {}),
-    output,
-  };
-};
 
 beforeAll(async () => {
-  const names = await handlerNames();
-  await Promise.all(names.map((name) => bundleHandler(name, outRoot)));
+  bundles = await buildBundles();
   await startSecretsManager();
   dynamo = await startLocalDynamo();
   for (const table of ['ledger', 'locks', 'overrides']) {
@@ -117,21 +77,8 @@ beforeAll(async () => {
     });
   }
   sim = await startCoderSimulator({ buildDurationMs: 20 });
-  sim.seed.template({
-    name: 'kubernetes-multi',
-    parameters: [
-      { name: 'additional_workspaces', type: 'number', defaultValue: '0' },
-      { name: 'cpu', type: 'number', defaultValue: '2' },
-    ],
-  });
-  sim.seed.user({ username: 'alice' });
-  sim.seed.workspace({
-    owner: 'alice',
-    name: 'my-team',
-    template: 'kubernetes-multi',
-    parameters: { additional_workspaces: '2', cpu: '4' },
-    status: 'running',
-  });
+  seedFamilyTemplate(sim);
+  seedFamilyParent(sim, { owner: 'alice', parent: 'my-team', children: 2, cpu: 4 });
   secrets.set('coder-token', JSON.stringify({ token: sim.adminToken }));
   secrets.set('webhook-secret', JSON.stringify({ pathSecret: PATH_SECRET }));
 }, 120_000);
@@ -147,13 +94,13 @@ describe('deployable bundles', () => {
     const names = await handlerNames();
     expect(names.length).toBeGreaterThanOrEqual(7);
     for (const name of names) {
-      const code = readFileSync(path.join(outRoot, name, 'index.mjs'), 'utf8');
+      const code = readFileSync(bundles.file(name), 'utf8');
       // The SDK is bundled, not taken from the runtime: no bare imports of it remain.
       expect(code, name).not.toMatch(/from\s*["']@aws-sdk\//);
       const { stdout } = await run(process.execPath, [
         '--input-type=module',
         '-e',
-        `const m = await import(${JSON.stringify(path.join(outRoot, name, 'index.mjs'))}); console.log(typeof m.handler);`,
+        `const m = await import(${JSON.stringify(bundles.file(name))}); console.log(typeof m.handler);`,
       ]);
       expect(stdout.trim(), name).toBe('function');
     }

@@ -26,6 +26,10 @@ describe('parseFamiliesReconcileEvent', () => {
       { family: 'alice/team', dryRun: true },
       { scope: { kind: 'family', owner: 'alice', parent: 'team' }, dryRun: true, trigger: 'operator' },
     ],
+    [
+      { dryRun: true, at: '2026-03-09T07:00:00-05:00' },
+      { scope: { kind: 'all' }, dryRun: true, trigger: 'operator', at: '2026-03-09T07:00:00-05:00' },
+    ],
   ])('%j', (event, expected) => {
     expect(parseFamiliesReconcileEvent(event)).toEqual(expected);
   });
@@ -36,6 +40,9 @@ describe('parseFamiliesReconcileEvent', () => {
     [{ trigger: 'webhook' }, /trigger/],
     [{ famliy: 'alice/team' }, /Unrecognized key/],
     ['reconcile please', /\(event\)/],
+    [{ at: '2026-03-09T12:00:00Z' }, /at: plans for another time only in a dry run/],
+    [{ dryRun: false, at: '2026-03-09T12:00:00Z' }, /at: plans for another time only in a dry run/],
+    [{ dryRun: true, at: '2026-03-09 12:00' }, /at: must be an ISO 8601 date-time with a zone/],
   ])('rejects %j clearly', (event, message) => {
     expect(() => parseFamiliesReconcileEvent(event)).toThrow(FamiliesReconcileEventError);
     expect(() => parseFamiliesReconcileEvent(event)).toThrow(message);
@@ -157,6 +164,47 @@ describe('families-reconcile handler', () => {
       dryRun: true,
     });
     expect(report).toMatchObject({ scheduledTime: '2026-03-09T12:05:00Z', dryRun: true });
+  });
+
+  it('a dry run with "at" counts the grace period to that time; without it, to now', async () => {
+    // Prepare: team's children exist, then its parent is deleted and a real run notices.
+    await handler()({ trigger: 'schedule' });
+    sim.advanceBuilds();
+    const parent = sim.workspacesSnapshot().find((w) => w.name === 'team');
+    if (!parent) throw new Error('team not seeded');
+    await client.deleteWorkspace(parent.id);
+    sim.advanceBuilds();
+    const noticed = await handler()({ trigger: 'schedule' });
+    expect(noticed.actions.map((a) => a.kind)).toContain('record-parent-missing');
+    const grace = engine.config.gracePeriodMs;
+    const after = new Date(Date.now() + grace + 60_000).toISOString();
+
+    // Act
+    const now = await handler()({ dryRun: true, family: 'alice/team' });
+    const later = await handler()({ dryRun: true, family: 'alice/team', at: after });
+
+    // Assess: now it waits; at `after` the children would go; nothing was removed.
+    expect(now.actions.map((a) => [a.kind, a.outcome])).toEqual([['grace-wait', 'skipped']]);
+    expect(now).not.toHaveProperty('at');
+    expect(later).toMatchObject({ dryRun: true, at: after });
+    expect(later.actions.map((a) => [a.kind, a.outcome])).toEqual([
+      ['delete-child', 'planned'],
+      ['delete-child', 'planned'],
+    ]);
+    expect(
+      sim
+        .workspacesSnapshot()
+        .map((w) => w.name)
+        .filter((name) => name.startsWith('team-'))
+        .sort(),
+    ).toEqual(['team-1', 'team-2']);
+  });
+
+  it('refuses "at" outside a dry run: a real run always plans for now', async () => {
+    await expect(handler()({ trigger: 'schedule', at: '2026-03-09T12:00:00Z' })).rejects.toThrow(
+      FamiliesReconcileEventError,
+    );
+    expect(sim.workspacesSnapshot()).toHaveLength(2);
   });
 
   it('reconciles one family with {"family":"alice/team"}', async () => {

@@ -66,6 +66,16 @@ describe.each(SUPPORTED_PROFILES)('provisioner key health handler, Coder %s', (c
   });
   afterEach(() => world.close());
 
+  /** prov-0, the daemon on the previous key, went offline `ago` before the clock. */
+  const daemonLastSeenOnOldKey = (ago: number): void => {
+    world.sim.seed.removeProvisionerDaemon('prov-0');
+    world.sim.seed.provisionerDaemon({
+      name: 'prov-0',
+      keyName: INITIAL_KEY_NAME,
+      status: 'offline',
+      lastSeenAt: new Date(clock - ago).toISOString(),
+    });
+  };
   const liveKeyNames = async () => (await world.keys.listKeys(ORG)).map((k) => k.name).sort();
 
   it('keeps the previous key while a daemon uses it, and publishes the figures', async () => {
@@ -105,13 +115,7 @@ describe.each(SUPPORTED_PROFILES)('provisioner key health handler, Coder %s', (c
   });
 
   it('waits out the grace period after the daemon was last seen on the old key', async () => {
-    world.sim.seed.removeProvisionerDaemon('prov-0');
-    world.sim.seed.provisionerDaemon({
-      name: 'prov-0',
-      keyName: INITIAL_KEY_NAME,
-      status: 'offline',
-      lastSeenAt: new Date(clock - 2 * HOUR).toISOString(),
-    });
+    daemonLastSeenOnOldKey(2 * HOUR);
 
     const early = await check({ action: 'check' });
     clock += 23 * HOUR;
@@ -120,6 +124,36 @@ describe.each(SUPPORTED_PROFILES)('provisioner key health handler, Coder %s', (c
     expect(early.deleted).toEqual([]);
     expect(early.plan.find((a) => a.keyName === INITIAL_KEY_NAME)?.reason).toMatch(/unused for 2\.0h/);
     expect(late.deleted).toEqual([INITIAL_KEY_NAME]);
+  });
+
+  it('a dry run with "at" computes ages and idle times as of that time, and deletes nothing', async () => {
+    // Prepare: the daemon left the old key 2 hours ago; the grace period is 24 hours.
+    daemonLastSeenOnOldKey(2 * HOUR);
+    const at = new Date(clock + 23 * HOUR).toISOString();
+
+    // Act
+    const now = await check({ dryRun: true });
+    const later = await check({ dryRun: true, at });
+
+    // Assess
+    expect(now.plan.filter((a) => a.kind === 'delete')).toEqual([]);
+    expect(now).not.toHaveProperty('at');
+    expect(later).toMatchObject({ action: 'check', dryRun: true, at, deleted: [] });
+    expect(later.plan.filter((a) => a.kind === 'delete').map((a) => a.keyName)).toEqual([INITIAL_KEY_NAME]);
+    expect(now.figures.currentKeyAgeDays).toBe(2);
+    expect(later.figures.currentKeyAgeDays).toBeCloseTo(2 + 23 / 24, 1);
+    expect(await liveKeyNames()).toContain(INITIAL_KEY_NAME);
+    expect(metrics.values).toEqual({});
+  });
+
+  it.each([
+    [{ action: 'check', at: '2026-03-09T12:00:00Z' }, /at: checks as of another time only in a dry run/],
+    [{ action: 'status', at: '2026-03-09T12:00:00Z' }, /at: checks as of another time only in a dry run/],
+    [{ dryRun: true, at: 'tomorrow' }, /at: must be an ISO 8601 date-time with a zone/],
+  ])('refuses %j: a real check always runs as of now', async (event, message) => {
+    const before = await liveKeyNames();
+    await expect(check(event)).rejects.toThrow(message);
+    expect(await liveKeyNames()).toEqual(before);
   });
 
   it('a dry run reports what it would delete and deletes nothing', async () => {

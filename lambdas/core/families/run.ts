@@ -37,12 +37,16 @@ export interface ReconcileRequest {
   scope: ReconcileScope;
   dryRun: boolean;
   trigger: 'schedule' | 'webhook' | 'operator';
+  /** Plan as of this time instead of now: grace periods and backoff are counted to it. Dry runs only. */
+  at?: string;
 }
 
 export interface ReconcileReport {
   runId: string;
   trigger: ReconcileRequest['trigger'];
   dryRun: boolean;
+  /** The time a dry run planned for, when it was not now. */
+  at?: string;
   /** Families looked at (parents with N ≥ 1 and families the ledger still tracks). */
   families: number;
   actions: ReportedAction[];
@@ -73,6 +77,10 @@ export async function reconcileFamilies(
 ): Promise<ReconcileReport> {
   const runId = deps.newRunId();
   const started = deps.now();
+  // A dry run may plan for another time; it takes no lock and records nothing, so only the plan
+  // sees the other clock. A real run always plans for now.
+  const at = request.dryRun && request.at !== undefined ? new Date(request.at) : undefined;
+  const planDeps: FamilyReconcileDeps = at ? { ...deps, now: () => at } : deps;
   const before = deps.workspaces.stats();
   const state: RunState = { actions: [], skippedLocked: [], families: 0, hardLimited: 0 };
   deps.log.info('family reconcile started', {
@@ -87,7 +95,7 @@ export async function reconcileFamilies(
     workspaces: deps.workspaces,
     ledger: deps.ledger,
     mutations: createConcurrencyLimit(deps.config.createConcurrency),
-    now: deps.now,
+    now: planDeps.now,
     runId,
     controllerUserId,
     dryRun: request.dryRun,
@@ -95,11 +103,11 @@ export async function reconcileFamilies(
 
   const scope = request.scope;
   if (scope.kind === 'all') {
-    await reconcileAll(deps, ctx, state);
+    await reconcileAll(planDeps, ctx, state);
   } else {
     const family =
       scope.kind === 'family' ? familyKey(scope.owner, scope.parent) : await resolveWorkspace(deps, scope);
-    if (family) await reconcileOne(deps, ctx, state, family);
+    if (family) await reconcileOne(planDeps, ctx, state, family);
   }
 
   const after = deps.workspaces.stats();
@@ -108,6 +116,7 @@ export async function reconcileFamilies(
     runId,
     trigger: request.trigger,
     dryRun: request.dryRun,
+    ...(at ? { at: at.toISOString() } : {}),
     families: state.families,
     actions: state.actions,
     skippedLocked: state.skippedLocked.sort(),

@@ -11,17 +11,26 @@ export const rotationEventSchema = z.object({
 });
 export type RotationEvent = z.infer<typeof rotationEventSchema>;
 
+const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone' });
+
 /**
  * What the key-health Lambda accepts: the daily schedule sends `{"action":"check"}`; operators send
- * `{"action":"status"}` (report only) or `{"dryRun":true}` (the check, without deleting). Unknown
- * keys are rejected: a misspelt `dryrun` must not run a real check that deletes keys.
+ * `{"action":"status"}` (report only), `{"dryRun":true}` (the check, without deleting) and
+ * `{"dryRun":true,"at":"<ISO>"}` (the check as it would go at another time: key ages and idle
+ * times are computed against `at`). Unknown keys are rejected: a misspelt `dryrun` must not run a
+ * real check that deletes keys.
  */
-export const keyHealthRequestSchema = z.strictObject({
-  action: z.enum(['check', 'status']).default('check'),
-  dryRun: z.boolean().default(false),
-  /** EventBridge Scheduler's `<aws.scheduler.scheduled-time>`: when this check was due; reported back. */
-  scheduledTime: z.iso
-    .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone' })
-    .optional(),
-});
+export const keyHealthRequestSchema = z
+  .strictObject({
+    action: z.enum(['check', 'status']).default('check'),
+    dryRun: z.boolean().default(false),
+    /** EventBridge Scheduler's `<aws.scheduler.scheduled-time>`: when this check was due; reported back. */
+    scheduledTime: isoTime.optional(),
+    /** Check as of this time instead of now (dry runs only). */
+    at: isoTime.optional(),
+  })
+  .refine((request) => request.at === undefined || request.dryRun, {
+    path: ['at'],
+    message: 'checks as of another time only in a dry run: add "dryRun": true',
+  });
 export type KeyHealthRequest = z.output<typeof keyHealthRequestSchema>;

@@ -9,6 +9,8 @@ import type { ProvisionerKeyDirectory, SecretVersionStore } from './ports.js';
 export interface KeyHealthReport {
   readonly action: 'check' | 'status';
   readonly dryRun: boolean;
+  /** The time the check was made as of, when a dry run asked for another time than now. */
+  readonly at?: string;
   readonly secret: string;
   readonly organization: string;
   readonly figures: KeyHealthFigures;
@@ -47,7 +49,7 @@ export class ProvisionerKeyHealthCheck {
       keys.listKeys(organization),
       keys.listDaemons(organization),
     ]);
-    const at = now();
+    const at = request.at ? new Date(request.at) : now();
     const plan = planKeyPrune(keyList, daemons, roles, at, {
       managedPrefix,
       previousKeyGraceMs,
@@ -69,6 +71,7 @@ export class ProvisionerKeyHealthCheck {
     return {
       action: request.action,
       dryRun: request.dryRun,
+      ...(request.at ? { at: at.toISOString() } : {}),
       secret: description.name,
       organization,
       figures: summarizeKeyHealth(remaining, daemons, roles, at, managedPrefix),
