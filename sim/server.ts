@@ -6,7 +6,7 @@ import { CoderApiError, type CoderResponseBody } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { latestBuild, latestStatus, newId, type SimUser } from './model.js';
 import { WebhookDispatcher, WorkspaceNotifier } from './notifications.js';
-import { SlidingWindowLimiter } from './rate-limit.js';
+import { rateLimitKey, SlidingWindowLimiter } from './rate-limit.js';
 import { buildRoutes, type RequestContext, RouteTable } from './routes.js';
 import { isOwner, SimState } from './state.js';
 import type {
@@ -101,6 +101,7 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
   const table = new RouteTable(routes);
   const faults = new FaultInjector(options.faults);
   const rateLimit = options.rateLimit ?? { perMinute: 512, windowMs: 60_000 };
+  const keyBy = (rateLimit !== false && rateLimit.keyBy) || 'user';
   const limiter =
     rateLimit === false || rateLimit.perMinute <= 0
       ? undefined
@@ -212,7 +213,11 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
         return;
       }
       if (!bypass) {
-        const key = `${user?.id ?? req.socket.remoteAddress ?? 'unknown'} ${routeKey}`;
+        const key = rateLimitKey(keyBy, {
+          userId: user?.id,
+          clientAddress: req.socket.remoteAddress,
+          path: url.pathname,
+        });
         const decision = limiter.take(key, Date.now());
         Object.assign(responseHeaders, decision.headers);
         if (!decision.allowed) {

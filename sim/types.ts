@@ -1,4 +1,7 @@
 /** Public types of the Coder API simulator. */
+import type { RateLimitKeyBy } from './rate-limit.js';
+
+export type { RateLimitKeyBy } from './rate-limit.js';
 
 export interface CoderSimulatorOptions {
   /** @default 0 (ephemeral). The server binds 127.0.0.1 only. */
@@ -6,10 +9,10 @@ export interface CoderSimulatorOptions {
   /** Time a build job takes from pending through running to succeeded. @default 100 */
   buildDurationMs?: number;
   /**
-   * Coder's per-user, per-route sliding window (httprate). `false` disables it, like
-   * `CODER_API_RATE_LIMIT=0`. @default { perMinute: 512, windowMs: 60000 }
+   * Coder's API rate limit (httprate sliding window), keyed as sim/rate-limit.ts describes. `false`
+   * disables it, like `CODER_API_RATE_LIMIT=0`. @default { perMinute: 512, windowMs: 60000, keyBy: 'user' }
    */
-  rateLimit?: { perMinute: number; windowMs?: number } | false;
+  rateLimit?: { perMinute: number; windowMs?: number; keyBy?: RateLimitKeyBy } | false;
   /** When set, notifications are POSTed here like `CODER_NOTIFICATIONS_METHOD=webhook`. */
   webhookUrl?: string;
   /** Retry policy for webhook deliveries. @default { attempts: 5, intervalMs: 50, timeoutMs: 2000 } */

@@ -7,6 +7,7 @@ import {
   emptyCoderClientStats,
 } from '../adapters/coder/client.js';
 import { ConfigError } from '../core/contracts/validation.js';
+import { invocationDeadline } from './deadline.js';
 import { requireEnv } from './env.js';
 import { readJsonSecret } from './secrets.js';
 
@@ -46,6 +47,8 @@ export const createCoderClient = (
   options: Omit<Partial<CoderClientOptions>, 'baseUrl' | 'token'> = {},
 ): CoderClient => {
   const client = new CoderClient({
+    // Every Coder call stops waiting at the invocation's deadline (set per invocation by lambdaHandler).
+    deadline: invocationDeadline,
     ...options,
     baseUrl: settings.url,
     token: async () => (await readJsonSecret(settings.tokenSecretId, coderTokenSecretSchema)).token,

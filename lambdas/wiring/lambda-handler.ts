@@ -3,6 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { invocationDeadlineMiddleware } from './deadline.js';
 import type { FunctionName } from './names.js';
 import { createObservability, type Observability } from './observability.js';
 
@@ -27,7 +28,8 @@ export const lambdaHandler = <E, R>(
   const observability = createObservability(service);
   let chain = middy<E, R>()
     .use(injectLambdaContext(observability.logger))
-    .use(captureLambdaHandler(observability.tracer));
+    .use(captureLambdaHandler(observability.tracer))
+    .use(invocationDeadlineMiddleware());
   if (options.metrics ?? true) chain = chain.use(logMetrics(observability.metrics));
   for (const middleware of options.middleware?.(observability) ?? []) chain = chain.use(middleware);
   let run: ((event: E, context: Context) => Promise<R>) | undefined;

@@ -1,3 +1,4 @@
+import { type Deadline, isDeadlineStop } from '../../core/contracts/deadline.js';
 import { createConcurrencyLimit } from '../../core/families/concurrency.js';
 import type { BuildParameter, FamilyWorkspace } from '../../core/families/model.js';
 import {
@@ -25,7 +26,10 @@ export type FamilyCoderClient = Pick<
   | 'createBuild'
   | 'me'
   | 'stats'
->;
+> & {
+  /** The client bound to a run's deadline (CoderClient.withDeadline). */
+  withDeadline?(deadline: Deadline): FamilyCoderClient;
+};
 
 export interface CoderFamilyWorkspacesOptions {
   readonly client: FamilyCoderClient;
@@ -64,6 +68,14 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
     this.templates = new Set(options.templates.map((t) => t.toLowerCase()));
     this.cache = options.parameterCache ?? new Map();
     this.fetchLimit = createConcurrencyLimit(options.fetchConcurrency ?? 8);
+  }
+
+  /** This port for one run: Coder calls stop at `deadline`; the caches and counters are shared. */
+  withDeadline(deadline: Deadline): CoderFamilyWorkspaces {
+    const client = this.client.withDeadline?.(deadline) ?? this.client;
+    const scoped = new CoderFamilyWorkspaces({ ...this.options, client, parameterCache: this.cache });
+    scoped.controllerUser = this.controllerUser;
+    return scoped;
   }
 
   async listManagedWorkspaces(): Promise<FamilyWorkspace[]> {
@@ -120,30 +132,32 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
       }
       misses = misses.filter((id) => !stored.has(id));
     }
-    const fetched = new Map<string, BuildParameter[]>();
+    let outOfTime: unknown;
     await Promise.all(
       misses.map((id) =>
         this.fetchLimit(async () => {
+          if (outOfTime) return;
           try {
             const parameters = (await this.client.getBuildParameters(id)).map((p) => ({
               name: p.name,
               value: p.value,
             }));
-            fetched.set(id, parameters);
-          } catch {
-            // Left out: the planner does not decide anything about a workspace it cannot read.
+            result.set(id, parameters);
+            this.remember(id, parameters);
+            // Kept as it is read, so a run cut short leaves its reads for the next one.
+            await this.options.parameterStore
+              ?.putMany(new Map([[id, parameters]]))
+              // Best effort: the next cold start just reads them from Coder again.
+              .catch(() => undefined);
+          } catch (error) {
+            // Out of time: what was read is kept; the run stops. Any other failure is left out:
+            // the planner decides nothing about a workspace it cannot read.
+            if (isDeadlineStop(error)) outOfTime ??= error;
           }
         }),
       ),
     );
-    for (const [id, parameters] of fetched) {
-      result.set(id, parameters);
-      this.remember(id, parameters);
-    }
-    if (fetched.size > 0 && this.options.parameterStore) {
-      // Best effort: the next cold start just reads them from Coder again.
-      await this.options.parameterStore.putMany(fetched).catch(() => undefined);
-    }
+    if (outOfTime) throw toOpError(outOfTime);
     return result;
   }
 
@@ -266,7 +280,12 @@ export const toOpError = (error: unknown): WorkspaceOpError => {
         kind = 'permanent';
     }
   } else if (error instanceof CoderError) {
-    kind = error.kind === 'network' || error.kind === 'timeout' ? 'transient' : 'permanent';
+    kind =
+      error.kind === 'deadline'
+        ? 'deadline'
+        : error.kind === 'network' || error.kind === 'timeout'
+          ? 'transient'
+          : 'permanent';
   }
   return new WorkspaceOpError(kind, message);
 };

@@ -5,6 +5,7 @@ export {
   CoderClient,
   type CoderClientOptions,
   type CoderClientStats,
+  CoderDeadlineError,
   type CoderRequestEvent,
   type CoderRoute,
   emptyCoderClientStats,
@@ -17,6 +18,7 @@ export {
   type MutationOptions,
   PROVISIONER_KEY_PATH_PLACEHOLDER,
   type ReadOptions,
+  type SharedRequestBudget,
 } from './client.js';
 export {
   CoderApiError,

@@ -15,6 +15,8 @@ export const FAMILY_METRICS = {
   skippedLocked: 'FamiliesSkippedLocked',
   coderRequests: 'CoderApiRequests',
   coderThrottled: 'CoderApiThrottled',
+  /** 1 when the run stopped early (out of time) and left work for the next one; not an error. */
+  cutShort: 'FamiliesRunCutShort',
 } as const;
 
 /** The count datapoints of one run, for whichever Lambda ran it. */
@@ -29,4 +31,5 @@ export const familyRunMetrics = (report: ReconcileReport): Array<{ name: string;
   { name: FAMILY_METRICS.skippedLocked, value: report.skippedLocked.length },
   { name: FAMILY_METRICS.coderRequests, value: report.coder.requests },
   { name: FAMILY_METRICS.coderThrottled, value: report.coder.throttled },
+  { name: FAMILY_METRICS.cutShort, value: report.incomplete ? 1 : 0 },
 ];

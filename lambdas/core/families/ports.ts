@@ -1,3 +1,4 @@
+import type { Deadline } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import type { FamiliesConfig } from './config.js';
 import type {
@@ -20,7 +21,9 @@ export type WorkspaceOpErrorKind =
   | 'gone'
   | 'not_found'
   | 'transient'
-  | 'permanent';
+  | 'permanent'
+  /** The run is out of time: a clean stop, never a failure of the family. */
+  | 'deadline';
 
 export class WorkspaceOpError extends Error {
   override readonly name = 'WorkspaceOpError';
@@ -55,6 +58,8 @@ export interface FamilyWorkspacesPort {
   transition(workspaceId: string, transition: 'start' | 'stop' | 'delete'): Promise<void>;
   /** Counters since construction; the reconcile reports the difference over a run. */
   stats(): { requests: number; throttled: number };
+  /** The same port for one run bound to its deadline (the Coder client stops waiting at it). */
+  withDeadline?(deadline: Deadline): FamilyWorkspacesPort;
 }
 
 /** The ownership ledger: which children the controller created, plus per-family bookkeeping. */
