@@ -7,6 +7,7 @@ import {
   emptyCoderClientStats,
 } from '../adapters/coder/client.js';
 import { ConfigError } from '../core/contracts/validation.js';
+import { type CoderBudgetSettings, coderBudgetFromEnvironment, sharedCoderBudget } from './coder-budget.js';
 import { invocationDeadline } from './deadline.js';
 import { requireEnv } from './env.js';
 import { readJsonSecret } from './secrets.js';
@@ -19,6 +20,8 @@ export interface CoderConnectionSettings {
   readonly url: string;
   /** ARN or name of the Secrets Manager secret holding the token. */
   readonly tokenSecretId: string;
+  /** The deployment's shared request budget; without it the client paces itself alone. */
+  readonly budget?: CoderBudgetSettings | undefined;
 }
 
 /** Reads `CODER_URL` and `CODER_TOKEN_SECRET_ARN`, which every Coder-facing construct sets. */
@@ -31,7 +34,11 @@ export const coderConnectionFromEnvironment = (
   } catch {
     throw new ConfigError('Lambda environment', [`CODER_URL is not a URL: ${JSON.stringify(url)}`]);
   }
-  return { url, tokenSecretId: requireEnv('CODER_TOKEN_SECRET_ARN', env) };
+  return {
+    url,
+    tokenSecretId: requireEnv('CODER_TOKEN_SECRET_ARN', env),
+    budget: coderBudgetFromEnvironment(env),
+  };
 };
 
 /** Every client this container created, so a run's Coder traffic can be measured without threading them through. */
@@ -49,6 +56,7 @@ export const createCoderClient = (
   const client = new CoderClient({
     // Every Coder call stops waiting at the invocation's deadline (set per invocation by lambdaHandler).
     deadline: invocationDeadline,
+    ...(settings.budget ? { sharedBudget: sharedCoderBudget(settings.budget, settings.url) } : {}),
     ...options,
     baseUrl: settings.url,
     token: async () => (await readJsonSecret(settings.tokenSecretId, coderTokenSecretSchema)).token,
