@@ -8,6 +8,7 @@ import {
 } from '../../core/families/ports.js';
 import type { CoderClient } from './client.js';
 import { CoderApiError, CoderError } from './errors.js';
+import { countOnlyParameters, discoverParentCounts } from './family-parent-counts.js';
 import { ACTIVE_JOB_STATUSES, type Workspace } from './types.js';
 
 /** Where build parameters are kept between cold starts (the ledger table; see DynamoBuildParameterStore). */
@@ -50,7 +51,12 @@ export interface CoderFamilyWorkspacesOptions {
   readonly pageSize?: number;
   /** Entries kept in the in-memory cache. @default 50000 */
   readonly maxCachedBuilds?: number;
+  /** Find parents' counts with `param:` searches when many are unknown. @default true */
+  readonly discoverCounts?: boolean;
 }
+
+/** Cache and store key of a build's count alone (what a `param:` search tells). */
+const countKey = (buildId: string): string => `count:${buildId}`;
 
 /**
  * The Coder side of workspace families. A full snapshot costs one paged list per managed
@@ -62,6 +68,8 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
   private readonly cache: Map<string, BuildParameter[]>;
   private readonly fetchLimit: ReturnType<typeof createConcurrencyLimit>;
   private controllerUser: Promise<string | undefined> | undefined;
+  /** False once Coder rejected a `param:` search: this release reads parameters one by one. */
+  private searchSupported = true;
 
   constructor(private readonly options: CoderFamilyWorkspacesOptions) {
     this.client = options.client;
@@ -159,6 +167,72 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
     );
     if (outOfTime) throw toOpError(outOfTime);
     return result;
+  }
+
+  async parentParameters(
+    candidates: readonly FamilyWorkspace[],
+    options: { countParameter: string; maxCount: number; knownChildren: number },
+  ): Promise<{ parameters: Map<string, BuildParameter[]>; countOnly: ReadonlySet<string> }> {
+    const parameters = new Map<string, BuildParameter[]>();
+    const countOnly = new Set<string>();
+    const place = (id: string, full: BuildParameter[] | undefined, count: BuildParameter[] | undefined) => {
+      if (full) parameters.set(id, full);
+      else if (count) {
+        parameters.set(id, count);
+        countOnly.add(id);
+      }
+      return full !== undefined || count !== undefined;
+    };
+    let unknown = candidates.filter(
+      (w) =>
+        !place(
+          w.latestBuild.id,
+          this.cache.get(w.latestBuild.id),
+          this.cache.get(countKey(w.latestBuild.id)),
+        ),
+    );
+    const store = this.options.parameterStore;
+    if (unknown.length > 0 && store) {
+      const ids = unknown.map((w) => w.latestBuild.id);
+      const stored = await store.getMany([...ids, ...ids.map(countKey)]);
+      for (const [id, value] of stored) this.remember(id, value);
+      unknown = unknown.filter(
+        (w) => !place(w.latestBuild.id, stored.get(w.latestBuild.id), stored.get(countKey(w.latestBuild.id))),
+      );
+    }
+    // Discovery costs about one search per count value: worth it only above that many reads.
+    if (
+      this.searchSupported &&
+      (this.options.discoverCounts ?? true) &&
+      unknown.length > options.maxCount + 1
+    ) {
+      const found = await discoverParentCounts({
+        client: this.client,
+        unknown,
+        countParameter: options.countParameter,
+        maxCount: options.maxCount,
+        knownChildren: options.knownChildren,
+        query: (term) => this.query(term),
+        pageSize: this.options.pageSize ?? 100,
+        limit: this.fetchLimit,
+      });
+      if (!found) this.searchSupported = false;
+      else {
+        const counts = new Map<string, BuildParameter[]>();
+        for (const [id, count] of found.counts) {
+          const value = countOnlyParameters(options.countParameter, count);
+          place(id, undefined, value);
+          this.remember(countKey(id), value);
+          counts.set(countKey(id), value);
+        }
+        // A build's count never changes: kept like its parameters, so the next cold start skips the search.
+        if (store && counts.size > 0) await store.putMany(counts).catch(() => undefined);
+        unknown = found.unresolved;
+      }
+    }
+    const read = await this.buildParameters(unknown.map((w) => w.latestBuild.id));
+    for (const [id, value] of read) parameters.set(id, value);
+    return { parameters, countOnly };
   }
 
   controllerUserId(): Promise<string | undefined> {

@@ -45,6 +45,15 @@ export interface FamilyWorkspacesPort {
   describeWorkspace(id: string): Promise<{ ownerName: string; name: string; deleted: boolean } | undefined>;
   /** Parameters of each build (cached: a build's parameters never change). Missing ids failed to load. */
   buildParameters(buildIds: readonly string[]): Promise<Map<string, BuildParameter[]>>;
+  /**
+   * Parameters of the parent candidates' latest builds, as cheaply as Coder allows: cached ones,
+   * then each parent's count found by search, then reads. `countOnly` names the builds for which
+   * only the count parameter is known; read them with `buildParameters` before creating a child.
+   */
+  parentParameters?(
+    candidates: readonly FamilyWorkspace[],
+    options: { countParameter: string; maxCount: number; knownChildren: number },
+  ): Promise<{ parameters: Map<string, BuildParameter[]>; countOnly: ReadonlySet<string> }>;
   /** The Coder user the controller acts as (undefined when it cannot tell). */
   controllerUserId(): Promise<string | undefined>;
   createWorkspace(input: {

@@ -347,14 +347,50 @@ const loadSnapshot = async (
   const candidates = parentCandidates(workspaces, ledger).filter(
     (w) => !family || familyId(familyKey(w.ownerName, w.name)) === familyId(family),
   );
-  const parameters = await deps.workspaces.buildParameters(candidates.map((w) => w.latestBuild.id));
-  return {
+  const found = deps.workspaces.parentParameters
+    ? await deps.workspaces.parentParameters(candidates, {
+        countParameter: deps.config.countParameter,
+        maxCount: deps.config.maxChildren,
+        knownChildren: ledger.children.length,
+      })
+    : {
+        parameters: await deps.workspaces.buildParameters(candidates.map((w) => w.latestBuild.id)),
+        countOnly: new Set<string>(),
+      };
+  const snapshot: FamiliesSnapshot = {
     workspaces,
-    parameters,
+    parameters: found.parameters,
     ledger,
     controllerUserId,
     onlyFamilies: family ? [family] : undefined,
   };
+  return found.countOnly.size === 0 ? snapshot : withCreatorParameters(deps, snapshot, found.countOnly);
+};
+
+/**
+ * Discovery gave some parents only their count. A parent's full parameters are needed only when a
+ * child must be created from them: read those (one request each), and leave a parent whose read
+ * failed out of the snapshot, so nothing is decided about its family this run.
+ */
+const withCreatorParameters = async (
+  deps: FamilyReconcileDeps,
+  snapshot: FamiliesSnapshot,
+  countOnly: ReadonlySet<string>,
+): Promise<FamiliesSnapshot> => {
+  const draft = planFamilies(snapshot, deps.now(), deps.config);
+  const needed = draft
+    .filter((p) => p.parentBuildId && countOnly.has(p.parentBuildId))
+    .filter((p) => p.actions.some((a) => a.kind === 'create-child'))
+    .map((p) => p.parentBuildId as string);
+  if (needed.length === 0) return snapshot;
+  const full = await deps.workspaces.buildParameters(needed);
+  const parameters = new Map(snapshot.parameters);
+  for (const id of needed) {
+    const read = full.get(id);
+    if (read) parameters.set(id, read);
+    else parameters.delete(id);
+  }
+  return { ...snapshot, parameters };
 };
 
 const resolveWorkspace = async (
