@@ -241,6 +241,7 @@ export class CoderTransport {
       );
 
     for (let attempt = 1; ; attempt++) {
+      if (this.remainingMs() < this.sendAllowanceMs) throw stop('send', attempt - 1);
       // Awaited only when there is a wait, so an unpaced call reaches fetch in the same tick.
       const paced = this.pace(path, (step, waitMs) => stop(step, attempt - 1, waitMs));
       if (paced) await paced;
@@ -339,7 +340,7 @@ export class CoderTransport {
     // The attempt may not outlive the run: past the deadline its answer is not waited for.
     const left = this.remainingMs();
     const cutByDeadline = left < this.timeoutMs;
-    const timeout = AbortSignal.timeout(Math.max(1, Math.min(this.timeoutMs, left)));
+    const timeout = AbortSignal.timeout(Math.max(1, Math.floor(Math.min(this.timeoutMs, left))));
     const signal = spec.signal ? AbortSignal.any([timeout, spec.signal]) : timeout;
     const started = this.now();
     const emit = (status: CoderRequestEvent['status']) =>

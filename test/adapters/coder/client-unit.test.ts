@@ -381,6 +381,14 @@ describe('the run deadline', () => {
     expect(sleeps).toEqual([]);
   });
 
+  it('gives up on an answer that would come after the deadline (a fractional time left included)', async () => {
+    const { client } = harness((_req) => new Promise<Response>(() => {}), {
+      deadline: { remainingMs: () => 330.7 },
+    });
+    const error = await client.organizations().catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'deadline', step: 'answer', mayHaveTakenEffect: false });
+  });
+
   it('withDeadline binds one run without changing the shared client', async () => {
     const { client, seen } = harness(() => json(200, []));
     const run = client.withDeadline({ remainingMs: () => 0 });
