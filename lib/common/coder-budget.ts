@@ -20,14 +20,14 @@ export class CoderRequestBudget extends Construct {
   constructor(scope: Construct, id: string, props: CoderRequestBudgetProps) {
     super(scope, id);
     this.requestsPerMinute = props.requestsPerMinute;
+    // One item per Coder deployment (`pk` only), worthless a minute later; recovery is on because
+    // cdk-nag (DDB3) asks for it and it costs next to nothing here.
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      // One item that is worthless after a minute, but cdk-nag (DDB3) wants it and it costs next to nothing.
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.DESTROY,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     });
   }
 

@@ -100,7 +100,7 @@ export class DynamoCoderRequestBudget implements SharedRequestBudget {
 
   /** Reserves `n` slots; returns the time of the first. */
   private async take(n: number): Promise<number> {
-    const key = { pk: `coder-budget#${this.options.budgetKey}`, sk: 'budget' };
+    const key = { pk: `coder-budget#${this.options.budgetKey}` };
     const span = n * this.intervalMs;
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = this.now();
