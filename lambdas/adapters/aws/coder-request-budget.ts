@@ -43,7 +43,12 @@ export class DynamoCoderRequestBudget implements SharedRequestBudget {
   private readonly now: () => number;
   /** Reserved slot times (epoch ms), earliest first. */
   private slots: number[] = [];
-  private refilling: Promise<void> | undefined;
+  /** DynamoDB reservations in flight (several, so one slow call does not stall every request). */
+  private readonly refills = new Set<Promise<void>>();
+  /** Callers waiting for a slot. */
+  private waiting = 0;
+  /** The last reservation found the bucket idle (`tat` in the past): try that branch first. */
+  private idle = true;
   private readonly local: RouteRateLimiter;
   private localUntil = 0;
   /** DynamoDB calls made, for the benchmark's overhead figure. */
@@ -62,27 +67,43 @@ export class DynamoCoderRequestBudget implements SharedRequestBudget {
   }
 
   async reserve(maxWaitMs: number): Promise<number | undefined> {
-    for (let round = 0; round < 3; round++) {
+    const started = this.now();
+    for (;;) {
       if (this.now() < this.localUntil) return this.local.tryReserve('deployment', maxWaitMs);
       const slot = this.slots[0];
       if (slot !== undefined) {
         const wait = Math.max(0, slot - this.now());
-        if (wait > maxWaitMs) return undefined;
+        if (wait > maxWaitMs - (this.now() - started)) return undefined;
         this.slots.shift();
         return wait;
       }
-      this.refilling ??= this.refill().finally(() => {
-        this.refilling = undefined;
-      });
-      await this.refilling;
+      if (this.now() - started > maxWaitMs) return undefined;
+      this.waiting++;
+      try {
+        await this.nextRefill();
+      } finally {
+        this.waiting--;
+      }
     }
-    return undefined;
+  }
+
+  /** Joins a reservation in flight that still has slots for this caller, or starts one (at most 4). */
+  private nextRefill(): Promise<void> {
+    const covered = this.refills.size * this.batch;
+    if (this.refills.size >= 4 || (this.refills.size > 0 && this.waiting <= covered)) {
+      return Promise.race(this.refills);
+    }
+    const refill: Promise<void> = this.refill().finally(() => this.refills.delete(refill));
+    this.refills.add(refill);
+    return refill;
   }
 
   private async refill(): Promise<void> {
     try {
       const start = await this.take(this.batch);
       for (let k = 0; k < this.batch; k++) this.slots.push(start + k * this.intervalMs - this.toleranceMs);
+      // Reservations in flight can answer out of order.
+      this.slots.sort((a, b) => a - b);
     } catch (error) {
       const retryAfter = this.options.retryDynamoAfterMs ?? 30_000;
       this.localUntil = this.now() + retryAfter;
@@ -104,6 +125,7 @@ export class DynamoCoderRequestBudget implements SharedRequestBudget {
     const span = n * this.intervalMs;
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = this.now();
+      if (this.idle && (await this.startFresh(key, now, span))) return now;
       this.calls++;
       try {
         const out = await this.options.documentClient.send(
@@ -117,29 +139,38 @@ export class DynamoCoderRequestBudget implements SharedRequestBudget {
             ReturnValues: 'UPDATED_NEW',
           }),
         );
+        this.idle = false;
         return Number(out.Attributes?.tat) - span;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
       }
-      this.calls++;
-      try {
-        await this.options.documentClient.send(
-          new UpdateCommand({
-            TableName: this.options.tableName,
-            Key: key,
-            UpdateExpression: 'SET #tat = :end',
-            ConditionExpression: 'attribute_not_exists(#tat) OR #tat < :now',
-            ExpressionAttributeNames: { '#tat': 'tat' },
-            ExpressionAttributeValues: { ':end': now + span, ':now': now },
-          }),
-        );
-        return now;
-      } catch (error) {
-        // Another process moved `tat` past now in between: its branch is the first one again.
-        if (!isConditionFailure(error)) throw error;
-      }
+      if (await this.startFresh(key, now, span)) return now;
     }
     throw new Error('the shared Coder request budget is too contended (5 conditional updates in a row lost)');
+  }
+
+  /** The bucket had refilled (`tat` in the past or absent): start the reservation at `now`. */
+  private async startFresh(key: { pk: string }, now: number, span: number): Promise<boolean> {
+    this.calls++;
+    try {
+      await this.options.documentClient.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: key,
+          UpdateExpression: 'SET #tat = :end',
+          ConditionExpression: 'attribute_not_exists(#tat) OR #tat < :now',
+          ExpressionAttributeNames: { '#tat': 'tat' },
+          ExpressionAttributeValues: { ':end': now + span, ':now': now },
+        }),
+      );
+      this.idle = true;
+      return true;
+    } catch (error) {
+      // Another process's reservations run past now: add to them instead.
+      if (!isConditionFailure(error)) throw error;
+      this.idle = false;
+      return false;
+    }
   }
 }
 
