@@ -117,6 +117,9 @@ describe('families-reconcile handler', () => {
     const next = await handler()({ trigger: 'schedule' }, { getRemainingTimeInMillis: () => 300_000 });
     expect(next.incomplete).toBeUndefined();
     expect(next.summary.created).toBe(3);
+    // Per-run copies share the container's caches: a warm steady run is one list page, no /users/me.
+    const steady = await handler()({ trigger: 'schedule' }, { getRemainingTimeInMillis: () => 300_000 });
+    expect(steady.coder.requests).toBe(1);
   });
 
   it('previews with {"dryRun":true}: the plan with reasons, no change, no metrics', async () => {

@@ -67,7 +67,8 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
   private readonly templates: ReadonlySet<string>;
   private readonly cache: Map<string, BuildParameter[]>;
   private readonly fetchLimit: ReturnType<typeof createConcurrencyLimit>;
-  private controllerUser: Promise<string | undefined> | undefined;
+  /** Shared with the per-run copies (withDeadline), so a warm container asks `/users/me` once. */
+  private me: { user?: Promise<string | undefined> | undefined } = {};
   /** False once Coder rejected a `param:` search: this release reads parameters one by one. */
   private searchSupported = true;
 
@@ -82,7 +83,7 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
   withDeadline(deadline: Deadline): CoderFamilyWorkspaces {
     const client = this.client.withDeadline?.(deadline) ?? this.client;
     const scoped = new CoderFamilyWorkspaces({ ...this.options, client, parameterCache: this.cache });
-    scoped.controllerUser = this.controllerUser;
+    scoped.me = this.me;
     return scoped;
   }
 
@@ -236,14 +237,14 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
   }
 
   controllerUserId(): Promise<string | undefined> {
-    this.controllerUser ??= this.client.me().then(
+    this.me.user ??= this.client.me().then(
       (user) => user.id,
       () => {
-        this.controllerUser = undefined;
+        this.me.user = undefined;
         return undefined;
       },
     );
-    return this.controllerUser;
+    return this.me.user;
   }
 
   async createWorkspace(input: {
