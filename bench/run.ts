@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { machine, renderTable, type Scenario, type ScenarioResult } from './lib.js';
+import { coldScale } from './scenarios/cold-scale.js';
 import { coldStart } from './scenarios/cold-start.js';
 import { familyCreation } from './scenarios/family-creation.js';
 import { rateLimit } from './scenarios/rate-limit.js';
@@ -22,6 +23,7 @@ const SCENARIOS: readonly Scenario[] = [
   webhookIngest,
   coldStart,
   scalingRun,
+  coldScale,
 ];
 
 const parseArgs = (argv: readonly string[]) => {

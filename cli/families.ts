@@ -171,6 +171,7 @@ export const renderFamiliesReport = (report: ReconcileReport): string => {
   lines.push(
     `${report.dryRun ? 'Plan' : 'Applied'}: ${parts.join(', ')}; ${report.coder.requests} Coder requests in ${s.durationMs} ms.`,
   );
+  if (report.incomplete) lines.push(`Cut short (${report.incomplete.reason}): ${report.incomplete.detail}.`);
   return lines.join('\n');
 };
 

@@ -17,6 +17,7 @@ import {
   scheduleInterval,
   webhookUnauthorizedAlarm,
 } from './alerting/heartbeat.js';
+import { CoderRequestBudget } from './common/coder-budget.js';
 import type { ControllerFunction } from './common/controller-function.js';
 import { type ControllerConfig, type ControllerConfigInput, parseControllerConfig } from './config.js';
 import { WorkspaceFamilies } from './families/construct.js';
@@ -49,6 +50,7 @@ export class CoderFleetController extends Construct {
   readonly scaling?: NodeGroupScaling;
   readonly families?: WorkspaceFamilies;
   readonly provisionerKeys?: ProvisionerKeyRotation;
+  readonly coderBudget: CoderRequestBudget;
 
   constructor(scope: Construct, id: string, props: CoderFleetControllerProps) {
     super(scope, id);
@@ -171,6 +173,12 @@ export class CoderFleetController extends Construct {
         },
       );
     }
+
+    // One Coder budget for every Lambda that calls Coder (one token, one egress address).
+    this.coderBudget = new CoderRequestBudget(this, 'CoderRequestBudget', {
+      requestsPerMinute: config.coder.requestsPerMinute,
+    });
+    for (const { fn } of watched.filter((w) => w.callsCoder)) this.coderBudget.attach(fn);
 
     for (const { label, fn, errorsAlarmedByCapability, callsCoder } of watched) {
       this.alerting.watchFunction(fn, label, {

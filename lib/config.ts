@@ -87,6 +87,12 @@ export const controllerConfigSchema = z
           'must be a Secrets Manager secret ARN',
         )
         .optional(),
+      /**
+       * Coder requests per minute for all the controller's Lambdas together, shared through a small
+       * DynamoDB table. Coder allows 512 per minute per user (or client address) and path; the
+       * default stays well below it, leaving room for operators using the same account.
+       */
+      requestsPerMinute: z.int().min(1).max(100_000).default(400),
     }),
     alarms: alarmThresholdsSchema,
     scaling: scalingConfigSchema.optional(),

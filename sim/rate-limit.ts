@@ -1,4 +1,28 @@
-/** Coder's API rate limit: go-chi/httprate's sliding window counter, keyed by user and route. */
+/**
+ * Coder's API rate limit: go-chi/httprate's sliding window counter (coderd/httpmw/ratelimit.go,
+ * `RateLimit(count, window)` with `httprate.WithKeyFuncs(<user or IP>, httprate.KeyByEndpoint)`).
+ * The key is an identity plus the concrete `r.URL.Path`: the method and the query are ignored, and
+ * `/api/v2/workspacebuilds/<id>/parameters` is a bucket per build id.
+ */
+
+/**
+ * The identity half of the key. `user`: the API key's user id, falling back to the client address
+ * for unauthenticated requests (coder/coder#22049, "rate limit by user instead of IP", 2026). Before
+ * it the limiter ran ahead of API-key extraction (coder/coder#20857), so every request was keyed by
+ * `client-address`: callers behind one address share a budget.
+ */
+export type RateLimitKeyBy = 'user' | 'client-address';
+
+/** The limiter key of one request. */
+export const rateLimitKey = (
+  keyBy: RateLimitKeyBy,
+  request: { userId: string | undefined; clientAddress: string | undefined; path: string },
+): string => {
+  const identity =
+    keyBy === 'user' && request.userId !== undefined ? request.userId : (request.clientAddress ?? 'unknown');
+  // httprate's composedKeyFunc joins the key parts with ':'.
+  return `${identity}:${request.path}`;
+};
 
 export interface RateLimitDecision {
   allowed: boolean;

@@ -7,7 +7,7 @@ import { FaultInjector } from './faults.js';
 import { latestBuild, latestStatus, newId, type SimUser } from './model.js';
 import { WebhookDispatcher, WorkspaceNotifier } from './notifications.js';
 import { rateLimitKeyRule, simProfile } from './profiles/index.js';
-import { SlidingWindowLimiter } from './rate-limit.js';
+import { rateLimitKey, SlidingWindowLimiter } from './rate-limit.js';
 import { buildRoutes, type RequestContext, RouteTable } from './routes.js';
 import { isOwner, SimState } from './state.js';
 import type {
@@ -106,6 +106,7 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
     options.rateLimit === false
       ? false
       : { perMinute: 512, windowMs: 60_000, keyBy: rateLimitKeyRule(profile), ...options.rateLimit };
+  const keyBy = (rateLimit !== false && rateLimit.keyBy) || 'user';
   const limiter =
     rateLimit === false || rateLimit.perMinute <= 0
       ? undefined
@@ -217,9 +218,11 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
         return;
       }
       if (!bypass) {
-        const address = req.socket.remoteAddress ?? 'unknown';
-        const who = rateLimit !== false && rateLimit.keyBy === 'user' ? (user?.id ?? address) : address;
-        const key = `${who} ${routeKey}`;
+        const key = rateLimitKey(keyBy, {
+          userId: user?.id,
+          clientAddress: req.socket.remoteAddress,
+          path: url.pathname,
+        });
         const decision = limiter.take(key, Date.now());
         Object.assign(responseHeaders, decision.headers);
         if (!decision.allowed) {

@@ -1,5 +1,8 @@
 /** Public types of the Coder API simulator. */
-import type { CoderVersionName, RateLimitKeyBy, SimProfile } from './profiles/index.js';
+import type { CoderVersionName, SimProfile } from './profiles/index.js';
+import type { RateLimitKeyBy } from './rate-limit.js';
+
+export type { RateLimitKeyBy } from './rate-limit.js';
 
 export interface CoderSimulatorOptions {
   /** @default 0 (ephemeral). The server binds 127.0.0.1 only. */

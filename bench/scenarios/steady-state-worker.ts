@@ -88,6 +88,8 @@ const main = async (): Promise<void> => {
             client,
             templates: config.templates,
             organization: config.organization,
+            // One parameters read per family, as before issue 12's count discovery.
+            discoverCounts: false,
           });
     const before = client.stats();
     const started = performance.now();

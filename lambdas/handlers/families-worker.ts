@@ -1,6 +1,7 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { FamilyRetryScheduler } from '../adapters/aws/family-queue.js';
+import type { Deadline } from '../core/contracts/deadline.js';
 import type { LogSink } from '../core/contracts/log-sink.js';
 import {
   addCounts,
@@ -9,10 +10,11 @@ import {
   type MetricsSink,
 } from '../core/contracts/metrics-sink.js';
 import { familyRunMetrics } from '../core/families/metrics.js';
-import type { ReconcileReport, ReconcileRequest } from '../core/families/run.js';
+import { FAMILY_START_MS, type ReconcileReport, type ReconcileRequest } from '../core/families/run.js';
 import { WORKER_METRICS } from '../core/families/webhook/metrics.js';
 import { type FamilyWorkItem, familyWorkItemSchema } from '../core/families/webhook/work-item.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
+import { lambdaDeadline } from '../wiring/deadline.js';
 import { createWorkerDeps } from '../wiring/families.js';
 import { lambdaHandler } from '../wiring/lambda-handler.js';
 import { FUNCTION } from '../wiring/names.js';
@@ -27,6 +29,11 @@ export class FamilyBusyError extends Error {
 /** The reconcile reported failed actions (Coder 5xx, timeouts…); SQS redelivers after a backoff. */
 export class FamilyWorkFailedError extends Error {
   override readonly name = 'FamilyWorkFailedError';
+}
+
+/** The invocation ran out of time before this message's family was done; SQS brings it back. */
+export class FamilyRunCutShortError extends Error {
+  override readonly name = 'FamilyRunCutShortError';
 }
 
 /** The message is not a work item the webhook could have written; retrying will not help. */
@@ -55,9 +62,12 @@ export interface WorkerHandlerDeps {
  * backoff; a poison message comes straight back so it reaches the DLQ without holding its
  * owner's message group for long.
  */
-export const retryDelaySeconds = (reason: 'locked' | 'failed' | 'poison', receiveCount: number): number => {
+export const retryDelaySeconds = (
+  reason: 'locked' | 'failed' | 'poison' | 'cut-short',
+  receiveCount: number,
+): number => {
   const n = Math.max(1, receiveCount);
-  if (reason === 'poison') return 0;
+  if (reason === 'poison' || reason === 'cut-short') return 0;
   if (reason === 'locked') return Math.min(10 * n, 60);
   return Math.min(30 * 2 ** (n - 1), 600);
 };
@@ -81,7 +91,10 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
     deps.metrics.addMetric(metric, METRIC_UNIT.count, 1);
   };
 
-  const retryLater = async (record: SQSRecord, reason: 'locked' | 'failed' | 'poison'): Promise<void> => {
+  const retryLater = async (
+    record: SQSRecord,
+    reason: Parameters<typeof retryDelaySeconds>[0],
+  ): Promise<void> => {
     if (!deps.retries) return;
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
     try {
@@ -104,7 +117,15 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
     }
   };
 
+  let deadline: Deadline | undefined;
+
   const processRecord = async (record: SQSRecord): Promise<string> => {
+    if (deadline && deadline.remainingMs() < FAMILY_START_MS) {
+      // No time for this one: back to the queue at once, untouched (not a failure).
+      count(WORKER_METRICS.cutShort);
+      await retryLater(record, 'cut-short');
+      throw new FamilyRunCutShortError(`no time left in this invocation for message ${record.messageId}`);
+    }
     const item = parse(record);
     if (!item) {
       count(WORKER_METRICS.poison);
@@ -131,6 +152,7 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
         },
         dryRun: false,
         trigger: 'webhook',
+        ...(deadline ? { deadline } : {}),
       });
     } catch (error) {
       count(WORKER_METRICS.failed);
@@ -155,6 +177,15 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
       failures: report.failures,
       conflicts: report.conflicts,
     };
+    if (report.incomplete) {
+      count(WORKER_METRICS.cutShort);
+      deps.log.info('family run cut short by the deadline; retrying at once', {
+        ...outcome,
+        outcome: 'cut-short',
+      });
+      await retryLater(record, 'cut-short');
+      throw new FamilyRunCutShortError(report.incomplete.detail);
+    }
     if (report.skippedLocked.length > 0) {
       count(WORKER_METRICS.deferredLocked);
       deps.log.info('family busy with another run; retrying later', { ...outcome, outcome: 'locked' });
@@ -174,14 +205,16 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
     return report.runId;
   };
 
-  return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, processRecord, processor, {
+  return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    deadline = lambdaDeadline(context);
+    return processPartialResponse(event, processRecord, processor, {
       ...(context ? { context } : {}),
       // Only the failed message's owner group stops; other owners in the batch carry on.
       skipGroupOnError: true,
       // Every failure is reported per item, so the event source keeps our visibility changes.
       throwOnFullBatchFailure: false,
     });
+  };
 };
 
 export const handler = lambdaHandler(

@@ -8,6 +8,8 @@ import {
 } from '../adapters/coder/client.js';
 import { METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
 import { ConfigError } from '../core/contracts/validation.js';
+import { type CoderBudgetSettings, coderBudgetFromEnvironment, sharedCoderBudget } from './coder-budget.js';
+import { invocationDeadline } from './deadline.js';
 import { requireEnv } from './env.js';
 import { readJsonSecret } from './secrets.js';
 
@@ -19,6 +21,8 @@ export interface CoderConnectionSettings {
   readonly url: string;
   /** ARN or name of the Secrets Manager secret holding the token. */
   readonly tokenSecretId: string;
+  /** The deployment's shared request budget; without it the client paces itself alone. */
+  readonly budget?: CoderBudgetSettings | undefined;
 }
 
 /** Reads `CODER_URL` and `CODER_TOKEN_SECRET_ARN`, which every Coder-facing construct sets. */
@@ -31,7 +35,11 @@ export const coderConnectionFromEnvironment = (
   } catch {
     throw new ConfigError('Lambda environment', [`CODER_URL is not a URL: ${JSON.stringify(url)}`]);
   }
-  return { url, tokenSecretId: requireEnv('CODER_TOKEN_SECRET_ARN', env) };
+  return {
+    url,
+    tokenSecretId: requireEnv('CODER_TOKEN_SECRET_ARN', env),
+    budget: coderBudgetFromEnvironment(env),
+  };
 };
 
 /** Every client this container created, so a run's Coder traffic can be measured without threading them through. */
@@ -47,6 +55,9 @@ export const createCoderClient = (
   options: Omit<Partial<CoderClientOptions>, 'baseUrl' | 'token'> & CoderReleaseOptions = {},
 ): CoderClient => {
   const client = new CoderClient({
+    // Every Coder call stops waiting at the invocation's deadline (set per invocation by lambdaHandler).
+    deadline: invocationDeadline,
+    ...(settings.budget ? { sharedBudget: sharedCoderBudget(settings.budget, settings.url) } : {}),
     ...options,
     baseUrl: settings.url,
     token: async () => (await readJsonSecret(settings.tokenSecretId, coderTokenSecretSchema)).token,

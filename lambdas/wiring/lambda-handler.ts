@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { invocationDeadlineMiddleware } from './deadline.js';
 import type { FunctionName } from './names.js';
 import { createObservability, type Observability } from './observability.js';
 
@@ -26,7 +27,8 @@ export const lambdaHandler = <E, R>(
   const observability = createObservability(service);
   let chain = middy<E, R>()
     .use(injectLambdaContext(observability.logger))
-    .use(observability.tracer.middleware());
+    .use(observability.tracer.middleware())
+    .use(invocationDeadlineMiddleware());
   if (options.metrics ?? true) chain = chain.use(logMetrics(observability.metrics));
   for (const middleware of options.middleware?.(observability) ?? []) chain = chain.use(middleware);
   let run: ((event: E, context: Context) => Promise<R>) | undefined;

@@ -25,6 +25,9 @@ export const METRICS_NAMESPACE = 'CoderFleetController';
 export const ENV = {
   coderUrl: 'CODER_URL',
   coderTokenSecretArn: 'CODER_TOKEN_SECRET_ARN',
+  /** The deployment's shared Coder request budget (lib/common/coder-budget.ts). */
+  coderBudgetTable: 'CODER_BUDGET_TABLE',
+  coderRequestsPerMinute: 'CODER_REQUESTS_PER_MINUTE',
   scalingConfig: 'SCALING_CONFIG',
   scalingOverrideTable: 'SCALING_OVERRIDE_TABLE',
   keysConfig: 'PROVISIONER_KEY_CONFIG',

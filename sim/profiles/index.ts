@@ -5,7 +5,9 @@
  * same in every profile lives with the route or state it belongs to.
  */
 
-export type RateLimitKeyBy = 'user' | 'client-address';
+import type { RateLimitKeyBy } from '../rate-limit.js';
+
+export type { RateLimitKeyBy };
 
 export interface SimProfile {
   /** `--coder-version` value: the release's minor line. */

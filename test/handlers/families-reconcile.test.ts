@@ -114,6 +114,24 @@ describe('families-reconcile handler', () => {
     await sim.close();
   });
 
+  it('plans against the Lambda context: with no time left it returns a cut-short report, not a timeout', async () => {
+    const context = { getRemainingTimeInMillis: () => 3_500 };
+
+    const report = await handler()({ trigger: 'schedule' }, context);
+
+    expect(report.incomplete).toMatchObject({ reason: 'deadline' });
+    expect(report.failures).toBe(0);
+    expect(metrics).toContainEqual(['FamiliesRunCutShort', 1]);
+    expect(sim.workspacesSnapshot()).toHaveLength(2);
+    // Nothing was left locked: the next run, with time, does the work.
+    const next = await handler()({ trigger: 'schedule' }, { getRemainingTimeInMillis: () => 300_000 });
+    expect(next.incomplete).toBeUndefined();
+    expect(next.summary.created).toBe(3);
+    // Per-run copies share the container's caches: a warm steady run is one list page, no /users/me.
+    const steady = await handler()({ trigger: 'schedule' }, { getRemainingTimeInMillis: () => 300_000 });
+    expect(steady.coder.requests).toBe(1);
+  });
+
   it('previews with {"dryRun":true}: the plan with reasons, no change, no metrics', async () => {
     const report = await handler()({ dryRun: true });
 

@@ -82,6 +82,43 @@ describe('families worker', () => {
     expect(metrics.total(WORKER_METRICS.reconciled)).toBe(1);
   });
 
+  it('passes the invocation deadline on, and puts a cut-short or unstarted message straight back', async () => {
+    // Prepare: two messages of different owners; the first run is cut short by the deadline.
+    const requests: ReconcileRequest[] = [];
+    let left = 60_000;
+    const queue = new InMemoryFamilyQueue({ visibilityTimeoutMs: 360_000 });
+    const delays: number[] = [];
+    const retries = {
+      retryAfter: async (_handle: string, seconds: number) => {
+        delays.push(seconds);
+      },
+    };
+    const metrics = recordingMetrics();
+    const handler = makeWorkerHandler({
+      reconcile: async (request) => {
+        requests.push(request);
+        left = 1_000;
+        return report({ incomplete: { reason: 'deadline', familiesLeft: 1, detail: 'out of time' } });
+      },
+      retries,
+      log: recordingLog().sink,
+      metrics: metrics.metrics,
+    });
+    await queue.enqueue([item(1), item(2, { ownerId: OTHER_OWNER, ownerName: 'bob' })]);
+
+    // Act
+    const response = await handler({ Records: queue.receive() }, {
+      getRemainingTimeInMillis: () => left,
+    } as never);
+
+    // Assess: one reconcile with a deadline; both messages back at once, counted as cut short.
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.deadline?.remainingMs()).toBeLessThan(1_000);
+    expect(response.batchItemFailures).toHaveLength(2);
+    expect(delays).toEqual([0, 0]);
+    expect(metrics.total(WORKER_METRICS.cutShort)).toBe(2);
+  });
+
   it("publishes the engine's per-run figures once per message, so a batch's runs stay separate", async () => {
     const published: string[] = [];
     const runMetrics = {

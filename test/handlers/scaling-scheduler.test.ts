@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { CoderClient } from '../../lambdas/adapters/coder/index.js';
+import { CoderWorkspaceDemand } from '../../lambdas/adapters/coder/workspace-demand.js';
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import type { DimensionedMetricsSink } from '../../lambdas/core/contracts/metrics-sink.js';
 import { ScalerEventError } from '../../lambdas/core/scaling/events.js';
@@ -272,6 +274,41 @@ describe('scaling-scheduler handler', () => {
     expect(error.message).toMatch(/coder-ws: running workspaces unknown: Coder API unreachable/);
     expect(nodeGroups.get(ws)?.sizes).toEqual({ minSize: 2, desiredSize: 45, maxSize: 45 });
     expect(nodeGroups.get(prov)?.sizes).toEqual({ minSize: 0, desiredSize: 2, maxSize: 5 });
+  });
+
+  it('out of time reading Coder: keeps every node, reports the run incomplete, does not fail it', async () => {
+    // Prepare: the real demand adapter over a client whose invocation has no time left.
+    let fetched = 0;
+    const client = new CoderClient({
+      baseUrl: 'https://coder.example.com',
+      token: 't',
+      deadline: { remainingMs: () => 100 },
+      fetch: async () => {
+        fetched++;
+        return new Response('{}');
+      },
+    });
+    const nodeGroups = new InMemoryNodeGroups()
+      .set(ws, { minSize: 10, desiredSize: 45, maxSize: 200 })
+      .set(prov, { minSize: 2, desiredSize: 2, maxSize: 20 });
+    const deadlineHandler = makeHandler({
+      config,
+      nodeGroups,
+      demand: new CoderWorkspaceDemand(client),
+      overrides: new InMemoryOverrideStore(),
+      now: () => at('2026-03-09T22:30:00Z'),
+      log: silentLog,
+      metrics: new RecordingMetrics(),
+    });
+
+    // Act
+    const report = await deadlineHandler({ trigger: 'transition' });
+
+    // Assess: nothing sent, nodes under workspaces kept, a clean report naming what is left.
+    expect(fetched).toBe(0);
+    expect(report.failures).toEqual([]);
+    expect(report.incomplete).toEqual({ reason: 'deadline', groups: ['coder-ws'] });
+    expect(nodeGroups.get(ws)?.sizes.desiredSize).toBe(45);
   });
 
   it('pre-warms before peak with the autostart count for the next hour', async () => {

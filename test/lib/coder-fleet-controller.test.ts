@@ -49,6 +49,32 @@ describe('CoderFleetController with the seed 004 configuration', () => {
     resources = synth.template.toJSON().Resources as Record<string, Resource>;
   });
 
+  it('gives every Coder-facing function the shared Coder request budget, and only UpdateItem on it', () => {
+    const functions = ofType('AWS::Lambda::Function').map(([, r]) => r.Properties ?? {});
+    const withBudget = functions.filter(
+      (p) => (p.Environment as { Variables?: Record<string, unknown> })?.Variables?.CODER_BUDGET_TABLE,
+    );
+    const coderFacing = functions.filter(
+      (p) => (p.Environment as { Variables?: Record<string, unknown> })?.Variables?.CODER_URL,
+    );
+    expect(coderFacing.length).toBeGreaterThanOrEqual(5);
+    expect(withBudget.length).toBe(
+      coderFacing.filter((p) => !String(p.Handler ?? '').includes('webhook')).length,
+    );
+    for (const p of withBudget) {
+      expect(
+        (p.Environment as { Variables: Record<string, unknown> }).Variables.CODER_REQUESTS_PER_MINUTE,
+      ).toBe('400');
+    }
+    synth.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'dynamodb:UpdateItem', Resource: Match.anyValue() }),
+        ]),
+      },
+    });
+  });
+
   it('has no cdk-nag AwsSolutions finding left unacknowledged', () => {
     expect(synth.nagErrors).toEqual([]);
     expect(synth.nagWarnings).toEqual([]);

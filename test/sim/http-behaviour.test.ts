@@ -117,6 +117,33 @@ describe('rate limiting', () => {
     expect((await api(sim, 'GET', '/api/v2/users/me', { token: user.token })).status).toBe(200);
   });
 
+  it('keys by the concrete path, method ignored, per user by default and per address before #22049', async () => {
+    sim = await startCoderSimulator({ rateLimit: { perMinute: 2, windowMs: 60_000 } });
+    const org = 'coder';
+    // GET and POST on one path share its bucket; the path, not the route template, is the key.
+    expect((await api(sim, 'GET', `/api/v2/organizations/${org}/provisionerkeys`)).status).toBe(200);
+    const post = await api(sim, 'POST', `/api/v2/organizations/${org}/provisionerkeys`, {
+      body: { name: 'k1' },
+    });
+    expect(post.status).toBe(201);
+    expect((await api(sim, 'GET', `/api/v2/organizations/${org}/provisionerkeys`)).status).toBe(429);
+    expect((await api(sim, 'GET', `/api/v2/organizations/${org}/provisionerkeys?x=1`)).status).toBe(429);
+    expect((await api(sim, 'GET', '/api/v2/organizations/default/provisionerkeys')).status).toBe(200);
+    // Per user: another user on the same path has a budget of its own.
+    const user = sim.seed.user({ username: 'u1' });
+    expect((await api(sim, 'GET', '/api/v2/users/me', { token: user.token })).status).toBe(200);
+    await sim.close();
+
+    sim = await startCoderSimulator({
+      rateLimit: { perMinute: 2, windowMs: 60_000, keyBy: 'client-address' },
+    });
+    const other = sim.seed.user({ username: 'u2' });
+    expect((await api(sim, 'GET', '/api/v2/users/me')).status).toBe(200);
+    expect((await api(sim, 'GET', '/api/v2/users/me', { token: other.token })).status).toBe(200);
+    // Both users come from 127.0.0.1: one budget.
+    expect((await api(sim, 'GET', '/api/v2/users/me', { token: other.token })).status).toBe(429);
+  });
+
   it('lets owners bypass with X-Coder-Bypass-Ratelimit and answers 428 to anyone else', async () => {
     sim = await startCoderSimulator({ rateLimit: { perMinute: 1, windowMs: 60_000 } });
     const bypass = { 'X-Coder-Bypass-Ratelimit': 'true' };

@@ -7,6 +7,7 @@
  * (operations-*.ts), sent through CoderTransport (transport.ts) to a route of routes.ts.
  */
 
+import type { Deadline } from '../../core/contracts/deadline.js';
 import type { CoderRelease } from './capabilities.js';
 import type { ListAuditLogsOptions } from './operations-deployment.js';
 import * as deployment from './operations-deployment.js';
@@ -36,6 +37,7 @@ import type {
   WorkspaceBuildParameter,
 } from './types.js';
 
+export { CoderDeadlineError, type DeadlineStep } from './deadline.js';
 export type { ListAuditLogsOptions } from './operations-deployment.js';
 export type { ListProvisionerDaemonsOptions } from './operations-provisioners.js';
 export type { BuildOptions, GetWorkspaceOptions, ListWorkspacesOptions } from './operations-workspaces.js';
@@ -53,6 +55,7 @@ export {
   type HttpMethod,
   type MutationOptions,
   type ReadOptions,
+  type SharedRequestBudget,
 } from './transport.js';
 
 /** What the client does with the Coder release it talks to. */
@@ -89,6 +92,16 @@ export class CoderClient {
   /** Counts since construction; a copy, safe to keep. */
   stats(): CoderClientStats {
     return this.transport.stats();
+  }
+
+  /**
+   * This client for one run: the same pacing, shared budget and counters, with the run's deadline.
+   * Past it, calls throw CoderDeadlineError (kind `deadline`) instead of waiting or sending.
+   */
+  withDeadline(deadline: Deadline | undefined): CoderClient {
+    return Object.assign(Object.create(CoderClient.prototype) as CoderClient, {
+      transport: this.transport.withDeadline(deadline),
+    });
   }
 
   buildInfo(options: ReadOptions = {}): Promise<BuildInfo> {

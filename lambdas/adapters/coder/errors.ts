@@ -25,7 +25,7 @@ export type CoderApiErrorKind =
   | 'server'
   | 'unexpected_status';
 
-export type CoderErrorKind = CoderApiErrorKind | 'network' | 'timeout' | 'response_shape';
+export type CoderErrorKind = CoderApiErrorKind | 'network' | 'timeout' | 'response_shape' | 'deadline';
 
 interface CoderErrorBase {
   method: string;

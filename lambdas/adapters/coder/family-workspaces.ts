@@ -1,3 +1,4 @@
+import { type Deadline, isDeadlineStop } from '../../core/contracts/deadline.js';
 import { createConcurrencyLimit } from '../../core/families/concurrency.js';
 import type { BuildParameter, FamilyWorkspace } from '../../core/families/model.js';
 import {
@@ -7,6 +8,7 @@ import {
 } from '../../core/families/ports.js';
 import type { CoderClient } from './client.js';
 import { CoderApiError, CoderError } from './errors.js';
+import { countOnlyParameters, discoverParentCounts } from './family-parent-counts.js';
 import { ACTIVE_JOB_STATUSES, type Workspace } from './types.js';
 
 /** Where build parameters are kept between cold starts (the ledger table; see DynamoBuildParameterStore). */
@@ -25,7 +27,10 @@ export type FamilyCoderClient = Pick<
   | 'createBuild'
   | 'me'
   | 'stats'
->;
+> & {
+  /** The client bound to a run's deadline (CoderClient.withDeadline). */
+  withDeadline?(deadline: Deadline): FamilyCoderClient;
+};
 
 export interface CoderFamilyWorkspacesOptions {
   readonly client: FamilyCoderClient;
@@ -46,7 +51,12 @@ export interface CoderFamilyWorkspacesOptions {
   readonly pageSize?: number;
   /** Entries kept in the in-memory cache. @default 50000 */
   readonly maxCachedBuilds?: number;
+  /** Find parents' counts with `param:` searches when many are unknown. @default true */
+  readonly discoverCounts?: boolean;
 }
+
+/** Cache and store key of a build's count alone (what a `param:` search tells). */
+const countKey = (buildId: string): string => `count:${buildId}`;
 
 /**
  * The Coder side of workspace families. A full snapshot costs one paged list per managed
@@ -57,13 +67,24 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
   private readonly templates: ReadonlySet<string>;
   private readonly cache: Map<string, BuildParameter[]>;
   private readonly fetchLimit: ReturnType<typeof createConcurrencyLimit>;
-  private controllerUser: Promise<string | undefined> | undefined;
+  /** Shared with the per-run copies (withDeadline), so a warm container asks `/users/me` once. */
+  private me: { user?: Promise<string | undefined> | undefined } = {};
+  /** False once Coder rejected a `param:` search: this release reads parameters one by one. */
+  private searchSupported = true;
 
   constructor(private readonly options: CoderFamilyWorkspacesOptions) {
     this.client = options.client;
     this.templates = new Set(options.templates.map((t) => t.toLowerCase()));
     this.cache = options.parameterCache ?? new Map();
     this.fetchLimit = createConcurrencyLimit(options.fetchConcurrency ?? 8);
+  }
+
+  /** This port for one run: Coder calls stop at `deadline`; the caches and counters are shared. */
+  withDeadline(deadline: Deadline): CoderFamilyWorkspaces {
+    const client = this.client.withDeadline?.(deadline) ?? this.client;
+    const scoped = new CoderFamilyWorkspaces({ ...this.options, client, parameterCache: this.cache });
+    scoped.me = this.me;
+    return scoped;
   }
 
   async listManagedWorkspaces(): Promise<FamilyWorkspace[]> {
@@ -120,42 +141,110 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
       }
       misses = misses.filter((id) => !stored.has(id));
     }
-    const fetched = new Map<string, BuildParameter[]>();
+    let outOfTime: unknown;
     await Promise.all(
       misses.map((id) =>
         this.fetchLimit(async () => {
+          if (outOfTime) return;
           try {
             const parameters = (await this.client.getBuildParameters(id)).map((p) => ({
               name: p.name,
               value: p.value,
             }));
-            fetched.set(id, parameters);
-          } catch {
-            // Left out: the planner does not decide anything about a workspace it cannot read.
+            result.set(id, parameters);
+            this.remember(id, parameters);
+            // Kept as it is read, so a run cut short leaves its reads for the next one.
+            await this.options.parameterStore
+              ?.putMany(new Map([[id, parameters]]))
+              // Best effort: the next cold start just reads them from Coder again.
+              .catch(() => undefined);
+          } catch (error) {
+            // Out of time: what was read is kept; the run stops. Any other failure is left out:
+            // the planner decides nothing about a workspace it cannot read.
+            if (isDeadlineStop(error)) outOfTime ??= error;
           }
         }),
       ),
     );
-    for (const [id, parameters] of fetched) {
-      result.set(id, parameters);
-      this.remember(id, parameters);
-    }
-    if (fetched.size > 0 && this.options.parameterStore) {
-      // Best effort: the next cold start just reads them from Coder again.
-      await this.options.parameterStore.putMany(fetched).catch(() => undefined);
-    }
+    if (outOfTime) throw toOpError(outOfTime);
     return result;
   }
 
+  async parentParameters(
+    candidates: readonly FamilyWorkspace[],
+    options: { countParameter: string; maxCount: number; knownChildren: number },
+  ): Promise<{ parameters: Map<string, BuildParameter[]>; countOnly: ReadonlySet<string> }> {
+    const parameters = new Map<string, BuildParameter[]>();
+    const countOnly = new Set<string>();
+    const place = (id: string, full: BuildParameter[] | undefined, count: BuildParameter[] | undefined) => {
+      if (full) parameters.set(id, full);
+      else if (count) {
+        parameters.set(id, count);
+        countOnly.add(id);
+      }
+      return full !== undefined || count !== undefined;
+    };
+    let unknown = candidates.filter(
+      (w) =>
+        !place(
+          w.latestBuild.id,
+          this.cache.get(w.latestBuild.id),
+          this.cache.get(countKey(w.latestBuild.id)),
+        ),
+    );
+    const store = this.options.parameterStore;
+    if (unknown.length > 0 && store) {
+      const ids = unknown.map((w) => w.latestBuild.id);
+      const stored = await store.getMany([...ids, ...ids.map(countKey)]);
+      for (const [id, value] of stored) this.remember(id, value);
+      unknown = unknown.filter(
+        (w) => !place(w.latestBuild.id, stored.get(w.latestBuild.id), stored.get(countKey(w.latestBuild.id))),
+      );
+    }
+    // Discovery costs about one search per count value: worth it only above that many reads.
+    if (
+      this.searchSupported &&
+      (this.options.discoverCounts ?? true) &&
+      unknown.length > options.maxCount + 1
+    ) {
+      const found = await discoverParentCounts({
+        client: this.client,
+        unknown,
+        countParameter: options.countParameter,
+        maxCount: options.maxCount,
+        knownChildren: options.knownChildren,
+        query: (term) => this.query(term),
+        pageSize: this.options.pageSize ?? 100,
+        limit: this.fetchLimit,
+      });
+      if (!found) this.searchSupported = false;
+      else {
+        const counts = new Map<string, BuildParameter[]>();
+        for (const [id, count] of found.counts) {
+          const value = countOnlyParameters(options.countParameter, count);
+          place(id, undefined, value);
+          this.remember(countKey(id), value);
+          counts.set(countKey(id), value);
+        }
+        // A build's count never changes: kept like its parameters, so the next cold start skips the search.
+        if (store && counts.size > 0) await store.putMany(counts).catch(() => undefined);
+        unknown = found.unresolved;
+      }
+    }
+    const read = await this.buildParameters(unknown.map((w) => w.latestBuild.id));
+    for (const [id, value] of read) parameters.set(id, value);
+    return { parameters, countOnly };
+  }
+
   controllerUserId(): Promise<string | undefined> {
-    this.controllerUser ??= this.client.me().then(
+    this.me.user ??= this.client.me().then(
       (user) => user.id,
       () => {
-        this.controllerUser = undefined;
+        this.me.user = undefined;
         return undefined;
       },
     );
-    return this.controllerUser;
+    return this.me.user;
   }
 
   async createWorkspace(input: {
@@ -266,7 +355,12 @@ export const toOpError = (error: unknown): WorkspaceOpError => {
         kind = 'permanent';
     }
   } else if (error instanceof CoderError) {
-    kind = error.kind === 'network' || error.kind === 'timeout' ? 'transient' : 'permanent';
+    kind =
+      error.kind === 'deadline'
+        ? 'deadline'
+        : error.kind === 'network' || error.kind === 'timeout'
+          ? 'transient'
+          : 'permanent';
   }
   return new WorkspaceOpError(kind, message);
 };

@@ -17,6 +17,7 @@ export {
   CoderClient,
   type CoderClientOptions,
   type CoderClientStats,
+  CoderDeadlineError,
   type CoderReleaseOptions,
   type CoderRequestEvent,
   type CoderRoute,
@@ -30,6 +31,7 @@ export {
   type MutationOptions,
   PROVISIONER_KEY_PATH_PLACEHOLDER,
   type ReadOptions,
+  type SharedRequestBudget,
 } from './client.js';
 export {
   CoderApiError,

@@ -1,6 +1,6 @@
 /**
- * Client-side pacing per route template, so a large reconcile waits for budget instead of
- * collecting 429s.
+ * Client-side pacing per key (the transport uses the concrete URL path, as Coder's limiter does),
+ * so a large reconcile waits for budget instead of collecting 429s.
  *
  * It is a token bucket kept as a GCRA "theoretical arrival time" per key: each caller reserves
  * its slot synchronously, so parallel callers queue in order without a lock and without a
@@ -58,9 +58,39 @@ export class RouteRateLimiter {
     const now = this.now();
     const arrival = Math.max(this.theoreticalArrival.get(key) ?? now, now);
     this.theoreticalArrival.set(key, arrival + this.intervalMs);
+    this.prune(now);
+    return this.waitAt(arrival, now);
+  }
+
+  /**
+   * Reserves a slot only if the caller would wait at most `maxWaitMs` for it (a run's time left);
+   * undefined, and nothing reserved, otherwise.
+   */
+  tryReserve(key: string, maxWaitMs: number): number | undefined {
+    return this.waitFor(key) > maxWaitMs ? undefined : this.reserve(key);
+  }
+
+  /** How long a request on `key` would wait now, without reserving. */
+  waitFor(key: string): number {
+    const now = this.now();
+    return this.waitAt(Math.max(this.theoreticalArrival.get(key) ?? now, now), now);
+  }
+
+  private waitAt(arrival: number, now: number): number {
     const wait = arrival - this.toleranceMs - now;
     // Sums of fractional intervals drift by ~1e-12; that is "now", not a wait.
     return wait > 1e-6 ? wait : 0;
+  }
+
+  /**
+   * One key per concrete path (every build id, every user) grows without bound; a key whose slot
+   * time has passed holds nothing an absent key does not, so it can go.
+   */
+  private prune(now: number): void {
+    if (this.theoreticalArrival.size < 10_000) return;
+    for (const [key, arrival] of this.theoreticalArrival) {
+      if (arrival <= now) this.theoreticalArrival.delete(key);
+    }
   }
 
   /**

@@ -1,10 +1,13 @@
 /**
- * How the client sends one Coder request: authentication, pacing per route, per-attempt timeouts,
- * retries with backoff (honouring 429 Retry-After), counters, and a typed CoderError for a timeout or
- * network failure. What an answer means is answers.ts.
+ * How the client sends one Coder request: authentication, pacing keyed as Coder's limiter keys
+ * (concrete path, method ignored) plus an optional budget shared by every Lambda of a deployment,
+ * per-attempt timeouts, retries with backoff (honouring 429 Retry-After), the run's deadline,
+ * counters, and a typed CoderError for a timeout or network failure. What an answer means is answers.ts.
  */
 import type { z } from 'zod';
+import type { Deadline } from '../../core/contracts/deadline.js';
 import { apiError, parseAnswer, type RawAnswer } from './answers.js';
+import { CoderDeadlineError, type DeadlineStep } from './deadline.js';
 import { CoderNetworkError, CoderTimeoutError, type ErrorSubject, redact } from './errors.js';
 import { RouteRateLimiter } from './rate-limiter.js';
 import {
@@ -62,10 +65,23 @@ export interface CoderClientOptions {
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
   /**
-   * Client-side budget per route template per window; `false` disables pacing.
-   * @default 480 (a little below Coder's 512 per user per path per minute)
+   * Client-side budget per concrete URL path per window, method ignored, as Coder's limiter keys
+   * (coderd/httpmw/ratelimit.go: httprate.KeyByEndpoint is `r.URL.Path`); `false` disables pacing.
+   * @default 480 (a little below Coder's 512 per user, or per client address, per path per minute)
    */
   rateLimitPerMinute?: number | false;
+  /**
+   * A request budget shared with every other Lambda of the deployment (one token, one egress
+   * address: one Coder budget). Taken before each request, after the per-path pacing.
+   */
+  sharedBudget?: SharedRequestBudget;
+  /**
+   * The run's deadline: the client never waits (pacing, Retry-After, backoff) or sends past it, and
+   * throws CoderDeadlineError (kind `deadline`) instead. `withDeadline` sets one per run.
+   */
+  deadline?: Deadline;
+  /** The least time left worth sending a request with. @default 250 */
+  sendAllowanceMs?: number;
   /** The limiter's window; only tests shorten it. @default 60000 */
   rateLimitWindowMs?: number;
   fetch?: typeof fetch;
@@ -78,6 +94,15 @@ export interface CoderClientOptions {
   onRequest?: (event: CoderRequestEvent) => void;
   /** Sent as User-Agent. @default 'coder-fleet-controller' */
   userAgent?: string;
+}
+
+/** Slots from a budget several processes share (see adapters/aws/coder-request-budget.ts). */
+export interface SharedRequestBudget {
+  /**
+   * Reserves one request slot and returns how long (ms) the caller must wait before using it, or
+   * undefined when the slot would come later than `maxWaitMs` (nothing is reserved then).
+   */
+  reserve(maxWaitMs: number): Promise<number | undefined>;
 }
 
 /** Options every mutating call accepts. */
@@ -115,6 +140,7 @@ export interface RequestSpec<T> {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_RATE_LIMIT = 480;
+const DEFAULT_SEND_ALLOWANCE_MS = 250;
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -133,6 +159,10 @@ export class CoderTransport {
   private readonly userAgent: string;
   private readonly counters: Omit<CoderClientStats, 'byRoute'> = emptyCoderClientStats();
   private readonly routeCounts = new Map<string, number>();
+  private readonly sharedBudget: SharedRequestBudget | undefined;
+  private readonly sendAllowanceMs: number;
+  // Not readonly: withDeadline gives a copy its own.
+  private deadline: Deadline | undefined;
 
   constructor(options: CoderClientOptions) {
     const url = new URL(options.baseUrl);
@@ -150,6 +180,9 @@ export class CoderTransport {
     this.now = options.now ?? Date.now;
     this.onRequest = options.onRequest;
     this.userAgent = options.userAgent ?? 'coder-fleet-controller';
+    this.sharedBudget = options.sharedBudget;
+    this.sendAllowanceMs = options.sendAllowanceMs ?? DEFAULT_SEND_ALLOWANCE_MS;
+    this.deadline = options.deadline;
     const perWindow = options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT;
     this.limiter =
       perWindow === false
@@ -160,6 +193,16 @@ export class CoderTransport {
             now: this.now,
             sleep: this.sleep,
           });
+  }
+
+  /**
+   * The same transport (pacing, shared budget, counters) bound to a run's deadline. A shallow copy:
+   * every mutable part is an object both share.
+   */
+  withDeadline(deadline: Deadline | undefined): CoderTransport {
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as CoderTransport, this);
+    copy.deadline = deadline;
+    return copy;
   }
 
   /** Counts since construction; a copy, safe to keep. */
@@ -189,10 +232,25 @@ export class CoderTransport {
     }
     const safeToRepeat = spec.method === 'GET' || spec.safeToRepeat === true;
     const routeKey = `${spec.method} ${spec.route}`;
+    // An earlier attempt may have taken effect (a mutation that timed out or got a 5xx).
+    let mayHaveTakenEffect = false;
+    const stop = (step: DeadlineStep, attempts: number, waitMs?: number): CoderDeadlineError =>
+      new CoderDeadlineError(
+        `Out of time for ${routeKey}: ${waitMs === undefined ? 'no time left to send it' : `it would wait ${Math.round(waitMs)} ms for ${step}`} (${Math.max(0, Math.round(this.remainingMs()))} ms left in this run); the next run picks it up`,
+        { method: spec.method, route: spec.route, attempts, step, waitMs, mayHaveTakenEffect },
+      );
 
     for (let attempt = 1; ; attempt++) {
-      if (this.limiter) await this.limiter.acquire(spec.route);
+      if (this.remainingMs() < this.sendAllowanceMs) throw stop('send', attempt - 1);
+      // Awaited only when there is a wait, so an unpaced call reaches fetch in the same tick.
+      const paced = this.pace(path, (step, waitMs) => stop(step, attempt - 1, waitMs));
+      if (paced) await paced;
+      if (this.remainingMs() < this.sendAllowanceMs) throw stop('send', attempt - 1);
       const outcome = await this.attempt(spec, url, headers, body, attempt, routeKey);
+      if (outcome.type === 'deadline') {
+        mayHaveTakenEffect ||= spec.method !== 'GET';
+        throw stop('answer', attempt);
+      }
 
       let failure: AttemptFailure;
       let toThrow: Error;
@@ -203,7 +261,7 @@ export class CoderTransport {
         toThrow = error;
         if (error.kind === 'rate_limited') {
           const retryAfterMs = parseRetryAfterMs(answer.headers.get('retry-after'), this.now());
-          if (retryAfterMs !== undefined) this.limiter?.blockUntil(spec.route, this.now() + retryAfterMs);
+          if (retryAfterMs !== undefined) this.limiter?.blockUntil(path, this.now() + retryAfterMs);
           failure = { type: 'rate_limited', retryAfterMs };
         } else if (error.kind === 'server') {
           failure = { type: 'ambiguous' };
@@ -214,6 +272,7 @@ export class CoderTransport {
         toThrow = this.transportError(spec, outcome, attempt, secrets);
         failure = { type: 'ambiguous' };
       }
+      if (failure.type === 'ambiguous' && spec.method !== 'GET') mayHaveTakenEffect = true;
 
       const decision = decideRetry({
         failure,
@@ -222,10 +281,45 @@ export class CoderTransport {
         options: this.retry,
         random: this.random,
       });
-      if (!decision.retry) throw toThrow;
+      if (!decision.retry) {
+        // A Retry-After beyond what the client will ever wait, but within the run: a 429 as before.
+        throw toThrow;
+      }
+      if (decision.delayMs > 0 && decision.delayMs > this.remainingMs() - this.sendAllowanceMs) {
+        // Never sleep past the deadline (a 60 s Retry-After with 20 s left): stop, report, resume next run.
+        throw stop(failure.type === 'rate_limited' ? 'retry-after' : 'backoff', attempt, decision.delayMs);
+      }
       this.counters.retries++;
       if (decision.delayMs > 0) await this.sleep(decision.delayMs);
     }
+  }
+
+  private remainingMs(): number {
+    return this.deadline ? this.deadline.remainingMs() : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Reserves the path's pacing slot and a shared-budget slot, never past the deadline; a promise
+   * to await when there is a wait (or a shared budget to ask), undefined when the request may go now.
+   */
+  private pace(
+    path: string,
+    stop: (step: DeadlineStep, waitMs: number) => CoderDeadlineError,
+  ): Promise<void> | undefined {
+    const maxWait = () => this.remainingMs() - this.sendAllowanceMs;
+    let wait = 0;
+    if (this.limiter) {
+      const local = this.limiter.tryReserve(path, maxWait());
+      if (local === undefined) throw stop('pacing', this.limiter.waitFor(path));
+      wait = local;
+    }
+    const budget = this.sharedBudget;
+    if (!budget) return wait > 0 ? this.sleep(wait) : undefined;
+    return budget.reserve(maxWait()).then((shared) => {
+      if (shared === undefined) throw stop('pacing', maxWait());
+      const longest = Math.max(wait, shared);
+      return longest > 0 ? this.sleep(longest) : undefined;
+    });
   }
 
   private async attempt(
@@ -238,11 +332,15 @@ export class CoderTransport {
   ): Promise<
     | { type: 'answer'; answer: RawAnswer }
     | { type: 'timeout' }
+    | { type: 'deadline' }
     | { type: 'network'; code: string | undefined; message: string }
   > {
     this.counters.requests++;
     this.routeCounts.set(routeKey, (this.routeCounts.get(routeKey) ?? 0) + 1);
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    // The attempt may not outlive the run: past the deadline its answer is not waited for.
+    const left = this.remainingMs();
+    const cutByDeadline = left < this.timeoutMs;
+    const timeout = AbortSignal.timeout(Math.max(1, Math.floor(Math.min(this.timeoutMs, left))));
     const signal = spec.signal ? AbortSignal.any([timeout, spec.signal]) : timeout;
     const started = this.now();
     const emit = (status: CoderRequestEvent['status']) =>
@@ -273,8 +371,9 @@ export class CoderTransport {
     } catch (error) {
       if (spec.signal?.aborted && !timeout.aborted) throw spec.signal.reason;
       if (timeout.aborted) {
-        this.counters.timeouts++;
         emit('timeout');
+        if (cutByDeadline) return { type: 'deadline' };
+        this.counters.timeouts++;
         return { type: 'timeout' };
       }
       this.counters.networkErrors++;

@@ -14,7 +14,7 @@ export const FAMILIES_DEFAULTS = {
   createConcurrency: 8,
   backoffBaseMs: 60_000,
   failureCap: 3,
-  lockLeaseMs: 10 * 60_000,
+  lockLeaseMs: 2 * 60_000,
 } as const;
 
 const parameterName = z
@@ -57,7 +57,10 @@ export const familiesConfigSchema = z
     backoffBaseMs: z.number().int().min(0).max(3_600_000).default(FAMILIES_DEFAULTS.backoffBaseMs),
     /** After this many consecutive hard failures the family is left alone (hard-limited) and alarms. */
     failureCap: z.number().int().min(1).max(100).default(FAMILIES_DEFAULTS.failureCap),
-    /** A family lock left by a crashed run expires after this long; keep it above the Lambda timeout. */
+    /**
+     * A family lock's lease, renewed every third of it while the family is worked on: a crashed
+     * run's families are free again after at most this long.
+     */
     lockLeaseMs: z.number().int().min(10_000).max(3_600_000).default(FAMILIES_DEFAULTS.lockLeaseMs),
     /**
      * Optional template parameter set on every child to its parent's name, so people (and `param:`

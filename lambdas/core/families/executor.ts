@@ -1,3 +1,4 @@
+import { type Deadline, isDeadlineStop } from '../contracts/deadline.js';
 import type { ConcurrencyLimit } from './concurrency.js';
 import { type ChildRecord, type FamilyKey, isMutation, type PlannedAction } from './model.js';
 import { childProvenance } from './planner.js';
@@ -20,7 +21,23 @@ export interface ExecutionContext {
   readonly runId: string;
   readonly controllerUserId: string | undefined;
   readonly dryRun: boolean;
+  /** The run's time left; a Coder mutation starts only with at least MUTATION_START_MS of it. */
+  readonly deadline: Deadline;
+  /** Set once the run is out of time: nothing new starts, every run step winds down. */
+  readonly stop: { reached: boolean };
 }
+
+/** The least time left to start a Coder mutation (ledger intent, the call, the confirmation). */
+export const MUTATION_START_MS = 1_000;
+
+/** The note on an action the run had no time for. */
+export const OUT_OF_TIME = 'the run ran out of time before this step; the next run does it';
+
+/** True (and the run marked as stopping) when there is no time left for another Coder mutation. */
+export const outOfTime = (ctx: Pick<ExecutionContext, 'deadline' | 'stop'>, needMs: number): boolean => {
+  if (!ctx.stop.reached && ctx.deadline.remainingMs() < needMs) ctx.stop.reached = true;
+  return ctx.stop.reached;
+};
 
 /** Bookkeeping (ledger-only) actions run first and in order, so Coder work sees an up-to-date ledger. */
 const LEDGER_KINDS = new Set<PlannedAction['kind']>([
@@ -67,11 +84,15 @@ export const executeFamilyPlan = async (
         settled(action, 'planned');
         return;
       }
-      const result = await ctx.mutations(() =>
-        runCoderAction(ctx, family, action).catch(
-          (error: unknown): CoderResult => ({ outcome: 'failed', error }),
-        ),
-      );
+      const result = await ctx.mutations(async (): Promise<CoderResult> => {
+        // Checked after the queue: waiting for a slot can use up the run's time.
+        if (outOfTime(ctx, MUTATION_START_MS)) return { outcome: 'skipped', error: OUT_OF_TIME };
+        return runCoderAction(ctx, family, action).catch((error: unknown): CoderResult => {
+          if (!isDeadlineStop(error)) return { outcome: 'failed', error };
+          ctx.stop.reached = true;
+          return { outcome: 'skipped', error: `${OUT_OF_TIME} (${describe(error)})` };
+        });
+      });
       settled(action, result.outcome, result.error);
     }),
   );
@@ -151,6 +172,7 @@ const buildChild = async (
     await ctx.workspaces.transition(childId, transition);
     return { outcome: 'done' };
   } catch (error) {
+    if (isDeadlineStop(error)) throw error;
     if (error instanceof WorkspaceOpError) {
       // A build already running is Coder's normal "busy": the next run tries again.
       if (error.kind === 'build_active')
@@ -199,6 +221,8 @@ const createChild = async (
     await ctx.ledger.confirmChild(family, action.index, created.id, ctx.now().getTime());
     return { outcome: 'done' };
   } catch (error) {
+    // Out of time: the intent stays, and the next run adopts the child by reading it back or creates it.
+    if (isDeadlineStop(error)) throw error;
     const ambiguous =
       error instanceof WorkspaceOpError
         ? error.kind === 'already_exists' || error.kind === 'transient'
@@ -209,6 +233,7 @@ const createChild = async (
     try {
       holder = await ctx.workspaces.getWorkspaceByOwnerAndName(action.ownerName, action.childName);
     } catch (readError) {
+      if (isDeadlineStop(readError)) throw readError;
       return { outcome: 'failed', error: readError };
     }
     const provenance = holder ? childProvenance(holder, stored, ctx.controllerUserId) : undefined;

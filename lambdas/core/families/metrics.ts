@@ -13,6 +13,8 @@ export const FAMILY_METRICS = {
   failures: 'FamilyFailures',
   hardLimited: 'FamiliesHardLimited',
   skippedLocked: 'FamiliesSkippedLocked',
+  /** 1 when the run stopped early (out of time) and left work for the next one; not an error. */
+  cutShort: 'FamiliesRunCutShort',
 } as const;
 
 /**
@@ -28,4 +30,5 @@ export const familyRunMetrics = (report: ReconcileReport): Array<{ name: string;
   { name: FAMILY_METRICS.failures, value: report.failures },
   { name: FAMILY_METRICS.hardLimited, value: report.summary.hardLimited },
   { name: FAMILY_METRICS.skippedLocked, value: report.skippedLocked.length },
+  { name: FAMILY_METRICS.cutShort, value: report.incomplete ? 1 : 0 },
 ];

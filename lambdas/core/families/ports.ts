@@ -1,3 +1,4 @@
+import type { Deadline } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import type { FamiliesConfig } from './config.js';
 import type {
@@ -20,7 +21,9 @@ export type WorkspaceOpErrorKind =
   | 'gone'
   | 'not_found'
   | 'transient'
-  | 'permanent';
+  | 'permanent'
+  /** The run is out of time: a clean stop, never a failure of the family. */
+  | 'deadline';
 
 export class WorkspaceOpError extends Error {
   override readonly name = 'WorkspaceOpError';
@@ -42,6 +45,15 @@ export interface FamilyWorkspacesPort {
   describeWorkspace(id: string): Promise<{ ownerName: string; name: string; deleted: boolean } | undefined>;
   /** Parameters of each build (cached: a build's parameters never change). Missing ids failed to load. */
   buildParameters(buildIds: readonly string[]): Promise<Map<string, BuildParameter[]>>;
+  /**
+   * Parameters of the parent candidates' latest builds, as cheaply as Coder allows: cached ones,
+   * then each parent's count found by search, then reads. `countOnly` names the builds for which
+   * only the count parameter is known; read them with `buildParameters` before creating a child.
+   */
+  parentParameters?(
+    candidates: readonly FamilyWorkspace[],
+    options: { countParameter: string; maxCount: number; knownChildren: number },
+  ): Promise<{ parameters: Map<string, BuildParameter[]>; countOnly: ReadonlySet<string> }>;
   /** The Coder user the controller acts as (undefined when it cannot tell). */
   controllerUserId(): Promise<string | undefined>;
   createWorkspace(input: {
@@ -55,6 +67,8 @@ export interface FamilyWorkspacesPort {
   transition(workspaceId: string, transition: 'start' | 'stop' | 'delete'): Promise<void>;
   /** Counters since construction; the reconcile reports the difference over a run. */
   stats(): { requests: number; throttled: number };
+  /** The same port for one run bound to its deadline (the Coder client stops waiting at it). */
+  withDeadline?(deadline: Deadline): FamilyWorkspacesPort;
 }
 
 /** The ownership ledger: which children the controller created, plus per-family bookkeeping. */

@@ -25,6 +25,8 @@ export interface RunState {
   skippedLocked: string[];
   families: number;
   hardLimited: number;
+  /** Families with changes the run ran out of time for. */
+  familiesLeft: number;
 }
 
 export interface ActionRecorder {

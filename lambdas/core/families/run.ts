@@ -1,6 +1,7 @@
+import { type Deadline, isDeadlineStop, NO_DEADLINE } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import { createConcurrencyLimit } from './concurrency.js';
-import { type ExecutionContext, executeFamilyPlan } from './executor.js';
+import { type ExecutionContext, executeFamilyPlan, OUT_OF_TIME, outOfTime } from './executor.js';
 import {
   type FamiliesSnapshot,
   type FamilyKey,
@@ -39,6 +40,25 @@ export interface ReconcileRequest {
   trigger: 'schedule' | 'webhook' | 'operator';
   /** Plan as of this time instead of now: grace periods and backoff are counted to it. Dry runs only. */
   at?: string;
+  /**
+   * The time the run has (a Lambda's remaining time minus a margin). The run starts a family only
+   * with FAMILY_START_MS left and stops cleanly before it, reporting `incomplete`. @default none
+   */
+  deadline?: Deadline;
+}
+
+/** The least time left to start another family (lock, ledger read, its mutations, release). */
+export const FAMILY_START_MS = 2_000;
+
+/** Why a run stopped before the end, and what it left for the next one. */
+export interface IncompleteRun {
+  reason: 'deadline';
+  /**
+   * Families with changes the run did not get to (or only partly did); undefined when the run ran
+   * out of time before it knew them (while reading the snapshot).
+   */
+  familiesLeft: number | undefined;
+  detail: string;
 }
 
 export interface ReconcileReport {
@@ -55,6 +75,8 @@ export interface ReconcileReport {
   failures: number;
   conflicts: number;
   coder: { requests: number; throttled: number };
+  /** Set when the run stopped early (out of time): a normal outcome; the next run resumes. */
+  incomplete?: IncompleteRun;
   summary: {
     /** Children that should exist and did not (create actions planned). */
     childrenMissing: number;
@@ -80,9 +102,14 @@ export async function reconcileFamilies(
   // A dry run may plan for another time; it takes no lock and records nothing, so only the plan
   // sees the other clock. A real run always plans for now.
   const at = request.dryRun && request.at !== undefined ? new Date(request.at) : undefined;
-  const planDeps: FamilyReconcileDeps = at ? { ...deps, now: () => at } : deps;
   const before = deps.workspaces.stats();
-  const state: RunState = { actions: [], skippedLocked: [], families: 0, hardLimited: 0 };
+  const deadline = request.deadline ?? NO_DEADLINE;
+  if (request.deadline && deps.workspaces.withDeadline) {
+    // Every Coder call of this run stops waiting at the deadline; the pacing and counters are shared.
+    deps = { ...deps, workspaces: deps.workspaces.withDeadline(request.deadline) };
+  }
+  const planDeps: FamilyReconcileDeps = at ? { ...deps, now: () => at } : deps;
+  const state: RunState = { actions: [], skippedLocked: [], families: 0, hardLimited: 0, familiesLeft: 0 };
   deps.log.info('family reconcile started', {
     runId,
     trigger: request.trigger,
@@ -99,15 +126,27 @@ export async function reconcileFamilies(
     runId,
     controllerUserId,
     dryRun: request.dryRun,
+    deadline,
+    stop: { reached: false },
   };
 
-  const scope = request.scope;
-  if (scope.kind === 'all') {
-    await reconcileAll(planDeps, ctx, state);
-  } else {
-    const family =
-      scope.kind === 'family' ? familyKey(scope.owner, scope.parent) : await resolveWorkspace(deps, scope);
-    if (family) await reconcileOne(planDeps, ctx, state, family);
+  let unknownLeft = false;
+  let stoppedBy: string | undefined;
+  try {
+    const scope = request.scope;
+    if (scope.kind === 'all') {
+      await reconcileAll(planDeps, ctx, state);
+    } else {
+      const family =
+        scope.kind === 'family' ? familyKey(scope.owner, scope.parent) : await resolveWorkspace(deps, scope);
+      if (family) await reconcileOne(planDeps, ctx, state, family);
+    }
+  } catch (error) {
+    // Out of time before the families were known (snapshot, ledger): stop cleanly, say so.
+    if (!isDeadlineStop(error)) throw error;
+    ctx.stop.reached = true;
+    unknownLeft = true;
+    stoppedBy = error instanceof Error ? error.message : String(error);
   }
 
   const after = deps.workspaces.stats();
@@ -137,6 +176,15 @@ export async function reconcileFamilies(
       durationMs: deps.now().getTime() - started.getTime(),
     },
   };
+  if (ctx.stop.reached) {
+    const left = unknownLeft ? undefined : state.familiesLeft;
+    report.incomplete = {
+      reason: 'deadline',
+      familiesLeft: left,
+      detail: `out of time with ${Math.max(0, Math.round(deadline.remainingMs()))} ms left before the deadline; ${left === undefined ? 'the families were not all read' : `${left} famil${left === 1 ? 'y' : 'ies'} left`} for the next run${stoppedBy ? ` (${stoppedBy})` : ''}`,
+    };
+    deps.log.warn('family reconcile cut short; the next run resumes', { runId, ...report.incomplete });
+  }
   deps.log.info('family reconcile finished', {
     runId,
     families: report.families,
@@ -146,6 +194,7 @@ export async function reconcileFamilies(
     skippedLocked: report.skippedLocked.length,
     coderRequests: report.coder.requests,
     coderThrottled: report.coder.throttled,
+    incomplete: report.incomplete?.reason,
   });
   return report;
 }
@@ -162,7 +211,13 @@ const reconcileAll = async (
   await Promise.all(
     plans.map((plan) =>
       familyLimit(async () => {
-        if (!plan.actions.some(isMutation) || ctx.dryRun) {
+        const mutates = plan.actions.some(isMutation);
+        if (mutates && !ctx.dryRun && outOfTime(ctx, FAMILY_START_MS)) {
+          // Not started: left as it is, unlocked, for the next run.
+          state.familiesLeft++;
+          return;
+        }
+        if (!mutates || ctx.dryRun) {
           // Nothing to change (or a dry run): report without taking the lock.
           await settle(deps, ctx, state, plan, undefined);
           return;
@@ -194,6 +249,10 @@ const reconcileOne = async (
     await settle(deps, ctx, state, plan, undefined);
     return;
   }
+  if (outOfTime(ctx, FAMILY_START_MS)) {
+    state.familiesLeft++;
+    return;
+  }
   await withFamilyLock(deps, ctx, state, family, async () => {
     const ledger = await deps.ledger.loadOwner(family.owner);
     const plan = await planOwnerFamily(deps, ctx, family, ledger);
@@ -212,14 +271,26 @@ const withFamilyLock = async (
   const id = familyId(family);
   const lockKey = `family#${id}`;
   const log = deps.log.forFamily(id);
-  if (!(await deps.locks.tryAcquire(lockKey, ctx.runId, deps.config.lockLeaseMs, deps.now().getTime()))) {
+  const lease = deps.config.lockLeaseMs;
+  if (!(await deps.locks.tryAcquire(lockKey, ctx.runId, lease, deps.now().getTime()))) {
     log.info('family is being reconciled by another run; skipped', { runId: ctx.runId });
     state.skippedLocked.push(id);
     return;
   }
+  // The lease is short (a crashed run's families free up within it) and renewed while we work.
+  const renewal = setInterval(() => {
+    deps.locks.tryAcquire(lockKey, ctx.runId, lease, deps.now().getTime()).catch(() => undefined);
+  }, lease / 3);
+  renewal.unref?.();
   try {
     await work();
+  } catch (error) {
+    // Out of time inside the family (its ledger read, a re-plan): left for the next run.
+    if (!isDeadlineStop(error)) throw error;
+    ctx.stop.reached = true;
+    state.familiesLeft++;
   } finally {
+    clearInterval(renewal);
     await deps.locks.release(lockKey, ctx.runId).catch((error: unknown) => {
       // The lease expires by itself; a failed release only delays the next run for this family.
       log.warn('could not release the family lock', {
@@ -241,6 +312,9 @@ const settle = async (
   const log = deps.log.forFamily(familyId(plan.family));
   if (plan.actions.some((a) => a.kind === 'hard-limit-skip')) state.hardLimited++;
   const result = await execute(ctx, plan, log);
+  if (result.actions.some((a) => a.outcome === 'skipped' && a.error?.startsWith(OUT_OF_TIME))) {
+    state.familiesLeft++;
+  }
   await recordFamilyRun(deps, state, plan, ledger, ctx.dryRun, result, log);
 };
 
@@ -282,14 +356,50 @@ const loadSnapshot = async (
   const candidates = parentCandidates(workspaces, ledger).filter(
     (w) => !family || familyId(familyKey(w.ownerName, w.name)) === familyId(family),
   );
-  const parameters = await deps.workspaces.buildParameters(candidates.map((w) => w.latestBuild.id));
-  return {
+  const found = deps.workspaces.parentParameters
+    ? await deps.workspaces.parentParameters(candidates, {
+        countParameter: deps.config.countParameter,
+        maxCount: deps.config.maxChildren,
+        knownChildren: ledger.children.length,
+      })
+    : {
+        parameters: await deps.workspaces.buildParameters(candidates.map((w) => w.latestBuild.id)),
+        countOnly: new Set<string>(),
+      };
+  const snapshot: FamiliesSnapshot = {
     workspaces,
-    parameters,
+    parameters: found.parameters,
     ledger,
     controllerUserId,
     onlyFamilies: family ? [family] : undefined,
   };
+  return found.countOnly.size === 0 ? snapshot : withCreatorParameters(deps, snapshot, found.countOnly);
+};
+
+/**
+ * Discovery gave some parents only their count. A parent's full parameters are needed only when a
+ * child must be created from them: read those (one request each), and leave a parent whose read
+ * failed out of the snapshot, so nothing is decided about its family this run.
+ */
+const withCreatorParameters = async (
+  deps: FamilyReconcileDeps,
+  snapshot: FamiliesSnapshot,
+  countOnly: ReadonlySet<string>,
+): Promise<FamiliesSnapshot> => {
+  const draft = planFamilies(snapshot, deps.now(), deps.config);
+  const needed = draft
+    .filter((p) => p.parentBuildId && countOnly.has(p.parentBuildId))
+    .filter((p) => p.actions.some((a) => a.kind === 'create-child'))
+    .map((p) => p.parentBuildId as string);
+  if (needed.length === 0) return snapshot;
+  const full = await deps.workspaces.buildParameters(needed);
+  const parameters = new Map(snapshot.parameters);
+  for (const id of needed) {
+    const read = full.get(id);
+    if (read) parameters.set(id, read);
+    else parameters.delete(id);
+  }
+  return { ...snapshot, parameters };
 };
 
 const resolveWorkspace = async (

@@ -1,3 +1,4 @@
+import { isDeadlineStop } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import type { ScalingOverride } from './calendar.js';
 import { managedGroups, profileNames, type ScalingConfig } from './config.js';
@@ -58,6 +59,11 @@ export interface ScalerReport {
   readonly updates: number;
   /** Problems that make the run a failure (after every group was handled). */
   readonly failures: readonly string[];
+  /**
+   * The invocation ran out of time reading Coder: the groups it could not read were planned as
+   * "demand unknown" (nodes kept), which is safe, and the next run reads them. Not a failure.
+   */
+  readonly incomplete?: { readonly reason: 'deadline'; readonly groups: readonly string[] };
 }
 
 export class OverrideRequestError extends Error {
@@ -141,6 +147,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
 
   const preWarm = preWarmTargets(config, now, override);
   const horizonEnd = new Date(now.getTime() + config.schedule.autostartHorizonMinutes * 60_000);
+  const outOfTime: string[] = [];
   const demandEntries = await Promise.all(
     managed.map(async (group): Promise<[string, GroupDemand] | undefined> => {
       if (group.role.kind !== 'workspaces') return undefined;
@@ -151,6 +158,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
         const autostartingSoon = await deps.demand.countAutostartingBetween(now, horizonEnd, templates);
         return [group.name, { kind: 'known', running, autostartingSoon }];
       } catch (error) {
+        if (isDeadlineStop(error)) outOfTime.push(group.name);
         return [group.name, { kind: 'unknown', error: messageOf(error) }];
       }
     }),
@@ -176,7 +184,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
     const groupDemand = demand[action.group];
     const perNode = groupConfig?.role.kind === 'workspaces' ? groupConfig.role.workspacesPerNode : undefined;
     if (outcome.outcome === 'failed') failures.push(`${action.group}: ${outcome.error}`);
-    if (groupDemand?.kind === 'unknown')
+    if (groupDemand?.kind === 'unknown' && !outOfTime.includes(action.group))
       failures.push(`${action.group}: running workspaces unknown: ${groupDemand.error}`);
     return {
       group: action.group,
@@ -215,6 +223,9 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
     groups,
     updates: outcomes.filter((o) => o.outcome === 'updated').length,
     failures,
+    ...(outOfTime.length > 0
+      ? { incomplete: { reason: 'deadline' as const, groups: outOfTime.sort() } }
+      : {}),
   };
   log.info('scaling plan', { ...report });
   return report;

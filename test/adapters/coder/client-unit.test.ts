@@ -8,6 +8,7 @@ import {
   CoderApiError,
   CoderClient,
   type CoderClientOptions,
+  CoderDeadlineError,
   CoderNetworkError,
   type CoderRequestEvent,
   CoderResponseShapeError,
@@ -367,5 +368,52 @@ describe('workspace paging', () => {
     );
     await expect(client.listWorkspaces({ pageSize: 1 })).resolves.toHaveLength(1);
     expect(seen).toHaveLength(2);
+  });
+});
+
+describe('the run deadline', () => {
+  it('refuses a pacing wait longer than the time left, and sends nothing', async () => {
+    const { client, seen, sleeps } = harness(() => json(200, []), {
+      rateLimitPerMinute: 2,
+      now: () => 0,
+      deadline: { remainingMs: () => 5_000 },
+    });
+    await client.organizations();
+    const error = await client.organizations().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CoderDeadlineError);
+    expect(error).toMatchObject({ kind: 'deadline', step: 'pacing', mayHaveTakenEffect: false });
+    expect(seen).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('stops instead of sleeping a Retry-After past the deadline', async () => {
+    const { client, seen, sleeps } = harness(
+      () => json(429, { message: 'limited' }, { 'Retry-After': '60' }),
+      {
+        deadline: { remainingMs: () => 20_000 },
+      },
+    );
+    const error = await client.organizations().catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'deadline', step: 'retry-after', waitMs: 60_000 });
+    expect((error as Error).message).toMatch(/ms left in this run/);
+    expect(seen).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('gives up on an answer that would come after the deadline (a fractional time left included)', async () => {
+    const { client } = harness((_req) => new Promise<Response>(() => {}), {
+      deadline: { remainingMs: () => 330.7 },
+    });
+    const error = await client.organizations().catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'deadline', step: 'answer', mayHaveTakenEffect: false });
+  });
+
+  it('withDeadline binds one run without changing the shared client', async () => {
+    const { client, seen } = harness(() => json(200, []));
+    const run = client.withDeadline({ remainingMs: () => 0 });
+    await expect(run.organizations()).rejects.toMatchObject({ kind: 'deadline', step: 'send' });
+    await client.organizations();
+    expect(seen).toHaveLength(1);
+    expect(run.stats().requests).toBe(1);
   });
 });

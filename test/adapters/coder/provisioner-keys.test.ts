@@ -90,3 +90,29 @@ describe('CoderProvisionerKeyDirectory over the simulator', () => {
     expect(byName['user-daemon']).toMatchObject({ keyName: 'user-auth', connected: true });
   });
 });
+
+describe('CoderProvisionerKeyDirectory at the end of its invocation', () => {
+  it('sends nothing once the time is up and stops with a deadline error (the rotation step is retried)', async () => {
+    const sim = await startCoderSimulator({
+      buildDurationMs: 1,
+      faults: { rateLimitBurst: 1, rateLimitBurstRetryAfterSeconds: 60 },
+    });
+    try {
+      let left = 30_000;
+      const keys = new CoderProvisionerKeyDirectory(
+        new CoderClient({ baseUrl: sim.url, token: sim.adminToken, deadline: { remainingMs: () => left } }),
+      );
+      // A 60 s Retry-After with 30 s left: no sleep past the deadline, nothing created.
+      await expect(keys.createKey('coder', { name: 'cfc-rot-b', tags: {} })).rejects.toMatchObject({
+        kind: 'deadline',
+        step: 'retry-after',
+      });
+      left = 0;
+      const before = sim.totalRequests();
+      await expect(keys.listKeys('coder')).rejects.toMatchObject({ kind: 'deadline', step: 'send' });
+      expect(sim.totalRequests()).toBe(before);
+    } finally {
+      await sim.close();
+    }
+  });
+});

@@ -30,4 +30,6 @@ export const WORKER_METRICS = {
   deferredLocked: 'FamilyWorkDeferredLocked',
   failed: 'FamilyWorkFailed',
   poison: 'FamilyWorkPoison',
+  /** A message put back because the invocation ran out of time (not a failure). */
+  cutShort: 'FamilyWorkCutShort',
 } as const;
