@@ -12,6 +12,7 @@ import {
 import { familyRunMetrics } from '../core/families/metrics.js';
 import { FAMILY_START_MS, type ReconcileReport, type ReconcileRequest } from '../core/families/run.js';
 import { WORKER_METRICS } from '../core/families/webhook/metrics.js';
+import { retryDelaySeconds } from '../core/families/webhook/redelivery.js';
 import { type FamilyWorkItem, familyWorkItemSchema } from '../core/families/webhook/work-item.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
 import { lambdaDeadline } from '../wiring/deadline.js';
@@ -54,23 +55,6 @@ export interface WorkerHandlerDeps {
    */
   readonly runMetrics?: FlushableMetricsSink;
 }
-
-/**
- * How long a failed message stays invisible, by why it failed and how often it was received.
- * A lock is held for one family's reconcile (seconds), so a busy family is retried soon and
- * often; a failed reconcile backs off exponentially, on top of the engine's own per-family
- * backoff; a poison message comes straight back so it reaches the DLQ without holding its
- * owner's message group for long.
- */
-export const retryDelaySeconds = (
-  reason: 'locked' | 'failed' | 'poison' | 'cut-short',
-  receiveCount: number,
-): number => {
-  const n = Math.max(1, receiveCount);
-  if (reason === 'poison' || reason === 'cut-short') return 0;
-  if (reason === 'locked') return Math.min(10 * n, 60);
-  return Math.min(30 * 2 ** (n - 1), 600);
-};
 
 const errorName = (error: unknown): string => (error instanceof Error ? error.name : 'unknown');
 

@@ -2,12 +2,9 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InMemoryFamilyQueue } from '../../lambdas/adapters/aws/family-queue.js';
 import type { ReconcileReport, ReconcileRequest } from '../../lambdas/core/families/run.js';
+import { retryDelaySeconds } from '../../lambdas/core/families/webhook/redelivery.js';
 import type { FamilyWorkItem } from '../../lambdas/core/families/webhook/work-item.js';
-import {
-  makeWorkerHandler,
-  retryDelaySeconds,
-  WORKER_METRICS,
-} from '../../lambdas/handlers/families-worker.js';
+import { makeWorkerHandler, WORKER_METRICS } from '../../lambdas/handlers/families-worker.js';
 import { IDS } from '../core/families/webhook/fixtures.js';
 import { recordingLog, recordingMetrics } from '../core/families/webhook/function-url.js';
 
