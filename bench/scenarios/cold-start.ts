@@ -6,6 +6,7 @@
  * machine noise spreads evenly; the median is reported.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -98,10 +99,14 @@ export const coldStart: Scenario = {
       const unbuilt = new Map<string, string>();
       const names = await handlerNames();
       const beforeRoot = await beforeLeanSource(path.join(dir, 'before-src'));
+      const newSince = new Set<string>();
       for (const name of names) {
         try {
           bundles.set(name, await bundleHandler(name, path.join(dir, 'out')));
-          if (beforeRoot) {
+          if (beforeRoot && !existsSync(path.join(beforeRoot, HANDLERS_DIR, `${name}.ts`))) {
+            // A function added after the baseline commit has no "before" to compare with.
+            newSince.add(name);
+          } else if (beforeRoot) {
             bundles.set(
               `${name}${BEFORE}`,
               await bundleHandler(name, path.join(dir, 'out-before'), beforeRoot, { lean: false }),
@@ -173,7 +178,9 @@ export const coldStart: Scenario = {
             controller: `${kib(lean.bytes)} (+ ${kib(lean.onDemandBytes)} on demand); ${ms(lean.importMs)} (${ms(lean.processMs)}), ${times(lean.processRatio)}`,
             baseline: before
               ? `before: ${kib(before.bytes)}; ${ms(before.importMs)} (${ms(before.processMs)}), ${times(before.processRatio)}`
-              : 'before: not built (no git history)',
+              : newSince.has(name)
+                ? `before: none (new since ${BEFORE_LEAN_COMMIT})`
+                : 'before: not built (no git history)',
             comparison: `${before ? `size ${times(lean.bytes / before.bytes)}, process ${times(lean.processMs / before.processMs)} of before; ` : ''}size ${sizeOk ? 'within' : 'OVER'} ${MAX_KIB} KiB, ${ratioOk ? 'within' : 'OVER'} ${MAX_PROCESS_RATIO}×`,
           };
         });
