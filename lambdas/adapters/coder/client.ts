@@ -99,7 +99,8 @@ export class CoderClient {
    * Past it, calls throw CoderDeadlineError (kind `deadline`) instead of waiting or sending.
    */
   withDeadline(deadline: Deadline | undefined): CoderClient {
-    return Object.assign(Object.create(CoderClient.prototype) as CoderClient, {
+    // Every field is shared (the release read once per container included); only the transport's deadline differs.
+    return Object.assign(Object.create(CoderClient.prototype) as CoderClient, this, {
       transport: this.transport.withDeadline(deadline),
     });
   }

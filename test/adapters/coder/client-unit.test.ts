@@ -416,4 +416,12 @@ describe('the run deadline', () => {
     expect(seen).toHaveLength(1);
     expect(run.stats().requests).toBe(1);
   });
+
+  it("withDeadline keeps the client's release, read once for both", async () => {
+    const { client, seen } = harness(() => json(200, { version: 'v2.25.0', external_url: 'https://c' }));
+    const run = client.withDeadline({ remainingMs: () => 60_000 });
+    expect((await run.release()).capabilities.provisionerDaemonsOfflineFilter).toBe(false);
+    expect((await client.release()).capabilities.provisionerDaemonsOfflineFilter).toBe(false);
+    expect(seen).toHaveLength(1);
+  });
 });
