@@ -102,6 +102,7 @@ export class CoderFleetController extends Construct {
       this.families = new WorkspaceFamilies(this, 'WorkspaceFamilies', {
         config: config.families,
         coder,
+        ...(config.coder.auditLogGroupName ? { auditLogGroupName: config.coder.auditLogGroupName } : {}),
         alarms: {
           consecutiveBadRuns: config.alarms.familiesBadRuns,
           consecutiveErrorPeriods: config.alarms.familiesErrorPeriods,
@@ -142,6 +143,14 @@ export class CoderFleetController extends Construct {
           callsCoder: true,
         },
       );
+      if (this.families.auditLogs) {
+        watched.push({
+          label: 'FamiliesLogs',
+          fn: this.families.auditLogs.function,
+          errorsAlarmedByCapability: false,
+          callsCoder: false,
+        });
+      }
     }
     if (config.provisionerKeys) {
       this.provisionerKeys = new ProvisionerKeyRotation(this, 'ProvisionerKeyRotation', {

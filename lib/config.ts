@@ -93,6 +93,15 @@ export const controllerConfigSchema = z
        * default stays well below it, leaving room for operators using the same account.
        */
       requestsPerMinute: z.int().min(1).max(100_000).default(400),
+      /**
+       * coderd's CloudWatch Logs log group (Fluent Bit, Container Insights). When set with
+       * `families`, its `audit_log` lines feed the families queue through a subscription filter:
+       * audit events the AWS way, with no webhook URL to manage.
+       */
+      auditLogGroupName: z
+        .string()
+        .regex(/^[.\-_/#A-Za-z0-9]{1,512}$/, 'must be a CloudWatch Logs log group name')
+        .optional(),
     }),
     alarms: alarmThresholdsSchema,
     scaling: scalingConfigSchema.optional(),

@@ -281,6 +281,40 @@ describe('CoderFleetController with the seed 004 configuration', () => {
   });
 });
 
+describe("audit events from coderd's CloudWatch Logs (coder.auditLogGroupName)", () => {
+  it('subscribes the families logs function to audit_log lines and watches it like every function', () => {
+    const synth = synthWithNag(
+      (stack) =>
+        new CoderFleetController(stack, 'Controller', {
+          config: {
+            ...seed004ControllerConfig,
+            coder: {
+              ...seed004ControllerConfig.coder,
+              auditLogGroupName: '/aws/containerinsights/coder/application',
+            },
+          },
+        }),
+    );
+    synth.template.hasResourceProperties('AWS::Logs::SubscriptionFilter', {
+      LogGroupName: '/aws/containerinsights/coder/application',
+      FilterPattern: Match.stringLikeRegexp('audit_log'),
+    });
+    const ids = Object.keys(synth.template.toJSON().Resources as Record<string, unknown>);
+    expect(ids.some((id) => id.includes('FamiliesLogsErrors'))).toBe(true);
+    expect(ids.some((id) => id.includes('FamiliesLogsThrottles'))).toBe(true);
+    expect(synth.nagErrors).toEqual([]);
+  });
+
+  it('is refused when it is not a log group name', () => {
+    expect(() =>
+      parseControllerConfig({
+        ...seed004ControllerConfig,
+        coder: { ...seed004ControllerConfig.coder, auditLogGroupName: 'not a log group!' },
+      }),
+    ).toThrow(/coder\.auditLogGroupName: must be a CloudWatch Logs log group name/);
+  });
+});
+
 describe('alarm thresholds from the configuration', () => {
   it('reach the alarms they name', () => {
     const { template } = synthWithNag(
