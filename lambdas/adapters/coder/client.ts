@@ -14,7 +14,12 @@ import * as deployment from './operations-deployment.js';
 import type { ListProvisionerDaemonsOptions } from './operations-provisioners.js';
 import * as provisioners from './operations-provisioners.js';
 import * as templates from './operations-templates.js';
-import type { BuildOptions, GetWorkspaceOptions, ListWorkspacesOptions } from './operations-workspaces.js';
+import type {
+  BuildOptions,
+  GetWorkspaceOptions,
+  ListWorkspacesOptions,
+  WorkspaceList,
+} from './operations-workspaces.js';
 import * as workspaces from './operations-workspaces.js';
 import { CoderReleaseCache, FirstContactTransport } from './release.js';
 import type { CoderClientOptions, CoderClientStats, MutationOptions, ReadOptions } from './transport.js';
@@ -40,7 +45,12 @@ import type {
 export { CoderDeadlineError, type DeadlineStep } from './deadline.js';
 export type { ListAuditLogsOptions } from './operations-deployment.js';
 export type { ListProvisionerDaemonsOptions } from './operations-provisioners.js';
-export type { BuildOptions, GetWorkspaceOptions, ListWorkspacesOptions } from './operations-workspaces.js';
+export type {
+  BuildOptions,
+  GetWorkspaceOptions,
+  ListWorkspacesOptions,
+  WorkspaceList,
+} from './operations-workspaces.js';
 export {
   CODER_ROUTES,
   type CoderRoute,
@@ -124,19 +134,11 @@ export class CoderClient {
   }
 
   /**
-   * Every workspace matching `q`, across all pages. Offset paging over a list that changes
-   * underneath can repeat or skip an entry; repeats are dropped by id, and a skipped one shows up
-   * on the next reconcile.
+   * Every workspace matching `q`, across all pages, re-read while the list moves underneath; a
+   * result with `complete: false` may miss a workspace (see WorkspaceList).
    */
-  async listWorkspaces(options: ListWorkspacesOptions = {}): Promise<Workspace[]> {
-    const all: Workspace[] = [];
-    for await (const workspace of this.iterateWorkspaces(options)) all.push(workspace);
-    return all;
-  }
-
-  /** Like listWorkspaces, one page at a time, yielding each workspace once. */
-  iterateWorkspaces(options: ListWorkspacesOptions = {}): AsyncGenerator<Workspace, void, undefined> {
-    return workspaces.iterateWorkspaces(this.transport, options);
+  listWorkspaces(options: ListWorkspacesOptions = {}): Promise<WorkspaceList> {
+    return workspaces.listWorkspaces(this.transport, options);
   }
 
   /** Case-insensitive on the name; undefined when there is no such workspace. */

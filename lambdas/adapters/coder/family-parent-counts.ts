@@ -47,7 +47,7 @@ export const discoverParentCounts = async (
   const counts = new Map<string, number>();
   let searches = 0;
   const search = async (value: number): Promise<void> => {
-    const found = await input.client.listWorkspaces({
+    const { workspaces: found } = await input.client.listWorkspaces({
       // Coder lowercases the whole query; parameter names are matched case-insensitively.
       q: input.query(`param:${input.countParameter.toLowerCase()}=${value}`),
       pageSize: input.pageSize,

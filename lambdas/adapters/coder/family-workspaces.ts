@@ -98,7 +98,7 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
     );
     const seen = new Set<string>();
     return lists
-      .flat()
+      .flatMap((list) => list.workspaces)
       .filter((w) => !seen.has(w.id) && seen.add(w.id) && this.managed(w))
       .map(toFamilyWorkspace);
   }
@@ -108,7 +108,7 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
       q: this.query(`owner:${quote(owner)}`),
       pageSize: this.options.pageSize,
     });
-    return all.filter((w) => this.managed(w)).map(toFamilyWorkspace);
+    return all.workspaces.filter((w) => this.managed(w)).map(toFamilyWorkspace);
   }
 
   async describeWorkspace(

@@ -19,6 +19,31 @@ export interface ListWorkspacesOptions extends ReadOptions {
   q?: string;
   /** Workspaces per page. @default 100 */
   pageSize?: number;
+  /** Whole re-reads allowed when the list moved while it was read. @default 2 */
+  rereads?: number;
+}
+
+/**
+ * Every workspace matching a query, and whether the read can be trusted to be whole.
+ *
+ * Offset paging is not a snapshot: Coder orders the list running-first, then by owner and name
+ * (coderd/database/queries/workspaces.sql, `GetWorkspaces`), so a workspace that stops, starts, is
+ * renamed, created or deleted between two page reads moves within the order and the next page
+ * skips or repeats a row. Every such move that crosses the page boundary shows as a row seen twice
+ * or a `count` that changed between pages (coderd recomputes it per page from its summary row,
+ * coderd/workspaces.go `workspaces`): then the whole list is read again, and after `rereads` more
+ * moved reads it is returned with `complete: false`. A complete read is still no proof that a
+ * missing workspace is gone (a delete and a create between two pages cancel out in `count`): read
+ * it by id before acting on its absence.
+ */
+export interface WorkspaceList {
+  readonly workspaces: Workspace[];
+  /** False when every read of the list moved underneath: a workspace may be missing from it. */
+  readonly complete: boolean;
+  /** The largest total Coder reported on any page of the last read (server-side filters only). */
+  readonly count: number;
+  /** Whole reads made (1 when the first read held still). */
+  readonly reads: number;
 }
 
 export interface GetWorkspaceOptions extends ReadOptions {
@@ -28,17 +53,24 @@ export interface GetWorkspaceOptions extends ReadOptions {
 export type BuildOptions = Omit<CreateWorkspaceBuildRequest, 'transition'> & MutationOptions;
 
 const DEFAULT_PAGE_SIZE = 100;
+const DEFAULT_REREADS = 2;
 
-export async function* iterateWorkspaces(
+interface ListRead {
+  readonly workspaces: Workspace[];
+  readonly moved: boolean;
+  readonly count: number;
+}
+
+/** One pass over every page; `moved` when a row repeated or the total changed between pages. */
+const readAllPages = async (
   transport: CoderTransport,
   options: ListWorkspacesOptions,
-): AsyncGenerator<Workspace, void, undefined> {
-  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(pageSize) || pageSize < 1) {
-    throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
-  }
-  // Offset paging over a list that changes underneath can repeat an entry.
-  const seen = new Set<string>();
+  pageSize: number,
+): Promise<ListRead> => {
+  const seen = new Map<string, Workspace>();
+  let moved = false;
+  let firstCount: number | undefined;
+  let count = 0;
   let offset = 0;
   for (;;) {
     const page = await transport.call({
@@ -49,15 +81,43 @@ export async function* iterateWorkspaces(
       wording: { subject: `workspace search query ${JSON.stringify(options.q ?? '')}` },
       signal: options.signal,
     });
+    firstCount ??= page.count;
+    if (page.count !== firstCount) moved = true;
+    count = Math.max(count, page.count);
     for (const workspace of page.workspaces) {
-      if (seen.has(workspace.id)) continue;
-      seen.add(workspace.id);
-      yield workspace;
+      if (seen.has(workspace.id)) moved = true;
+      seen.set(workspace.id, workspace);
     }
     offset += page.workspaces.length;
-    if (page.workspaces.length < pageSize || offset >= page.count) return;
+    if (page.workspaces.length < pageSize || offset >= page.count) break;
   }
-}
+  // Fewer rows than the total with no repeat: the list ended early because rows left it.
+  if (seen.size < count) moved = true;
+  return { workspaces: [...seen.values()], moved, count };
+};
+
+export const listWorkspaces = async (
+  transport: CoderTransport,
+  options: ListWorkspacesOptions,
+): Promise<WorkspaceList> => {
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(pageSize) || pageSize < 1) {
+    throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
+  }
+  const rereads = options.rereads ?? DEFAULT_REREADS;
+  // Rows only an earlier, moved read saw: kept (they were there a moment ago), never trusted whole.
+  const earlier = new Map<string, Workspace>();
+  for (let reads = 1; ; reads++) {
+    const read = await readAllPages(transport, options, pageSize);
+    if (!read.moved) return { workspaces: read.workspaces, complete: true, count: read.count, reads };
+    if (reads > rereads) {
+      const ids = new Set(read.workspaces.map((w) => w.id));
+      const missed = [...earlier.values()].filter((w) => !ids.has(w.id));
+      return { workspaces: [...read.workspaces, ...missed], complete: false, count: read.count, reads };
+    }
+    for (const w of read.workspaces) earlier.set(w.id, w);
+  }
+};
 
 export const getWorkspaceByOwnerAndName = async (
   transport: CoderTransport,

@@ -10,8 +10,29 @@ export type DemandWorkspace = Pick<
 
 /** The one CoderClient method this adapter uses. */
 export interface WorkspaceLister {
-  listWorkspaces(options: { q?: string }): Promise<readonly DemandWorkspace[]>;
+  listWorkspaces(options: {
+    q?: string;
+  }): Promise<{ readonly workspaces: readonly DemandWorkspace[]; readonly complete: boolean }>;
 }
+
+/**
+ * The workspace list kept moving while it was read (CoderClient re-reads it first): a count from it
+ * could be short, and a short count would lower the floor under running workspaces. The run treats
+ * it as demand unknown and keeps every current node, as when Coder cannot be read at all.
+ */
+export class WorkspaceListUnsettledError extends Error {
+  override readonly name = 'WorkspaceListUnsettledError';
+}
+
+const settledList = async (coder: WorkspaceLister, q: string): Promise<readonly DemandWorkspace[]> => {
+  const list = await coder.listWorkspaces({ q });
+  if (!list.complete) {
+    throw new WorkspaceListUnsettledError(
+      `the Coder workspace list (${q}) changed on every read, so a count from it could be short; keeping current capacity`,
+    );
+  }
+  return list.workspaces;
+};
 
 const inTemplates = (workspace: DemandWorkspace, templates?: readonly string[]): boolean =>
   templates === undefined || templates.includes(workspace.template_name);
@@ -46,12 +67,12 @@ export class CoderWorkspaceDemand implements WorkspaceDemandReader {
   constructor(private readonly coder: WorkspaceLister) {}
 
   async countRunning(templates?: readonly string[]): Promise<number> {
-    const running = await this.coder.listWorkspaces({ q: 'status:running' });
+    const running = await settledList(this.coder, 'status:running');
     return running.filter((w) => inTemplates(w, templates)).length;
   }
 
   async countAutostartingBetween(from: Date, to: Date, templates?: readonly string[]): Promise<number> {
-    const stopped = await this.coder.listWorkspaces({ q: 'status:stopped' });
+    const stopped = await settledList(this.coder, 'status:stopped');
     return stopped.filter((w) => {
       if (!inTemplates(w, templates) || w.dormant_at) return false;
       const next = w.next_start_at

@@ -344,17 +344,18 @@ describe('failures', () => {
 });
 
 describe('workspace paging', () => {
-  it('stops on count, drops repeats that shifting pages produce', async () => {
+  it('pages until count, one read when the list holds still', async () => {
     const pages: Record<string, unknown> = {
       '0': { workspaces: [workspace('a'), workspace('b')], count: 5 },
-      '2': { workspaces: [workspace('b'), workspace('c')], count: 5 },
-      '4': { workspaces: [workspace('d')], count: 5 },
+      '2': { workspaces: [workspace('c'), workspace('d')], count: 5 },
+      '4': { workspaces: [workspace('e')], count: 5 },
     };
     const { client, seen } = harness((req) =>
       json(200, pages[new URL(req.url).searchParams.get('offset') ?? '']),
     );
-    const all = await client.listWorkspaces({ q: 'owner:alice', pageSize: 2 });
-    expect(all.map((w) => w.id)).toEqual(['a', 'b', 'c', 'd']);
+    const list = await client.listWorkspaces({ q: 'owner:alice', pageSize: 2 });
+    expect(list.workspaces.map((w) => w.id)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(list).toMatchObject({ complete: true, count: 5, reads: 1 });
     expect(seen.map((s) => new URL(s.url).search)).toEqual([
       '?q=owner%3Aalice&limit=2&offset=0',
       '?q=owner%3Aalice&limit=2&offset=2',
@@ -362,11 +363,64 @@ describe('workspace paging', () => {
     ]);
   });
 
-  it('stops on an empty page even if count claims more', async () => {
-    const { client, seen } = harness((_, n) =>
-      json(200, n === 1 ? { workspaces: [workspace('a')], count: 10 } : { workspaces: [], count: 10 }),
+  it('re-reads the whole list when a row repeats (a row moved back across the page boundary)', async () => {
+    // First read: "x" started between pages and moved up, so "b" repeats and "x" is never seen.
+    const reads = [
+      {
+        '0': { workspaces: [workspace('a'), workspace('b')], count: 5 },
+        '2': { workspaces: [workspace('b'), workspace('c')], count: 5 },
+        '4': { workspaces: [workspace('d')], count: 5 },
+      },
+      {
+        '0': { workspaces: [workspace('a'), workspace('x')], count: 5 },
+        '2': { workspaces: [workspace('b'), workspace('c')], count: 5 },
+        '4': { workspaces: [workspace('d')], count: 5 },
+      },
+    ];
+    let read = 0;
+    const { client, seen } = harness((req) => {
+      const offset = new URL(req.url).searchParams.get('offset') ?? '';
+      const body = (reads[read] as Record<string, unknown>)[offset];
+      if (offset === '4') read++;
+      return json(200, body);
+    });
+    const list = await client.listWorkspaces({ pageSize: 2 });
+    expect(list.workspaces.map((w) => w.id).sort()).toEqual(['a', 'b', 'c', 'd', 'x']);
+    expect(list).toMatchObject({ complete: true, reads: 2 });
+    expect(seen).toHaveLength(6);
+  });
+
+  it('re-reads when count changes between pages, and says the list is incomplete when it never holds still', async () => {
+    let n = 0;
+    const { client, seen } = harness((req) => {
+      const offset = Number(new URL(req.url).searchParams.get('offset'));
+      n++;
+      // Every second page sees one workspace more: someone keeps creating.
+      return json(200, {
+        workspaces: offset === 0 ? [workspace(`a${n}`), workspace(`b${n}`)] : [workspace(`c${n}`)],
+        count: 3 + (offset === 0 ? 0 : 1),
+      });
+    });
+    const list = await client.listWorkspaces({ pageSize: 2, rereads: 1 });
+    expect(list.complete).toBe(false);
+    expect(list.reads).toBe(2);
+    expect(seen).toHaveLength(4);
+    // What the earlier read saw is kept (it may be what the last read skipped), never trusted whole.
+    expect(list.workspaces.map((w) => w.id).sort()).toEqual(['a1', 'a3', 'b1', 'b3', 'c2', 'c4']);
+  });
+
+  it('an empty page before count is reached means rows left the list: incomplete after the re-reads', async () => {
+    const { client, seen } = harness((req) =>
+      json(
+        200,
+        new URL(req.url).searchParams.get('offset') === '0'
+          ? { workspaces: [workspace('a')], count: 10 }
+          : { workspaces: [], count: 10 },
+      ),
     );
-    await expect(client.listWorkspaces({ pageSize: 1 })).resolves.toHaveLength(1);
+    const list = await client.listWorkspaces({ pageSize: 1, rereads: 0 });
+    expect(list).toMatchObject({ complete: false, reads: 1 });
+    expect(list.workspaces.map((w) => w.id)).toEqual(['a']);
     expect(seen).toHaveLength(2);
   });
 });

@@ -130,7 +130,7 @@ describe('against the simulator', () => {
 
   describe('workspaces', () => {
     it('lists with q, gets by owner and name, by id, and reads build parameters', async () => {
-      const listed = await coder.listWorkspaces({ q: 'owner:alice param:family=web' });
+      const { workspaces: listed } = await coder.listWorkspaces({ q: 'owner:alice param:family=web' });
       expect(listed.map((w) => w.name)).toEqual(['alpha']);
       const byName = await coder.getWorkspaceByOwnerAndName('alice', 'ALPHA');
       expect(byName?.id).toBe(listed[0]?.id);
@@ -302,15 +302,16 @@ describe('paging', () => {
     sim.seed.template({ name: 'base' });
     for (let i = 0; i < 3000; i++) sim.seed.workspace({ owner: 'bulk', name: `ws-${i}`, template: 'base' });
     const coder = clientFor(sim);
-    const all = await coder.listWorkspaces({ q: 'owner:bulk', pageSize: 250 });
+    const list = await coder.listWorkspaces({ q: 'owner:bulk', pageSize: 250 });
+    const all = list.workspaces;
+    expect(list).toMatchObject({ complete: true, count: 3000, reads: 1 });
     expect(all).toHaveLength(3000);
     expect(new Set(all.map((w) => w.id)).size).toBe(3000);
     expect(sim.requestCounts()['GET /api/v2/workspaces']).toBe(12);
 
-    const iterated: string[] = [];
-    for await (const workspace of coder.iterateWorkspaces({ q: 'owner:bulk name:ws-29', pageSize: 4 })) {
-      iterated.push(workspace.name);
-    }
+    const iterated = (await coder.listWorkspaces({ q: 'owner:bulk name:ws-29', pageSize: 4 })).workspaces.map(
+      (w) => w.name,
+    );
     // name: is a substring match: ws-29, ws-290..ws-299 and ws-2900..ws-2999.
     expect(iterated).toHaveLength(111);
     expect(new Set(iterated).size).toBe(111);

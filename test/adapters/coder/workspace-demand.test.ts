@@ -4,6 +4,7 @@ import {
   CoderWorkspaceDemand,
   type DemandWorkspace,
   nextAutostart,
+  WorkspaceListUnsettledError,
 } from '../../../lambdas/adapters/coder/workspace-demand.js';
 import { type CoderSimulator, startCoderSimulator } from '../../../sim/index.js';
 
@@ -106,17 +107,28 @@ describe('CoderWorkspaceDemand filtering', () => {
     const demand = new CoderWorkspaceDemand({
       listWorkspaces: async ({ q }) => {
         queries.push(q);
-        return [
-          workspace({}),
-          workspace({ dormant_at: '2026-03-01T00:00:00Z' }),
-          workspace({ next_start_at: FROM.toISOString() }),
-          workspace({ next_start_at: TO.toISOString() }),
-          workspace({ next_start_at: new Date(TO.getTime() + 1000).toISOString() }),
-        ];
+        return {
+          complete: true,
+          workspaces: [
+            workspace({}),
+            workspace({ dormant_at: '2026-03-01T00:00:00Z' }),
+            workspace({ next_start_at: FROM.toISOString() }),
+            workspace({ next_start_at: TO.toISOString() }),
+            workspace({ next_start_at: new Date(TO.getTime() + 1000).toISOString() }),
+          ],
+        };
       },
     });
     expect(await demand.countAutostartingBetween(FROM, TO)).toBe(3);
     expect(queries).toEqual(['status:stopped']);
+  });
+
+  it('refuses to count from a list that moved on every read (a short count would lower the floor)', async () => {
+    const demand = new CoderWorkspaceDemand({
+      listWorkspaces: async () => ({ complete: false, workspaces: [workspace({})] }),
+    });
+    await expect(demand.countRunning()).rejects.toBeInstanceOf(WorkspaceListUnsettledError);
+    await expect(demand.countAutostartingBetween(FROM, TO)).rejects.toThrow(/keeping current capacity/);
   });
 
   it('evaluates Coder cron schedules with CRON_TZ across DST', () => {
