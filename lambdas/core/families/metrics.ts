@@ -15,6 +15,12 @@ export const FAMILY_METRICS = {
   skippedLocked: 'FamiliesSkippedLocked',
   /** 1 when the run stopped early (out of time) and left work for the next one; not an error. */
   cutShort: 'FamiliesRunCutShort',
+  /** Configured templates that match no template in Coder (renamed, deleted, misspelt): the run changes nothing. */
+  templatesUnknown: 'FamilyTemplatesUnknown',
+  /** 1 when the run's view of Coder may have been partial (the list moved on every read): removals waited. */
+  partialView: 'FamiliesPartialView',
+  /** Families whose lock lease was lost or could not be renewed mid-run: their work stopped. */
+  lockLost: 'FamiliesLockLost',
 } as const;
 
 /**
