@@ -5,9 +5,9 @@ import { CoderClient } from '../lambdas/adapters/coder/index.js';
 import { CoderProvisionerKeyDirectory } from '../lambdas/adapters/coder/provisioner-keys.js';
 import { CoderWorkspaceDemand } from '../lambdas/adapters/coder/workspace-demand.js';
 import { silentLog } from '../lambdas/core/contracts/log-sink.js';
+import { isMutation } from '../lambdas/core/families/action-kinds.js';
 import { familiesConfigSchema } from '../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../lambdas/core/families/in-memory.js';
-import { isMutation } from '../lambdas/core/families/model.js';
 import type { FamilyReconcileDeps } from '../lambdas/core/families/ports.js';
 import { type ReconcileReport, reconcileFamilies } from '../lambdas/core/families/run.js';
 import { nextTransitions } from '../lambdas/core/scaling/calendar.js';
@@ -15,6 +15,7 @@ import { scalingConfigSchema } from '../lambdas/core/scaling/config.js';
 import { InMemoryNodeGroups, InMemoryOverrideStore } from '../lambdas/core/scaling/in-memory.js';
 import { runNodeGroupScaler, type ScalerReport } from '../lambdas/core/scaling/run.js';
 import { officeHoursDemand, planWeekSavings, type SavingsReport } from '../lambdas/core/scaling/savings.js';
+import { intervalScheduler } from '../lambdas/wiring/scheduler.js';
 import { startCoderSimulator } from '../sim/index.js';
 import { COMMON_OPTIONS, parseCommandArgs } from './args.js';
 import {
@@ -24,9 +25,11 @@ import {
   simulatedSeed004Groups,
 } from './demo-fleet.js';
 import { EXIT } from './errors.js';
-import { progressLog, renderFamiliesReport } from './families.js';
+import { renderFamiliesReport, warningsLog } from './families.js';
+import { familiesProgress } from './families-progress.js';
 import { type KeyStatusResult, readKeyStatus, renderKeyStatus } from './keys.js';
 import { type CliIo, CliOutput, heading, renderTable } from './output.js';
+import { createProgressMeter } from './progress.js';
 import { renderSavingsReport } from './savings.js';
 import { renderScalerReport } from './scale.js';
 import { previewSchedule, renderSchedule, type SchedulePreviewResult } from './schedule.js';
@@ -97,9 +100,11 @@ export const runDemoCommand = async (args: readonly string[], io: CliIo): Promis
       }),
       ledger,
       locks: new InMemoryFamilyLocks(),
+      timers: intervalScheduler,
       now: () => new Date(),
       newRunId: () => `demo-${randomUUID()}`,
-      log: progressLog(out, false),
+      log: warningsLog(out),
+      progress: familiesProgress(out, createProgressMeter(io, true), { showActions: false }),
     };
     const fleet = (): FleetRow[] =>
       sim
@@ -137,7 +142,7 @@ export const runDemoCommand = async (args: readonly string[], io: CliIo): Promis
 
     out.progress('Applying families …');
     const apply = await reconcileFamilies(
-      { ...deps, log: progressLog(out, true) },
+      { ...deps, progress: familiesProgress(out, createProgressMeter(io, true), { showActions: true }) },
       {
         scope: { kind: 'all' },
         dryRun: false,

@@ -1,44 +1,61 @@
-import type { BuildParameter } from '../lambdas/core/families/model.js';
-import type { FamilyWorkspacesPort } from '../lambdas/core/families/ports.js';
+/**
+ * The families engine's progress events as a person at a terminal sees them: a meter while build
+ * parameters are read, a meter of actions carried out once the first change starts, and (without a
+ * meter) one line per action of an apply. Drawn from typed events, never from log text.
+ */
+import { familyId } from '../lambdas/core/families/model.js';
+import type { FamilyProgressSink } from '../lambdas/core/families/progress.js';
+import type { CliOutput } from './output.js';
 import type { ProgressMeter } from './progress.js';
 
-/** Build parameters are read in batches this big, so the meter moves while the adapter works. */
-const PARAMETER_BATCH = 100;
+/** Parameter reads worth a meter: below this many the phase is over before a line is drawn. */
+const METERED_READS = 100;
 
-/**
- * The families engine's Coder port with a progress meter on its long phase: reading one build's
- * parameters per parent candidate (3,000 requests at seed 004's scale when nothing is cached).
- * The batches run together; the adapter's own limiter still caps the requests in flight.
- */
-export const withParameterProgress = (
-  inner: FamilyWorkspacesPort,
+export const familiesProgress = (
+  out: CliOutput,
   meter: ProgressMeter,
-): FamilyWorkspacesPort => ({
-  listManagedWorkspaces: () => inner.listManagedWorkspaces(),
-  listOwnerWorkspaces: (owner) => inner.listOwnerWorkspaces(owner),
-  describeWorkspace: (id) => inner.describeWorkspace(id),
-  controllerUserId: () => inner.controllerUserId(),
-  createWorkspace: (input) => inner.createWorkspace(input),
-  getWorkspaceByOwnerAndName: (owner, name) => inner.getWorkspaceByOwnerAndName(owner, name),
-  transition: (id, transition) => inner.transition(id, transition),
-  stats: () => inner.stats(),
-  async buildParameters(buildIds) {
-    const ids = [...new Set(buildIds)];
-    if (ids.length <= PARAMETER_BATCH) return inner.buildParameters(ids);
-    meter.start('reading build parameters', ids.length);
-    const batches: string[][] = [];
-    for (let i = 0; i < ids.length; i += PARAMETER_BATCH) batches.push(ids.slice(i, i + PARAMETER_BATCH));
-    try {
-      const parts = await Promise.all(
-        batches.map(async (batch) => {
-          const part = await inner.buildParameters(batch);
-          meter.add(batch.length);
-          return part;
-        }),
-      );
-      return new Map<string, BuildParameter[]>(parts.flatMap((part) => [...part]));
-    } finally {
-      meter.done();
+  options: { readonly showActions: boolean },
+): FamilyProgressSink => {
+  let reading: { total: number; done: number } | undefined;
+  let acting = false;
+  return (event) => {
+    switch (event.kind) {
+      case 'parameters-read': {
+        if (event.total < METERED_READS) return;
+        if (!reading || reading.total !== event.total) {
+          meter.start('reading build parameters', event.total);
+          reading = { total: event.total, done: 0 };
+        }
+        meter.add(event.done - reading.done);
+        reading.done = event.done;
+        if (event.done >= event.total) meter.done();
+        return;
+      }
+      case 'snapshot-read':
+        if (reading && reading.done < reading.total) meter.done();
+        reading = undefined;
+        return;
+      case 'changes-planned':
+        if (options.showActions && event.actions > 0) {
+          meter.start('actions carried out', event.actions);
+          acting = true;
+        }
+        return;
+      case 'action-settled': {
+        if (!options.showActions || event.action.outcome === 'planned') return;
+        if (acting && meter.active) {
+          if (event.action.outcome !== 'skipped' || event.action.stoppedBy) meter.add(1);
+          return;
+        }
+        const child =
+          'childName' in event.action && event.action.childName ? ` ${event.action.childName}` : '';
+        out.progress(`  ${event.action.outcome}: ${familyId(event.family)} ${event.action.kind}${child}`);
+        return;
+      }
+      default: {
+        const unknown: never = event;
+        throw new Error(`unknown progress event ${JSON.stringify(unknown)}`);
+      }
     }
-  },
-});
+  };
+};

@@ -3,11 +3,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CoderClient } from '../lambdas/adapters/coder/index.js';
 import type { LogSink } from '../lambdas/core/contracts/log-sink.js';
 import { parseConfig } from '../lambdas/core/contracts/validation.js';
+import { isMutation } from '../lambdas/core/families/action-kinds.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../lambdas/core/families/config.js';
-import { familyId, familyKey, isMutation } from '../lambdas/core/families/model.js';
+import { familyId, familyKey } from '../lambdas/core/families/model.js';
 import type { FamilyLogSink } from '../lambdas/core/families/ports.js';
 import {
-  type FamilyReconcileDeps,
   type ReconcileReport,
   type ReportedAction,
   reconcileFamilies,
@@ -21,9 +21,9 @@ import { AWS_OPTIONS, CODER_OPTIONS, COMMON_OPTIONS, parseCommandArgs } from './
 import { connectToCoder, createCliCoderClient, resolveCoderTarget } from './coder.js';
 import { readConfigSection } from './config-file.js';
 import { CliError, EXIT, UsageError } from './errors.js';
-import { withParameterProgress } from './families-progress.js';
+import { familiesProgress } from './families-progress.js';
 import { type CliIo, CliOutput, heading, plural, renderTable } from './output.js';
-import { createProgressMeter, type ProgressMeter } from './progress.js';
+import { createProgressMeter } from './progress.js';
 import { didYouMean } from './suggest.js';
 import { FAMILIES_USAGE } from './usage.js';
 
@@ -84,28 +84,17 @@ const resolveConfig = async (
   );
 };
 
-/** Engine log lines as progress: every action of an apply as it completes, warnings always. */
-export const progressLog = (out: CliOutput, showActions: boolean, meter?: ProgressMeter): FamilyLogSink => {
+/**
+ * Engine log lines at a terminal: warnings and errors only (a lock that could not be released, a
+ * failure record not written); progress comes from the engine's events (families-progress.ts).
+ */
+export const warningsLog = (out: CliOutput): FamilyLogSink => {
   const sink = (family: string | undefined): LogSink => ({
     debug() {},
-    info(message, extra) {
-      if (!showActions || message !== 'family action' || !extra) return;
-      if (meter?.active) {
-        meter.add(1);
-        return;
-      }
-      const child = extra.child ? ` ${String(extra.child)}` : '';
-      out.progress(`  ${String(extra.outcome)}: ${family ?? ''} ${String(extra.kind)}${child}`);
-    },
+    info() {},
     warn(message, extra) {
-      if (message === 'family action' && extra) {
-        // A conflict: reported in the result; as progress, only which name is taken.
-        if (showActions)
-          out.progress(
-            `  ${String(extra.outcome)}: ${family ?? ''} ${String(extra.kind)} ${String(extra.child ?? '')}`,
-          );
-        return;
-      }
+      // An action's failure or conflict is in the result table; here only what is not.
+      if (message === 'family action' || message === 'family action failed') return;
       const detail = extra?.error ? `: ${String(extra.error)}` : '';
       out.warn(`${family ? `${family}: ` : ''}${message}${detail}`);
     },
@@ -117,23 +106,8 @@ export const progressLog = (out: CliOutput, showActions: boolean, meter?: Progre
   return { ...sink(undefined), forFamily: (family) => sink(family) };
 };
 
-/** Starts the "actions carried out" meter when the first family is locked for changes. */
-const meterFirstLock = (
-  locks: FamilyReconcileDeps['locks'],
-  meter: ProgressMeter,
-): FamilyReconcileDeps['locks'] => {
-  let started = false;
-  return {
-    tryAcquire: (...args) => {
-      if (!started) meter.start('actions carried out');
-      started = true;
-      return locks.tryAcquire(...args);
-    },
-    release: (...args) => locks.release(...args),
-  };
-};
-
-const childOf = (action: ReportedAction): string => ('childName' in action ? action.childName : '-');
+const childOf = (action: ReportedAction): string =>
+  'childName' in action && action.childName !== undefined ? action.childName : '-';
 
 /** The report as a table: one row per action, with its outcome and reason. */
 export const renderFamiliesReport = (report: ReconcileReport): string => {
@@ -244,7 +218,8 @@ export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Pr
     config,
     client,
     ...(store ? { store } : {}),
-    log: progressLog(out, sub === 'apply', meter),
+    log: warningsLog(out),
+    progress: familiesProgress(out, meter, { showActions: sub === 'apply' }),
     newRunId: () => `cli-${randomUUID()}`,
   });
   const { ledger } = engine;
@@ -277,19 +252,11 @@ export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Pr
     `${sub === 'plan' ? 'Planning' : 'Reconciling'} ${scope ? `family ${scope.owner}/${scope.parent}` : 'every family'} …`,
   );
   const applying = sub === 'apply';
-  const report = await reconcileFamilies(
-    {
-      ...engine,
-      workspaces: withParameterProgress(engine.workspaces, meter),
-      // Apply's second phase: actions as they complete (the total is known only once every family is planned).
-      locks: applying ? meterFirstLock(engine.locks, meter) : engine.locks,
-    },
-    {
-      scope: scope ? { kind: 'family', ...familyKey(scope.owner, scope.parent) } : { kind: 'all' },
-      dryRun: !applying,
-      trigger: 'operator',
-    },
-  );
+  const report = await reconcileFamilies(engine, {
+    scope: scope ? { kind: 'family', ...familyKey(scope.owner, scope.parent) } : { kind: 'all' },
+    dryRun: !applying,
+    trigger: 'operator',
+  });
   meter.done();
   if (scope && report.families === 0 && !unmanagedTemplate) {
     notices.push(

@@ -24,12 +24,14 @@ import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
 import type { BuildParameter } from '../../lambdas/core/families/model.js';
+import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import {
   type ReconcileReport,
   type ReconcileRequest,
   reconcileFamilies,
 } from '../../lambdas/core/families/run.js';
 import { deadlineMarginMs } from '../../lambdas/wiring/deadline.js';
+import { intervalScheduler } from '../../lambdas/wiring/scheduler.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { startLocalDynamo } from '../../test/support/dynalite.js';
 import { check, fmt, type Scenario, type ScenarioResult } from '../lib.js';
@@ -157,6 +159,8 @@ export const container = (d: Deployment, timeoutMs: number) => {
     locks,
     now: () => new Date(),
     newRunId: () => crypto.randomUUID(),
+    timers: intervalScheduler,
+    progress: ignoreProgress,
     log: process.env.COLD_SCALE_DEBUG ? debugLog : { ...silentLog, forFamily: () => silentLog },
   };
   const reconcile: (request: ReconcileRequest) => Promise<ReconcileReport> = controller

@@ -13,7 +13,9 @@ import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
 import { childWorkspaceName } from '../../lambdas/core/families/names.js';
+import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import { reconcileFamilies } from '../../lambdas/core/families/run.js';
+import { intervalScheduler } from '../../lambdas/wiring/scheduler.js';
 import { startCoderSimulator } from '../../sim/index.js';
 import { check, median, ms, type Scenario, type ScenarioResult, times } from '../lib.js';
 import { COUNT, seedTemplate, TEMPLATE } from './fleet.js';
@@ -44,6 +46,8 @@ export const familyCreation: Scenario = {
         locks: new InMemoryFamilyLocks(),
         now: () => new Date(),
         newRunId: () => randomUUID(),
+        timers: intervalScheduler,
+        progress: ignoreProgress,
         log: { ...silentLog, forFamily: () => silentLog },
       };
       const organizationId = (await client.organization('default')).id;

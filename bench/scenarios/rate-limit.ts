@@ -12,7 +12,9 @@ import { CODER_ROUTES, CoderClient, type CoderRequestEvent } from '../../lambdas
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
+import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import { reconcileFamilies } from '../../lambdas/core/families/run.js';
+import { intervalScheduler } from '../../lambdas/wiring/scheduler.js';
 import { startCoderSimulator } from '../../sim/index.js';
 import { check, fmt, type Scenario, type ScenarioResult } from '../lib.js';
 import { COUNT, seedTemplate, TEMPLATE, userName } from './fleet.js';
@@ -93,6 +95,8 @@ const converge = async (paced: boolean): Promise<Convergence> => {
       locks: new InMemoryFamilyLocks(),
       now: () => new Date(clock),
       newRunId: () => randomUUID(),
+      timers: intervalScheduler,
+      progress: ignoreProgress,
       log: { ...silentLog, forFamily: () => silentLog },
     };
     const started = performance.now();

@@ -19,7 +19,9 @@ import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
 import type { BuildParameter, ChildRecord } from '../../lambdas/core/families/model.js';
+import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import { reconcileFamilies } from '../../lambdas/core/families/run.js';
+import { intervalScheduler } from '../../lambdas/wiring/scheduler.js';
 import { TEMPLATE } from './fleet.js';
 
 export interface WorkerInput {
@@ -101,6 +103,8 @@ const main = async (): Promise<void> => {
         locks,
         now: () => new Date(),
         newRunId: () => randomUUID(),
+        timers: intervalScheduler,
+        progress: ignoreProgress,
         log: { ...silentLog, forFamily: () => silentLog },
       },
       { scope: { kind: 'all' }, dryRun: false, trigger: 'schedule' },

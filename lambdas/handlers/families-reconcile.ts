@@ -1,11 +1,10 @@
-import type { Context } from 'aws-lambda';
-import { addCounts, type MetricsSink } from '../core/contracts/metrics-sink.js';
+import type { Deadline } from '../core/contracts/deadline.js';
+import { addCounts, METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
 import { parseFamiliesReconcileEvent } from '../core/families/events.js';
-import { familyRunMetrics } from '../core/families/metrics.js';
+import { FAMILY_METRICS, familyRunMetrics } from '../core/families/metrics.js';
 import type { FamilyReconcileDeps } from '../core/families/ports.js';
-import { type ReconcileReport, reconcileFamilies } from '../core/families/run.js';
+import { type ReconcileReport, reconcileFamilies, UnknownTemplatesError } from '../core/families/run.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
-import { lambdaDeadline } from '../wiring/deadline.js';
 import { createFamilyReconcileDeps } from '../wiring/families.js';
 import { lambdaHandler } from '../wiring/lambda-handler.js';
 import { FUNCTION } from '../wiring/names.js';
@@ -24,12 +23,20 @@ export const makeHandler =
   (deps: FamiliesReconcileHandlerDeps) =>
   async (
     event: unknown,
-    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+    invocation: { readonly deadline?: Deadline | undefined } = {},
   ): Promise<ReconcileReport & { scheduledTime?: string }> => {
-    const deadline = lambdaDeadline(context);
     const { scheduledTime, ...parsed } = parseFamiliesReconcileEvent(event);
-    const request = { ...parsed, ...(deadline ? { deadline } : {}) };
-    const report = await reconcileFamilies(deps.engine, request);
+    const request = { ...parsed, ...(invocation.deadline ? { deadline: invocation.deadline } : {}) };
+    let report: ReconcileReport;
+    try {
+      report = await reconcileFamilies(deps.engine, request);
+    } catch (error) {
+      // A configured template Coder does not have: the run changed nothing; say so to the alarm too.
+      if (error instanceof UnknownTemplatesError && !request.dryRun) {
+        deps.metrics.addMetric(FAMILY_METRICS.templatesUnknown, METRIC_UNIT.count, error.unknown.length);
+      }
+      throw error;
+    }
     // A dry run publishes nothing, so previewing never moves an alarm.
     if (!report.dryRun) {
       addCounts(deps.metrics, familyRunMetrics(report));

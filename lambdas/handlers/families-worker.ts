@@ -9,13 +9,17 @@ import {
   METRIC_UNIT,
   type MetricsSink,
 } from '../core/contracts/metrics-sink.js';
-import { familyRunMetrics } from '../core/families/metrics.js';
-import { FAMILY_START_MS, type ReconcileReport, type ReconcileRequest } from '../core/families/run.js';
+import { FAMILY_METRICS, familyRunMetrics } from '../core/families/metrics.js';
+import {
+  FAMILY_START_MS,
+  type ReconcileReport,
+  type ReconcileRequest,
+  UnknownTemplatesError,
+} from '../core/families/run.js';
 import { WORKER_METRICS } from '../core/families/webhook/metrics.js';
 import { retryDelaySeconds } from '../core/families/webhook/redelivery.js';
 import { type FamilyWorkItem, familyWorkItemSchema } from '../core/families/webhook/work-item.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
-import { lambdaDeadline } from '../wiring/deadline.js';
 import { createWorkerDeps } from '../wiring/families.js';
 import { lambdaHandler } from '../wiring/lambda-handler.js';
 import { FUNCTION } from '../wiring/names.js';
@@ -101,97 +105,107 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
     }
   };
 
-  let deadline: Deadline | undefined;
-
-  const processRecord = async (record: SQSRecord): Promise<string> => {
-    if (deadline && deadline.remainingMs() < FAMILY_START_MS) {
-      // No time for this one: back to the queue at once, untouched (not a failure).
-      count(WORKER_METRICS.cutShort);
-      await retryLater(record, 'cut-short');
-      throw new FamilyRunCutShortError(`no time left in this invocation for message ${record.messageId}`);
-    }
-    const item = parse(record);
-    if (!item) {
-      count(WORKER_METRICS.poison);
-      deps.log.error('family work message is not a work item; it will go to the DLQ', {
-        messageId: record.messageId,
-        outcome: 'poison',
-      });
-      await retryLater(record, 'poison');
-      throw new PoisonWorkItemError(`message ${record.messageId} is not a family work item`);
-    }
-    const context = {
-      messageId: item.messageId,
-      kind: item.event,
-      workspaceId: item.workspaceId ?? `${item.ownerName}/${item.workspaceName}`,
-    };
-    let report: ReconcileReport;
-    try {
-      report = await deps.reconcile({
-        scope: {
-          kind: 'workspace',
-          ...(item.workspaceId ? { workspaceId: item.workspaceId } : {}),
-          ...(item.ownerName ? { owner: item.ownerName } : {}),
-          ...(item.workspaceName ? { name: item.workspaceName } : {}),
-        },
-        dryRun: false,
-        trigger: 'webhook',
-        ...(deadline ? { deadline } : {}),
-      });
-    } catch (error) {
-      count(WORKER_METRICS.failed);
-      deps.log.error('family reconcile threw; SQS will redeliver', {
+  /** One message, under the invocation's deadline. */
+  const processRecord =
+    (deadline: Deadline | undefined) =>
+    async (record: SQSRecord): Promise<string> => {
+      if (deadline && deadline.remainingMs() < FAMILY_START_MS) {
+        // No time for this one: back to the queue at once, untouched (not a failure).
+        count(WORKER_METRICS.cutShort);
+        await retryLater(record, 'cut-short');
+        throw new FamilyRunCutShortError(`no time left in this invocation for message ${record.messageId}`);
+      }
+      const item = parse(record);
+      if (!item) {
+        count(WORKER_METRICS.poison);
+        deps.log.error('family work message is not a work item; it will go to the DLQ', {
+          messageId: record.messageId,
+          outcome: 'poison',
+        });
+        await retryLater(record, 'poison');
+        throw new PoisonWorkItemError(`message ${record.messageId} is not a family work item`);
+      }
+      const context = {
+        messageId: item.messageId,
+        kind: item.event,
+        workspaceId: item.workspaceId ?? `${item.ownerName}/${item.workspaceName}`,
+      };
+      let report: ReconcileReport;
+      try {
+        report = await deps.reconcile({
+          scope: {
+            kind: 'workspace',
+            ...(item.workspaceId ? { workspaceId: item.workspaceId } : {}),
+            ...(item.ownerName ? { owner: item.ownerName } : {}),
+            ...(item.workspaceName ? { name: item.workspaceName } : {}),
+          },
+          dryRun: false,
+          trigger: 'webhook',
+          ...(deadline ? { deadline } : {}),
+        });
+      } catch (error) {
+        count(WORKER_METRICS.failed);
+        if (error instanceof UnknownTemplatesError) {
+          deps.metrics.addMetric(FAMILY_METRICS.templatesUnknown, METRIC_UNIT.count, error.unknown.length);
+        }
+        deps.log.error('family reconcile threw; SQS will redeliver', {
+          ...context,
+          outcome: 'error',
+          errorName: errorName(error),
+          error: error instanceof Error ? error.message : String(error),
+        });
+        await retryLater(record, 'failed');
+        throw error;
+      }
+      if (deps.runMetrics) {
+        addCounts(deps.runMetrics, familyRunMetrics(report));
+        deps.runMetrics.publishStoredMetrics();
+      }
+      const outcome = {
         ...context,
-        outcome: 'error',
-        errorName: errorName(error),
-        error: error instanceof Error ? error.message : String(error),
-      });
-      await retryLater(record, 'failed');
-      throw error;
-    }
-    if (deps.runMetrics) {
-      addCounts(deps.runMetrics, familyRunMetrics(report));
-      deps.runMetrics.publishStoredMetrics();
-    }
-    const outcome = {
-      ...context,
-      runId: report.runId,
-      families: report.families,
-      actions: report.actions.length,
-      failures: report.failures,
-      conflicts: report.conflicts,
+        runId: report.runId,
+        families: report.families,
+        actions: report.actions.length,
+        failures: report.failures,
+        conflicts: report.conflicts,
+      };
+      if (report.incomplete) {
+        count(WORKER_METRICS.cutShort);
+        deps.log.info('family run cut short by the deadline; retrying at once', {
+          ...outcome,
+          outcome: 'cut-short',
+        });
+        await retryLater(record, 'cut-short');
+        throw new FamilyRunCutShortError(report.incomplete.detail);
+      }
+      const busy = [...report.skippedLocked, ...report.lockLost];
+      if (busy.length > 0) {
+        count(WORKER_METRICS.deferredLocked);
+        deps.log.info('family busy with another run; retrying later', { ...outcome, outcome: 'locked' });
+        await retryLater(record, 'locked');
+        throw new FamilyBusyError(
+          report.lockLost.length > 0
+            ? `the lock of family ${report.lockLost.join(', ')} was lost mid-run; another run has it`
+            : `family ${report.skippedLocked.join(', ')} is being reconciled by another run`,
+        );
+      }
+      if (report.failures > 0) {
+        count(WORKER_METRICS.failed);
+        deps.log.warn('family reconcile had failures; retrying later', { ...outcome, outcome: 'failed' });
+        await retryLater(record, 'failed');
+        throw new FamilyWorkFailedError(`${report.failures} action(s) failed in run ${report.runId}`);
+      }
+      count(WORKER_METRICS.reconciled);
+      deps.log.info('family reconciled', { ...outcome, outcome: 'done' });
+      return report.runId;
     };
-    if (report.incomplete) {
-      count(WORKER_METRICS.cutShort);
-      deps.log.info('family run cut short by the deadline; retrying at once', {
-        ...outcome,
-        outcome: 'cut-short',
-      });
-      await retryLater(record, 'cut-short');
-      throw new FamilyRunCutShortError(report.incomplete.detail);
-    }
-    if (report.skippedLocked.length > 0) {
-      count(WORKER_METRICS.deferredLocked);
-      deps.log.info('family busy with another run; retrying later', { ...outcome, outcome: 'locked' });
-      await retryLater(record, 'locked');
-      throw new FamilyBusyError(
-        `family ${report.skippedLocked.join(', ')} is being reconciled by another run`,
-      );
-    }
-    if (report.failures > 0) {
-      count(WORKER_METRICS.failed);
-      deps.log.warn('family reconcile had failures; retrying later', { ...outcome, outcome: 'failed' });
-      await retryLater(record, 'failed');
-      throw new FamilyWorkFailedError(`${report.failures} action(s) failed in run ${report.runId}`);
-    }
-    count(WORKER_METRICS.reconciled);
-    deps.log.info('family reconciled', { ...outcome, outcome: 'done' });
-    return report.runId;
-  };
 
-  return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-    deadline = lambdaDeadline(context);
-    return processPartialResponse(event, processRecord, processor, {
+  return (
+    event: SQSEvent,
+    invocation: { readonly context?: Context; readonly deadline?: Deadline | undefined } = {},
+  ): Promise<SQSBatchResponse> => {
+    const context = invocation.context;
+    return processPartialResponse(event, processRecord(invocation.deadline), processor, {
       ...(context ? { context } : {}),
       // Only the failed message's owner group stops; other owners in the batch carry on.
       skipGroupOnError: true,

@@ -6,13 +6,17 @@ import { DynamoBuildParameterStore, DynamoFamilyLedger } from '../adapters/aws/f
 import { DynamoFamilyLocks } from '../adapters/aws/family-locks.js';
 import { SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
 import type { CoderClient } from '../adapters/coder/client.js';
-import { verifyChildMarkerParameter, withChildMarkerCheck } from '../adapters/coder/family-templates.js';
+import {
+  ChildMarkerCheckedWorkspaces,
+  verifyChildMarkerParameter,
+} from '../adapters/coder/family-templates.js';
 import { CoderFamilyWorkspaces } from '../adapters/coder/family-workspaces.js';
 import type { MetricsSink } from '../core/contracts/metrics-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../core/families/in-memory.js';
 import type { BuildParameter } from '../core/families/model.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../core/families/ports.js';
+import { type FamilyProgressSink, ignoreProgress } from '../core/families/progress.js';
 import { reconcileFamilies } from '../core/families/run.js';
 import { webhookSecretSchema } from '../core/families/webhook/path-secret.js';
 import { coderConnectionFromEnvironment, createCoderClient } from './coder-connection.js';
@@ -20,6 +24,7 @@ import { coderReleaseReporter } from './coder-version.js';
 import { configFromEnvironment, requireEnv } from './env.js';
 import { ENV } from './names.js';
 import { logSinkOf, type Observability } from './observability.js';
+import { intervalScheduler } from './scheduler.js';
 import { readJsonSecret } from './secrets.js';
 import type { AwsClientTracing } from './tracing.js';
 
@@ -49,6 +54,8 @@ export interface FamilyEngineParts {
     readonly lockTable: string;
   };
   readonly log: FamilyLogSink;
+  /** Progress events of each run (the CLI's meters). @default none */
+  readonly progress?: FamilyProgressSink;
   /** Build parameters already read, by build id. @default a new cache */
   readonly parameterCache?: Map<string, BuildParameter[]>;
   /** @default a random UUID */
@@ -74,21 +81,23 @@ export const createFamilyEngine = (parts: FamilyEngineParts): FamilyReconcileDep
   return {
     config,
     workspaces: marker
-      ? withChildMarkerCheck(coderWorkspaces, () =>
-          verifyChildMarkerParameter(parts.client, {
-            templates: config.templates,
-            organization: config.organization,
-            marker,
-          }),
+      ? new ChildMarkerCheckedWorkspaces(coderWorkspaces, (call) =>
+          verifyChildMarkerParameter(
+            parts.client,
+            { templates: config.templates, organization: config.organization, marker },
+            call.deadline,
+          ),
         )
       : coderWorkspaces,
     ledger: store
       ? new DynamoFamilyLedger(store.documentClient, store.ledgerTable)
       : new InMemoryFamilyLedger(),
     locks: store ? new DynamoFamilyLocks(store.documentClient, store.lockTable) : new InMemoryFamilyLocks(),
+    timers: intervalScheduler,
     now: () => new Date(),
     newRunId: parts.newRunId ?? (() => crypto.randomUUID()),
     log: parts.log,
+    progress: parts.progress ?? ignoreProgress,
   };
 };
 

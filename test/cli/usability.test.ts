@@ -4,12 +4,11 @@
  * build-parameter cache behind `families plan --ledger-table`.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { withParameterProgress } from '../../cli/families-progress.js';
+import { familiesProgress } from '../../cli/families-progress.js';
 import { runCli } from '../../cli/main.js';
-import type { CliIo } from '../../cli/output.js';
+import { type CliIo, CliOutput } from '../../cli/output.js';
 import { createProgressMeter, progressLine } from '../../cli/progress.js';
 import { closest } from '../../cli/suggest.js';
-import type { FamilyWorkspacesPort } from '../../lambdas/core/families/ports.js';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
@@ -92,26 +91,48 @@ describe('progress', () => {
     expect(draws({}, false, false)).toBe('');
   });
 
-  it('moves while build parameters are read in batches, and returns every one', async () => {
-    // Prepare: 250 parent candidates, an adapter that answers each batch.
-    const calls: number[] = [];
-    const inner = {
-      buildParameters: async (ids: readonly string[]) => {
-        calls.push(ids.length);
-        return new Map(ids.map((id) => [id, [{ name: 'n', value: id }]]));
-      },
-    } as unknown as FamilyWorkspacesPort;
+  it("moves while build parameters are read and while actions are carried out, from the engine's events", () => {
+    // Prepare: a meter that records what it is told.
+    const started: Array<[string, number | undefined]> = [];
     const ticks: number[] = [];
-    const meter = { active: true, start: vi.fn(), add: (n = 1) => ticks.push(n), done: vi.fn() };
-    const ids = Array.from({ length: 250 }, (_, i) => `b${i}`);
+    let done = 0;
+    const meter = {
+      active: true,
+      start: (label: string, total?: number) => started.push([label, total]),
+      add: (n = 1) => ticks.push(n),
+      done: () => {
+        done++;
+      },
+    };
+    const { io } = capture();
+    const progress = familiesProgress(new CliOutput(io, false), meter, { showActions: true });
+    const family = { owner: 'alice', parent: 'team' };
+    const action = {
+      kind: 'create-child' as const,
+      family,
+      index: 1,
+      childName: 'team-1',
+      ownerName: 'alice',
+      organizationId: 'o',
+      templateId: 't',
+      parentId: 'p',
+      parameters: [],
+      reason: 'missing',
+      outcome: 'done' as const,
+    };
     // Act
-    const result = await withParameterProgress(inner, meter).buildParameters(ids);
+    for (const read of [100, 200, 250]) progress({ kind: 'parameters-read', done: read, total: 250 });
+    progress({ kind: 'snapshot-read', families: 3, workspaces: 250 });
+    progress({ kind: 'changes-planned', families: 1, actions: 2 });
+    progress({ kind: 'action-settled', family, action });
+    progress({ kind: 'action-settled', family, action: { ...action, index: 2, childName: 'team-2' } });
     // Assess
-    expect(result.size).toBe(250);
-    expect(calls).toEqual([100, 100, 50]);
-    expect(meter.start).toHaveBeenCalledWith('reading build parameters', 250);
-    expect(ticks.reduce((a, b) => a + b, 0)).toBe(250);
-    expect(meter.done).toHaveBeenCalled();
+    expect(started).toEqual([
+      ['reading build parameters', 250],
+      ['actions carried out', 2],
+    ]);
+    expect(ticks).toEqual([100, 100, 50, 1, 1]);
+    expect(done).toBe(1);
   });
 });
 

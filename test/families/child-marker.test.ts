@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ChildMarkerCheckedWorkspaces,
   ChildMarkerParameterError,
   verifyChildMarkerParameter,
-  withChildMarkerCheck,
 } from '../../lambdas/adapters/coder/family-templates.js';
 import { reconcileFamilies } from '../../lambdas/core/families/run.js';
 import { COUNT, type FamilyHarness, liveWorkspaces, startFamilyHarness, TEMPLATE } from './harness.js';
@@ -17,8 +17,12 @@ describe('childMarkerParameter the template does not declare', () => {
     const deps = h.makeDeps({ config: { childMarkerParameter: marker } });
     return {
       ...deps,
-      workspaces: withChildMarkerCheck(deps.workspaces, () =>
-        verifyChildMarkerParameter(h.client, { templates: [TEMPLATE], organization: 'default', marker }),
+      workspaces: new ChildMarkerCheckedWorkspaces(deps.workspaces, (call) =>
+        verifyChildMarkerParameter(
+          h.client,
+          { templates: [TEMPLATE], organization: 'default', marker },
+          call.deadline,
+        ),
       ),
     };
   };
@@ -50,12 +54,12 @@ describe('childMarkerParameter the template does not declare', () => {
     const deps = h.makeDeps({ config: { templates: ['marked'], childMarkerParameter: 'family_parent' } });
     const checked = {
       ...deps,
-      workspaces: withChildMarkerCheck(deps.workspaces, () =>
-        verifyChildMarkerParameter(h.client, {
-          templates: ['marked'],
-          organization: 'default',
-          marker: 'family_parent',
-        }),
+      workspaces: new ChildMarkerCheckedWorkspaces(deps.workspaces, (call) =>
+        verifyChildMarkerParameter(
+          h.client,
+          { templates: ['marked'], organization: 'default', marker: 'family_parent' },
+          call.deadline,
+        ),
       ),
     };
 
@@ -63,6 +67,48 @@ describe('childMarkerParameter the template does not declare', () => {
     await reconcileFamilies(checked, all);
 
     expect(liveWorkspaces(h.sim).get('team-1')?.parameters).toMatchObject({ family_parent: 'team' });
-    expect(h.sim.requestCounts()['GET /api/v2/templates']).toBe(1);
+    // The marker check reads the template's parameters once per container, not once per run.
+    expect(h.sim.requestCounts()['GET /api/v2/templateversions/{templateversion}/rich-parameters']).toBe(1);
+  });
+
+  it('keeps cheap count discovery behind the check (the wrapper forwards every port method)', async () => {
+    // Prepare: more parents than one search per count value costs, so discovery pays off.
+    h = await startFamilyHarness({ config: { maxChildren: 3 } });
+    h.sim.seed.template({
+      name: 'marked',
+      parameters: [
+        { name: COUNT, type: 'number', defaultValue: '0' },
+        { name: 'family_parent', defaultValue: '' },
+      ],
+    });
+    for (let i = 0; i < 12; i++) {
+      h.sim.seed.workspace({
+        owner: 'alice',
+        name: `w${i}`,
+        template: 'marked',
+        parameters: { [COUNT]: '0' },
+      });
+    }
+    const deps = h.makeDeps({
+      config: { templates: ['marked'], childMarkerParameter: 'family_parent', maxChildren: 3 },
+    });
+    const checked = {
+      ...deps,
+      workspaces: new ChildMarkerCheckedWorkspaces(deps.workspaces, (call) =>
+        verifyChildMarkerParameter(
+          h.client,
+          { templates: ['marked'], organization: 'default', marker: 'family_parent' },
+          call.deadline,
+        ),
+      ),
+    };
+
+    // Act
+    await reconcileFamilies(checked, { ...all, dryRun: true });
+
+    // Assess: counts came from `param:` searches, not from 12 parameter reads.
+    const searches = h.sim.exchanges().filter((e) => e.method === 'GET' && /[?&]q=param/.test(e.path));
+    expect(searches.length).toBeGreaterThan(0);
+    expect(h.sim.requestCounts()['GET /api/v2/workspacebuilds/{workspacebuild}/parameters'] ?? 0).toBe(0);
   });
 });

@@ -8,6 +8,8 @@ import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { type FamiliesConfigInput, familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import type { BuildParameter } from '../../lambdas/core/families/model.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
+import { ignoreProgress } from '../../lambdas/core/families/progress.js';
+import { intervalScheduler } from '../../lambdas/wiring/scheduler.js';
 import { type CoderSimulator, type CoderSimulatorOptions, startCoderSimulator } from '../../sim/index.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
 
@@ -89,9 +91,11 @@ export const startFamilyHarness = async (
       }),
       ledger,
       locks: new DynamoFamilyLocks(dynamo.documentClient, 'locks'),
+      timers: intervalScheduler,
       now: () => new Date(clock.now),
       newRunId: () => randomUUID(),
       log: overrides.log ?? quietFamilyLog,
+      progress: ignoreProgress,
     };
   };
   return {

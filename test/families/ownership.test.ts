@@ -74,12 +74,13 @@ describe('ownership and failures', () => {
     h.sim.seed.workspace({ owner: 'alice', name: 'team', template: TEMPLATE, parameters: { [COUNT]: '1' } });
     const alice = h.userClient('alice');
     const racing = Object.assign(Object.create(h.deps.workspaces), {
-      createWorkspace: async (input: Parameters<typeof h.deps.workspaces.createWorkspace>[0]) => {
+      createWorkspace: async (...args: Parameters<typeof h.deps.workspaces.createWorkspace>) => {
+        const [input] = args;
         await alice.createWorkspace(input.organizationId, 'alice', {
           name: input.name,
           template_id: input.templateId,
         });
-        return h.deps.workspaces.createWorkspace(input);
+        return h.deps.workspaces.createWorkspace(...args);
       },
     });
 

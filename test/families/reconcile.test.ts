@@ -74,8 +74,8 @@ describe.each(SUPPORTED_PROFILES)(
       const second = await reconcileFamilies(h.deps, all);
       expect(second.actions).toEqual([]);
       expect(mutatingRequests(h.sim)).toBe(0);
-      // One list page; parameters come from the per-build cache, /users/me is cached too.
-      expect(second.coder.requests).toBe(1);
+      // The template check and one list page; parameters come from the per-build cache, /users/me is cached too.
+      expect(second.coder.requests).toBe(2);
     });
 
     it('removes the two children above N when N goes from 3 to 1, and only those', async () => {
@@ -354,7 +354,10 @@ describe.each(SUPPORTED_PROFILES)(
         trigger: 'webhook',
       });
       expect(viaChild.actions.map((a) => [a.kind, a.reason])).toEqual([
-        ['create-child', 'child 2 of 2 was deleted outside the controller; recreating it'],
+        [
+          'create-child',
+          'child 2 of 2 was deleted outside the controller (read back as deleted); recreating it',
+        ],
       ]);
     });
   },

@@ -11,9 +11,12 @@ import {
 } from '../../lambdas/core/families/events.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
+import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import { makeHandler } from '../../lambdas/handlers/families-reconcile.js';
 import { coderApiMetrics } from '../../lambdas/wiring/coder-connection.js';
+import { lambdaDeadline } from '../../lambdas/wiring/deadline.js';
 import { createFamilyReconcileDeps } from '../../lambdas/wiring/families.js';
+import { intervalScheduler } from '../../lambdas/wiring/scheduler.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 
 describe('parseFamiliesReconcileEvent', () => {
@@ -105,9 +108,11 @@ describe('families-reconcile handler', () => {
       }),
       ledger: new InMemoryFamilyLedger(),
       locks,
+      timers: intervalScheduler,
       now: () => new Date(),
       newRunId: () => randomUUID(),
       log,
+      progress: ignoreProgress,
     };
   });
   afterEach(async () => {
@@ -115,7 +120,7 @@ describe('families-reconcile handler', () => {
   });
 
   it('plans against the Lambda context: with no time left it returns a cut-short report, not a timeout', async () => {
-    const context = { getRemainingTimeInMillis: () => 3_500 };
+    const context = { deadline: lambdaDeadline({ getRemainingTimeInMillis: () => 3_500 }) };
 
     const report = await handler()({ trigger: 'schedule' }, context);
 
@@ -124,12 +129,18 @@ describe('families-reconcile handler', () => {
     expect(metrics).toContainEqual(['FamiliesRunCutShort', 1]);
     expect(sim.workspacesSnapshot()).toHaveLength(2);
     // Nothing was left locked: the next run, with time, does the work.
-    const next = await handler()({ trigger: 'schedule' }, { getRemainingTimeInMillis: () => 300_000 });
+    const next = await handler()(
+      { trigger: 'schedule' },
+      { deadline: lambdaDeadline({ getRemainingTimeInMillis: () => 300_000 }) },
+    );
     expect(next.incomplete).toBeUndefined();
     expect(next.summary.created).toBe(3);
-    // Per-run copies share the container's caches: a warm steady run is one list page, no /users/me.
-    const steady = await handler()({ trigger: 'schedule' }, { getRemainingTimeInMillis: () => 300_000 });
-    expect(steady.coder.requests).toBe(1);
+    // One adapter serves every run: a warm steady run is the template check and one list page, no /users/me.
+    const steady = await handler()(
+      { trigger: 'schedule' },
+      { deadline: lambdaDeadline({ getRemainingTimeInMillis: () => 300_000 }) },
+    );
+    expect(steady.coder.requests).toBe(2);
   });
 
   it('previews with {"dryRun":true}: the plan with reasons, no change, no metrics', async () => {

@@ -5,6 +5,7 @@ import type { ReconcileReport, ReconcileRequest } from '../../lambdas/core/famil
 import { retryDelaySeconds } from '../../lambdas/core/families/webhook/redelivery.js';
 import type { FamilyWorkItem } from '../../lambdas/core/families/webhook/work-item.js';
 import { makeWorkerHandler, WORKER_METRICS } from '../../lambdas/handlers/families-worker.js';
+import { lambdaDeadline } from '../../lambdas/wiring/deadline.js';
 import { IDS } from '../core/families/webhook/fixtures.js';
 import { recordingLog, recordingMetrics } from '../core/families/webhook/function-url.js';
 
@@ -29,6 +30,8 @@ const report = (overrides: Partial<ReconcileReport> = {}): ReconcileReport => ({
   families: 1,
   actions: [],
   skippedLocked: [],
+  lockLost: [],
+  view: 'complete',
   failures: 0,
   conflicts: 0,
   coder: { requests: 3, throttled: 0 },
@@ -104,9 +107,11 @@ describe('families worker', () => {
     await queue.enqueue([item(1), item(2, { ownerId: OTHER_OWNER, ownerName: 'bob' })]);
 
     // Act
-    const response = await handler({ Records: queue.receive() }, {
-      getRemainingTimeInMillis: () => left,
-    } as never);
+    const context = { getRemainingTimeInMillis: () => left } as never;
+    const response = await handler(
+      { Records: queue.receive() },
+      { context, deadline: lambdaDeadline(context) },
+    );
 
     // Assess: one reconcile with a deadline; both messages back at once, counted as cut short.
     expect(requests).toHaveLength(1);

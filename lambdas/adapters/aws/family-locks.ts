@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { FamilyLocks } from '../../core/families/ports.js';
 
 /**
@@ -24,6 +24,31 @@ export class DynamoFamilyLocks implements FamilyLocks {
           ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt < :now OR #holder = :holder',
           ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#holder': 'holder' },
           ExpressionAttributeValues: { ':now': now, ':holder': holder },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Extends the lease only while it is still `holder`'s: a condition on the holder, never a put, so a late renewal cannot recreate a released lock. */
+  async renew(key: string, holder: string, leaseMs: number, now: number): Promise<boolean> {
+    const expiresAt = now + leaseMs;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: lockPk(key), sk: 'lock' },
+          UpdateExpression: 'SET #expiresAt = :expiresAt, #ttl = :ttl',
+          ConditionExpression: '#holder = :holder',
+          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#ttl': 'ttl', '#holder': 'holder' },
+          ExpressionAttributeValues: {
+            ':expiresAt': expiresAt,
+            ':ttl': Math.ceil(expiresAt / 1000) + 3600,
+            ':holder': holder,
+          },
         }),
       );
       return true;

@@ -7,7 +7,6 @@
  * (operations-*.ts), sent through CoderTransport (transport.ts) to a route of routes.ts.
  */
 
-import type { Deadline } from '../../core/contracts/deadline.js';
 import type { CoderRelease } from './capabilities.js';
 import type { ListAuditLogsOptions } from './operations-deployment.js';
 import * as deployment from './operations-deployment.js';
@@ -85,34 +84,23 @@ export class CoderClient {
   constructor(options: CoderClientOptions & CoderReleaseOptions) {
     const { onRelease, ...transportOptions } = options;
     this.releaseCache = new CoderReleaseCache(
-      async () => (await deployment.buildInfo(this.transport, {})).version,
+      async (deadline) => (await deployment.buildInfo(this.transport, { deadline })).version,
       onRelease,
     );
     this.transport = new FirstContactTransport(
       transportOptions,
-      onRelease ? () => this.releaseCache.get() : undefined,
+      onRelease ? (deadline) => this.releaseCache.get(deadline) : undefined,
     );
   }
 
   /** The release and what it supports, from buildinfo read once per client (a failed read is retried next time). */
-  release(): Promise<CoderRelease> {
-    return this.releaseCache.get();
+  release(options: ReadOptions = {}): Promise<CoderRelease> {
+    return this.releaseCache.get(options.deadline);
   }
 
   /** Counts since construction; a copy, safe to keep. */
   stats(): CoderClientStats {
     return this.transport.stats();
-  }
-
-  /**
-   * This client for one run: the same pacing, shared budget and counters, with the run's deadline.
-   * Past it, calls throw CoderDeadlineError (kind `deadline`) instead of waiting or sending.
-   */
-  withDeadline(deadline: Deadline | undefined): CoderClient {
-    // Every field is shared (the release read once per container included); only the transport's deadline differs.
-    return Object.assign(Object.create(CoderClient.prototype) as CoderClient, this, {
-      transport: this.transport.withDeadline(deadline),
-    });
   }
 
   buildInfo(options: ReadOptions = {}): Promise<BuildInfo> {
@@ -265,7 +253,7 @@ export class CoderClient {
     options: ListProvisionerDaemonsOptions = {},
   ): Promise<ProvisionerDaemon[]> {
     const filter = options.offline
-      ? (await this.release()).capabilities.provisionerDaemonsOfflineFilter
+      ? (await this.release(options)).capabilities.provisionerDaemonsOfflineFilter
       : false;
     return provisioners.listProvisionerDaemons(this.transport, organization, options, filter);
   }

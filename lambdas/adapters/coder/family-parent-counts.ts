@@ -10,7 +10,7 @@
  * than reading them one by one), or a count that is absent, not a number or above the maximum:
  * those are read one by one, so a clamped count is still seen.
  */
-import { isDeadlineStop } from '../../core/contracts/deadline.js';
+import { type Deadline, isDeadlineStop } from '../../core/contracts/deadline.js';
 import type { BuildParameter, FamilyWorkspace } from '../../core/families/model.js';
 import { CoderApiError } from './errors.js';
 import type { FamilyCoderClient } from './family-workspaces.js';
@@ -28,6 +28,8 @@ export interface CountDiscoveryInput {
   readonly pageSize: number;
   /** Runs a task under the adapter's read concurrency. */
   readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
+  /** The run's deadline, for every search. */
+  readonly deadline?: Deadline | undefined;
 }
 
 export interface CountDiscovery {
@@ -51,6 +53,7 @@ export const discoverParentCounts = async (
       // Coder lowercases the whole query; parameter names are matched case-insensitively.
       q: input.query(`param:${input.countParameter.toLowerCase()}=${value}`),
       pageSize: input.pageSize,
+      deadline: input.deadline,
     });
     searches += Math.max(1, Math.ceil(found.length / input.pageSize));
     for (const w of found) {

@@ -5,8 +5,8 @@
  * for new templates since coder/coder#19006; the classic flow ignores them too), so without this
  * check the marker would silently never appear on any child.
  */
-import type { BuildParameter, FamilyWorkspace } from '../../core/families/model.js';
-import type { FamilyWorkspacesPort } from '../../core/families/ports.js';
+import type { Deadline } from '../../core/contracts/deadline.js';
+import type { FamilyWorkspacesPort, RunCall, WorkspaceListing } from '../../core/families/ports.js';
 import type { CoderClient } from './client.js';
 
 export class ChildMarkerParameterError extends Error {
@@ -19,10 +19,11 @@ type TemplateClient = Pick<CoderClient, 'listTemplates' | 'getTemplateVersionRic
 export const verifyChildMarkerParameter = async (
   client: TemplateClient,
   options: { readonly templates: readonly string[]; readonly organization: string; readonly marker: string },
+  deadline?: Deadline,
 ): Promise<void> => {
   const wanted = new Set(options.templates.map((t) => t.toLowerCase()));
   const org = options.organization.toLowerCase();
-  const templates = (await client.listTemplates()).filter(
+  const templates = (await client.listTemplates(undefined, { deadline })).filter(
     (t) =>
       wanted.has(t.name.toLowerCase()) &&
       (org === 'default' ||
@@ -31,7 +32,9 @@ export const verifyChildMarkerParameter = async (
   );
   const lacking: string[] = [];
   for (const template of templates) {
-    const parameters = await client.getTemplateVersionRichParameters(template.active_version_id);
+    const parameters = await client.getTemplateVersionRichParameters(template.active_version_id, {
+      deadline,
+    });
     if (!parameters.some((p) => p.name === options.marker)) {
       lacking.push(`"${template.organization_name ? `${template.organization_name}/` : ''}${template.name}"`);
     }
@@ -46,35 +49,45 @@ export const verifyChildMarkerParameter = async (
 
 /**
  * The port with the check in front of its snapshots: run once; a failure fails this run and is
- * tried again on the next (so fixing the template needs no redeploy).
+ * tried again on the next (so fixing the template needs no redeploy). Every other method is the
+ * inner port's, and the class implements the whole port, so a method added to it cannot be lost here.
  */
-export const withChildMarkerCheck = (
-  port: FamilyWorkspacesPort,
-  check: () => Promise<void>,
-): FamilyWorkspacesPort => {
-  let passed: Promise<void> | undefined;
-  const ensure = (): Promise<void> => {
-    passed ??= check().catch((error: unknown) => {
-      passed = undefined;
+export class ChildMarkerCheckedWorkspaces implements FamilyWorkspacesPort {
+  private passed: Promise<void> | undefined;
+
+  constructor(
+    private readonly port: FamilyWorkspacesPort,
+    private readonly check: (call: RunCall) => Promise<void>,
+  ) {}
+
+  private ensure(call: RunCall): Promise<void> {
+    this.passed ??= this.check(call).catch((error: unknown) => {
+      this.passed = undefined;
       throw error;
     });
-    return passed;
-  };
-  return {
-    listManagedWorkspaces: async (): Promise<FamilyWorkspace[]> => {
-      await ensure();
-      return port.listManagedWorkspaces();
-    },
-    listOwnerWorkspaces: async (owner) => {
-      await ensure();
-      return port.listOwnerWorkspaces(owner);
-    },
-    describeWorkspace: (id) => port.describeWorkspace(id),
-    buildParameters: (ids): Promise<Map<string, BuildParameter[]>> => port.buildParameters(ids),
-    controllerUserId: () => port.controllerUserId(),
-    createWorkspace: (input) => port.createWorkspace(input),
-    getWorkspaceByOwnerAndName: (owner, name) => port.getWorkspaceByOwnerAndName(owner, name),
-    transition: (id, transition) => port.transition(id, transition),
-    stats: () => port.stats(),
-  };
-};
+    return this.passed;
+  }
+
+  async listManagedWorkspaces(call: RunCall): Promise<WorkspaceListing> {
+    await this.ensure(call);
+    return this.port.listManagedWorkspaces(call);
+  }
+
+  async listOwnerWorkspaces(owner: string, call: RunCall): Promise<WorkspaceListing> {
+    await this.ensure(call);
+    return this.port.listOwnerWorkspaces(owner, call);
+  }
+
+  templateNames: FamilyWorkspacesPort['templateNames'] = (call) => this.port.templateNames(call);
+  readWorkspace: FamilyWorkspacesPort['readWorkspace'] = (ref, call) => this.port.readWorkspace(ref, call);
+  buildParameters: FamilyWorkspacesPort['buildParameters'] = (ids, call) =>
+    this.port.buildParameters(ids, call);
+  parentParameters: FamilyWorkspacesPort['parentParameters'] = (candidates, options, call) =>
+    this.port.parentParameters(candidates, options, call);
+  controllerUserId: FamilyWorkspacesPort['controllerUserId'] = (call) => this.port.controllerUserId(call);
+  createWorkspace: FamilyWorkspacesPort['createWorkspace'] = (input, call) =>
+    this.port.createWorkspace(input, call);
+  transition: FamilyWorkspacesPort['transition'] = (id, transition, call) =>
+    this.port.transition(id, transition, call);
+  stats: FamilyWorkspacesPort['stats'] = () => this.port.stats();
+}

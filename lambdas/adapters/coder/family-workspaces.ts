@@ -1,11 +1,22 @@
-import { type Deadline, isDeadlineStop } from '../../core/contracts/deadline.js';
+import { isDeadlineStop } from '../../core/contracts/deadline.js';
 import { createConcurrencyLimit } from '../../core/families/concurrency.js';
-import type { BuildParameter, FamilyWorkspace } from '../../core/families/model.js';
+import {
+  type BuildParameter,
+  type FamilyWorkspace,
+  type FullParameters,
+  fullParameters,
+  type ParentParameters,
+  type WorkspaceRead,
+  type WorkspaceRef,
+} from '../../core/families/model.js';
 import {
   type FamilyWorkspacesPort,
+  type RunCall,
+  type WorkspaceListing,
   WorkspaceOpError,
   type WorkspaceOpErrorKind,
 } from '../../core/families/ports.js';
+import { parseCountValue } from '../../core/families/snapshot-index.js';
 import type { CoderClient } from './client.js';
 import { CoderApiError, CoderError } from './errors.js';
 import { countOnlyParameters, discoverParentCounts } from './family-parent-counts.js';
@@ -20,6 +31,7 @@ export interface BuildParameterStore {
 export type FamilyCoderClient = Pick<
   CoderClient,
   | 'listWorkspaces'
+  | 'listTemplates'
   | 'getWorkspace'
   | 'getWorkspaceByOwnerAndName'
   | 'getBuildParameters'
@@ -27,10 +39,7 @@ export type FamilyCoderClient = Pick<
   | 'createBuild'
   | 'me'
   | 'stats'
-> & {
-  /** The client bound to a run's deadline (CoderClient.withDeadline). */
-  withDeadline?(deadline: Deadline): FamilyCoderClient;
-};
+>;
 
 export interface CoderFamilyWorkspacesOptions {
   readonly client: FamilyCoderClient;
@@ -39,8 +48,9 @@ export interface CoderFamilyWorkspacesOptions {
   /** `default` means no organization filter (template names can then match in several orgs). */
   readonly organization: string;
   /**
-   * Build parameters by build id. Pass a module-scope map so a warm Lambda keeps it across runs:
-   * a build's parameters never change, so entries never go stale.
+   * Build parameters by build id (and `count:<build id>` for a count found by search). Pass a
+   * module-scope map so a warm Lambda keeps it across runs: a build's parameters never change, so
+   * entries never go stale.
    */
   readonly parameterCache?: Map<string, BuildParameter[]>;
   /** Second-level cache that survives cold starts. */
@@ -58,18 +68,28 @@ export interface CoderFamilyWorkspacesOptions {
 /** Cache and store key of a build's count alone (what a `param:` search tells). */
 const countKey = (buildId: string): string => `count:${buildId}`;
 
+/** A build's count as the store keeps it (a one-parameter list), back to what the engine speaks. */
+const storedCount = (stored: BuildParameter[] | undefined): ParentParameters | undefined => {
+  const count = parseCountValue(stored?.[0]?.value);
+  return count === undefined ? undefined : { kind: 'count-only', count };
+};
+
 /**
  * The Coder side of workspace families. A full snapshot costs one paged list per managed
  * template; parameters come from the per-build cache, so a steady-state run reads no parameters.
+ * One instance serves every run of a container: each call carries its run's deadline.
  */
 export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
   private readonly client: FamilyCoderClient;
   private readonly templates: ReadonlySet<string>;
   private readonly cache: Map<string, BuildParameter[]>;
   private readonly fetchLimit: ReturnType<typeof createConcurrencyLimit>;
-  /** Shared with the per-run copies (withDeadline), so a warm container asks `/users/me` once. */
-  private me: { user?: Promise<string | undefined> | undefined } = {};
-  /** False once Coder rejected a `param:` search: this release reads parameters one by one. */
+  /** The controller's own user, asked once per container. */
+  private me: Promise<string | undefined> | undefined;
+  /**
+   * False once Coder rejected a `param:` search: this release (or a proxy in front of it) reads
+   * parameters one by one for the rest of the container's life.
+   */
   private searchSupported = true;
 
   constructor(private readonly options: CoderFamilyWorkspacesOptions) {
@@ -79,64 +99,94 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
     this.fetchLimit = createConcurrencyLimit(options.fetchConcurrency ?? 8);
   }
 
-  /** This port for one run: Coder calls stop at `deadline`; the caches and counters are shared. */
-  withDeadline(deadline: Deadline): CoderFamilyWorkspaces {
-    const client = this.client.withDeadline?.(deadline) ?? this.client;
-    const scoped = new CoderFamilyWorkspaces({ ...this.options, client, parameterCache: this.cache });
-    scoped.me = this.me;
-    return scoped;
-  }
-
-  async listManagedWorkspaces(): Promise<FamilyWorkspace[]> {
-    const lists = await Promise.all(
-      [...this.options.templates].map((template) =>
-        this.client.listWorkspaces({
-          q: this.query(`template:${quote(template)}`),
-          pageSize: this.options.pageSize,
-        }),
-      ),
-    );
-    const seen = new Set<string>();
-    return lists
-      .flatMap((list) => list.workspaces)
-      .filter((w) => !seen.has(w.id) && seen.add(w.id) && this.managed(w))
-      .map(toFamilyWorkspace);
-  }
-
-  async listOwnerWorkspaces(owner: string): Promise<FamilyWorkspace[]> {
-    const all = await this.client.listWorkspaces({
-      q: this.query(`owner:${quote(owner)}`),
-      pageSize: this.options.pageSize,
-    });
-    return all.workspaces.filter((w) => this.managed(w)).map(toFamilyWorkspace);
-  }
-
-  async describeWorkspace(
-    id: string,
-  ): Promise<{ ownerName: string; name: string; deleted: boolean } | undefined> {
+  async templateNames(call: RunCall): Promise<string[]> {
+    const org = this.options.organization;
     try {
-      const w = await this.client.getWorkspace(id, { includeDeleted: true });
-      const deleted = w.latest_build.transition === 'delete' && w.latest_build.job.status === 'succeeded';
-      return { ownerName: w.owner_name, name: w.name, deleted };
+      const templates = await this.client.listTemplates(org.toLowerCase() === 'default' ? undefined : org, {
+        deadline: call.deadline,
+      });
+      return templates.map((t) => t.name);
     } catch (error) {
-      if (error instanceof CoderApiError && (error.kind === 'not_found' || error.kind === 'gone'))
-        return undefined;
       throw toOpError(error);
     }
   }
 
-  async buildParameters(buildIds: readonly string[]): Promise<Map<string, BuildParameter[]>> {
-    const result = new Map<string, BuildParameter[]>();
+  async listManagedWorkspaces(call: RunCall): Promise<WorkspaceListing> {
+    try {
+      const lists = await Promise.all(
+        [...this.options.templates].map((template) =>
+          this.client.listWorkspaces({
+            q: this.query(`template:${quote(template)}`),
+            pageSize: this.options.pageSize,
+            deadline: call.deadline,
+          }),
+        ),
+      );
+      const seen = new Set<string>();
+      return {
+        workspaces: lists
+          .flatMap((list) => list.workspaces)
+          .filter((w) => !seen.has(w.id) && seen.add(w.id) && this.managed(w))
+          .map(toFamilyWorkspace),
+        complete: lists.every((list) => list.complete),
+      };
+    } catch (error) {
+      throw toOpError(error);
+    }
+  }
+
+  async listOwnerWorkspaces(owner: string, call: RunCall): Promise<WorkspaceListing> {
+    try {
+      const list = await this.client.listWorkspaces({
+        q: this.query(`owner:${quote(owner)}`),
+        pageSize: this.options.pageSize,
+        deadline: call.deadline,
+      });
+      return {
+        workspaces: list.workspaces.filter((w) => this.managed(w)).map(toFamilyWorkspace),
+        complete: list.complete,
+      };
+    } catch (error) {
+      throw toOpError(error);
+    }
+  }
+
+  async readWorkspace(ref: WorkspaceRef, call: RunCall): Promise<WorkspaceRead> {
+    try {
+      const options = { includeDeleted: true, deadline: call.deadline };
+      const found =
+        ref.id !== undefined
+          ? await this.client.getWorkspace(ref.id, options)
+          : await this.client.getWorkspaceByOwnerAndName(ref.owner ?? '', ref.name ?? '', options);
+      if (!found) return { state: 'vanished' };
+      // Deleted once its delete build succeeded (coderd marks the workspace deleted as that job completes).
+      const deleted =
+        found.latest_build.transition === 'delete' && found.latest_build.job.status === 'succeeded';
+      return { state: deleted ? 'deleted' : 'present', workspace: toFamilyWorkspace(found) };
+    } catch (error) {
+      if (error instanceof CoderApiError && (error.kind === 'not_found' || error.kind === 'gone')) {
+        return { state: 'vanished' };
+      }
+      if (isDeadlineStop(error)) throw toOpError(error);
+      return { state: 'unreadable', error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async buildParameters(
+    buildIds: readonly string[],
+    call: RunCall & { onRead?: ((count: number) => void) | undefined },
+  ): Promise<Map<string, FullParameters>> {
+    const result = new Map<string, FullParameters>();
     let misses: string[] = [];
     for (const id of new Set(buildIds)) {
       const cached = this.cache.get(id);
-      if (cached) result.set(id, cached);
+      if (cached) result.set(id, fullParameters(cached));
       else misses.push(id);
     }
     if (misses.length > 0 && this.options.parameterStore) {
       const stored = await this.options.parameterStore.getMany(misses);
       for (const [id, parameters] of stored) {
-        result.set(id, parameters);
+        result.set(id, fullParameters(parameters));
         this.remember(id, parameters);
       }
       misses = misses.filter((id) => !stored.has(id));
@@ -147,12 +197,12 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
         this.fetchLimit(async () => {
           if (outOfTime) return;
           try {
-            const parameters = (await this.client.getBuildParameters(id)).map((p) => ({
-              name: p.name,
-              value: p.value,
-            }));
-            result.set(id, parameters);
+            const parameters = (await this.client.getBuildParameters(id, { deadline: call.deadline })).map(
+              (p) => ({ name: p.name, value: p.value }),
+            );
+            result.set(id, fullParameters(parameters));
             this.remember(id, parameters);
+            call.onRead?.(1);
             // Kept as it is read, so a run cut short leaves its reads for the next one.
             await this.options.parameterStore
               ?.putMany(new Map([[id, parameters]]))
@@ -173,16 +223,13 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
   async parentParameters(
     candidates: readonly FamilyWorkspace[],
     options: { countParameter: string; maxCount: number; knownChildren: number },
-  ): Promise<{ parameters: Map<string, BuildParameter[]>; countOnly: ReadonlySet<string> }> {
-    const parameters = new Map<string, BuildParameter[]>();
-    const countOnly = new Set<string>();
+    call: RunCall & { onRead?: ((count: number) => void) | undefined },
+  ): Promise<Map<string, ParentParameters>> {
+    const parameters = new Map<string, ParentParameters>();
     const place = (id: string, full: BuildParameter[] | undefined, count: BuildParameter[] | undefined) => {
-      if (full) parameters.set(id, full);
-      else if (count) {
-        parameters.set(id, count);
-        countOnly.add(id);
-      }
-      return full !== undefined || count !== undefined;
+      const known = full ? fullParameters(full) : storedCount(count);
+      if (known) parameters.set(id, known);
+      return known !== undefined;
     };
     let unknown = candidates.filter(
       (w) =>
@@ -216,68 +263,78 @@ export class CoderFamilyWorkspaces implements FamilyWorkspacesPort {
         query: (term) => this.query(term),
         pageSize: this.options.pageSize ?? 100,
         limit: this.fetchLimit,
+        deadline: call.deadline,
+      }).catch((error: unknown) => {
+        throw toOpError(error);
       });
       if (!found) this.searchSupported = false;
       else {
         const counts = new Map<string, BuildParameter[]>();
         for (const [id, count] of found.counts) {
           const value = countOnlyParameters(options.countParameter, count);
-          place(id, undefined, value);
+          parameters.set(id, { kind: 'count-only', count });
           this.remember(countKey(id), value);
           counts.set(countKey(id), value);
         }
+        call.onRead?.(found.counts.size);
         // A build's count never changes: kept like its parameters, so the next cold start skips the search.
         if (store && counts.size > 0) await store.putMany(counts).catch(() => undefined);
         unknown = found.unresolved;
       }
     }
-    const read = await this.buildParameters(unknown.map((w) => w.latestBuild.id));
+    const read = await this.buildParameters(
+      unknown.map((w) => w.latestBuild.id),
+      call,
+    );
     for (const [id, value] of read) parameters.set(id, value);
-    return { parameters, countOnly };
+    return parameters;
   }
 
-  controllerUserId(): Promise<string | undefined> {
-    this.me.user ??= this.client.me().then(
+  controllerUserId(call: RunCall): Promise<string | undefined> {
+    this.me ??= this.client.me({ deadline: call.deadline }).then(
       (user) => user.id,
       () => {
-        this.me.user = undefined;
+        this.me = undefined;
         return undefined;
       },
     );
-    return this.me.user;
+    return this.me;
   }
 
-  async createWorkspace(input: {
-    organizationId: string;
-    ownerName: string;
-    name: string;
-    templateId: string;
-    parameters: readonly BuildParameter[];
-  }): Promise<FamilyWorkspace> {
+  async createWorkspace(
+    input: {
+      organizationId: string;
+      ownerName: string;
+      name: string;
+      templateId: string;
+      parameters: FullParameters['values'];
+    },
+    call: RunCall,
+  ): Promise<FamilyWorkspace> {
     try {
-      const created = await this.client.createWorkspace(input.organizationId, input.ownerName, {
-        name: input.name,
-        template_id: input.templateId,
-        rich_parameter_values: input.parameters.map((p) => ({ name: p.name, value: p.value })),
-      });
+      const created = await this.client.createWorkspace(
+        input.organizationId,
+        input.ownerName,
+        {
+          name: input.name,
+          template_id: input.templateId,
+          rich_parameter_values: input.parameters.map((p) => ({ name: p.name, value: p.value })),
+        },
+        { deadline: call.deadline },
+      );
       return toFamilyWorkspace(created);
     } catch (error) {
       throw toOpError(error);
     }
   }
 
-  async getWorkspaceByOwnerAndName(owner: string, name: string): Promise<FamilyWorkspace | undefined> {
+  async transition(
+    workspaceId: string,
+    transition: 'start' | 'stop' | 'delete',
+    call: RunCall,
+  ): Promise<void> {
     try {
-      const found = await this.client.getWorkspaceByOwnerAndName(owner, name);
-      return found ? toFamilyWorkspace(found) : undefined;
-    } catch (error) {
-      throw toOpError(error);
-    }
-  }
-
-  async transition(workspaceId: string, transition: 'start' | 'stop' | 'delete'): Promise<void> {
-    try {
-      await this.client.createBuild(workspaceId, { transition });
+      await this.client.createBuild(workspaceId, { transition }, { deadline: call.deadline });
     } catch (error) {
       throw toOpError(error);
     }
@@ -362,5 +419,5 @@ export const toOpError = (error: unknown): WorkspaceOpError => {
           ? 'transient'
           : 'permanent';
   }
-  return new WorkspaceOpError(kind, message);
+  return new WorkspaceOpError(kind, message, { cause: error });
 };

@@ -25,6 +25,7 @@ export const buildInfo = (transport: CoderTransport, options: ReadOptions): Prom
     route: CODER_ROUTES.buildInfo,
     schema: buildInfoSchema,
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const me = (transport: CoderTransport, options: ReadOptions): Promise<User> =>
@@ -34,6 +35,7 @@ export const me = (transport: CoderTransport, options: ReadOptions): Promise<Use
     params: { user: 'me' },
     schema: userSchema,
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const organizations = (transport: CoderTransport, options: ReadOptions): Promise<Organization[]> =>
@@ -42,6 +44,7 @@ export const organizations = (transport: CoderTransport, options: ReadOptions): 
     route: CODER_ROUTES.organizations,
     schema: organizationSchema.array(),
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const organization = (
@@ -56,6 +59,7 @@ export const organization = (
     schema: organizationSchema,
     wording: { notFound: `organization "${idOrName}" not found (or not visible to the token's user)` },
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const listAuditLogs = (
@@ -69,4 +73,5 @@ export const listAuditLogs = (
     schema: auditLogResponseSchema,
     wording: { subject: `audit log query ${JSON.stringify(options.q ?? '')}` },
     signal: options.signal,
+    deadline: options.deadline,
   });

@@ -33,6 +33,7 @@ export const listProvisionerKeys = (
     params: { organization },
     schema: provisionerKeySchema.array(),
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const createProvisionerKey = (
@@ -51,6 +52,7 @@ export const createProvisionerKey = (
     safeToRepeat: options.idempotent,
     wording: { subject: `provisioner key "${request.name}" in organization "${organization}"` },
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const deleteProvisionerKey = async (
@@ -69,6 +71,7 @@ export const deleteProvisionerKey = async (
       notFound: `provisioner key "${name}" not found in organization "${organization}"`,
     },
     signal: options.signal,
+    deadline: options.deadline,
   });
 };
 
@@ -83,6 +86,7 @@ export const listProvisionerKeyDaemons = (
     params: { organization },
     schema: provisionerKeyDaemonsSchema.array(),
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const getProvisionerKeyDetails = (
@@ -102,6 +106,7 @@ export const getProvisionerKeyDetails = (
       unauthorized: 'Coder does not recognise this provisioner key: it was deleted or never existed',
     },
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 /** `offlineFilter`: the release knows `offline` (coder/coder#19378); see capabilities.ts. */
@@ -118,4 +123,5 @@ export const listProvisionerDaemons = (
     query: { offline: options.offline && offlineFilter ? true : undefined, limit: options.limit },
     schema: provisionerDaemonSchema.array(),
     signal: options.signal,
+    deadline: options.deadline,
   });

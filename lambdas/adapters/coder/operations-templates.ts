@@ -21,6 +21,7 @@ export const getTemplateByName = (
     schema: templateSchema,
     wording: { notFound: `template "${name}" not found in organization "${organization}"` },
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const listTemplates = (
@@ -34,6 +35,7 @@ export const listTemplates = (
         route: CODER_ROUTES.templates,
         schema: templateSchema.array(),
         signal: options.signal,
+        deadline: options.deadline,
       })
     : transport.call({
         method: 'GET',
@@ -44,6 +46,7 @@ export const listTemplates = (
           notFound: `organization "${organization}" not found (or not visible to the token's user)`,
         },
         signal: options.signal,
+        deadline: options.deadline,
       });
 
 export const getTemplate = (transport: CoderTransport, id: string, options: ReadOptions): Promise<Template> =>
@@ -54,6 +57,7 @@ export const getTemplate = (transport: CoderTransport, id: string, options: Read
     schema: templateSchema,
     wording: { notFound: `template ${id} not found` },
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const getTemplateVersionRichParameters = (
@@ -68,4 +72,5 @@ export const getTemplateVersionRichParameters = (
     schema: templateVersionParameterSchema.array(),
     wording: { notFound: `template version ${versionId} not found` },
     signal: options.signal,
+    deadline: options.deadline,
   });

@@ -80,6 +80,7 @@ const readAllPages = async (
       schema: workspacesResponseSchema,
       wording: { subject: `workspace search query ${JSON.stringify(options.q ?? '')}` },
       signal: options.signal,
+      deadline: options.deadline,
     });
     firstCount ??= page.count;
     if (page.count !== firstCount) moved = true;
@@ -133,6 +134,7 @@ export const getWorkspaceByOwnerAndName = async (
       query: { include_deleted: options.includeDeleted ? true : undefined },
       schema: workspaceSchema,
       signal: options.signal,
+      deadline: options.deadline,
     });
   } catch (error) {
     if (error instanceof CoderApiError && error.kind === 'not_found') return undefined;
@@ -156,6 +158,7 @@ export const getWorkspace = (
       gone: `workspace ${id} has been deleted; pass includeDeleted to read it`,
     },
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const getBuildParameters = (
@@ -170,6 +173,7 @@ export const getBuildParameters = (
     schema: workspaceBuildParameterSchema.array(),
     wording: { notFound: `workspace build ${buildId} not found` },
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 export const createWorkspace = (
@@ -196,6 +200,7 @@ export const createWorkspace = (
       notFound: `cannot create ${whole}: the organization, user or template was not found`,
     },
     signal: options.signal,
+    deadline: options.deadline,
   });
 };
 
@@ -218,6 +223,7 @@ export const createBuild = (
       gone: `workspace ${workspaceId} has been deleted`,
     },
     signal: options.signal,
+    deadline: options.deadline,
   });
 
 /** A build of one transition, with the build options split from the call options. */
@@ -227,6 +233,6 @@ export const transition = (
   transition: CreateWorkspaceBuildRequest['transition'],
   options: BuildOptions,
 ): Promise<WorkspaceBuild> => {
-  const { idempotent, signal, ...rest } = options;
-  return createBuild(transport, workspaceId, { transition, ...rest }, { idempotent, signal });
+  const { idempotent, signal, deadline, ...rest } = options;
+  return createBuild(transport, workspaceId, { transition, ...rest }, { idempotent, signal, deadline });
 };

@@ -4,6 +4,7 @@
  * unsupported release is reported at first contact rather than as a stream of 400s.
  */
 import type { z } from 'zod';
+import type { Deadline } from '../../core/contracts/deadline.js';
 import { type CoderRelease, coderReleaseOf } from './capabilities.js';
 import { CODER_ROUTES } from './routes.js';
 import { type CoderClientOptions, CoderTransport, type RequestSpec } from './transport.js';
@@ -13,12 +14,13 @@ export class CoderReleaseCache {
   private pending: Promise<CoderRelease> | undefined;
 
   constructor(
-    private readonly readVersion: () => Promise<string>,
+    private readonly readVersion: (deadline: Deadline | undefined) => Promise<string>,
     private readonly onRelease: ((release: CoderRelease) => void) | undefined,
   ) {}
 
-  get(): Promise<CoderRelease> {
-    this.pending ??= this.readVersion().then(
+  /** The release; the first caller's deadline bounds the one read. */
+  get(deadline?: Deadline): Promise<CoderRelease> {
+    this.pending ??= this.readVersion(deadline).then(
       (version) => {
         const release = coderReleaseOf(version);
         try {
@@ -43,7 +45,7 @@ export class FirstContactTransport extends CoderTransport {
 
   constructor(
     options: CoderClientOptions,
-    private readonly firstContact: (() => Promise<unknown>) | undefined,
+    private readonly firstContact: ((deadline: Deadline | undefined) => Promise<unknown>) | undefined,
   ) {
     super(options);
   }
@@ -53,7 +55,7 @@ export class FirstContactTransport extends CoderTransport {
   override async call<T>(spec: RequestSpec<T>): Promise<T | undefined> {
     if (this.firstContact && spec.route !== CODER_ROUTES.buildInfo) {
       // Once: a failed read is left to the operations that need the release, which read it again.
-      this.contacted ??= this.firstContact().then(
+      this.contacted ??= this.firstContact(spec.deadline).then(
         () => undefined,
         () => undefined,
       );

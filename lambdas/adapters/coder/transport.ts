@@ -76,8 +76,9 @@ export interface CoderClientOptions {
    */
   sharedBudget?: SharedRequestBudget;
   /**
-   * The run's deadline: the client never waits (pacing, Retry-After, backoff) or sends past it, and
-   * throws CoderDeadlineError (kind `deadline`) instead. `withDeadline` sets one per run.
+   * A deadline for every call of this client, on top of each call's own (`ReadOptions.deadline`):
+   * only for clients that live exactly as long as one run. Clients shared across runs leave it out
+   * and pass each run's deadline with its calls.
    */
   deadline?: Deadline;
   /** The least time left worth sending a request with. @default 250 */
@@ -113,10 +114,17 @@ export interface MutationOptions {
    */
   idempotent?: boolean;
   signal?: AbortSignal;
+  /** The run's deadline: the call never waits (pacing, Retry-After, backoff) or sends past it. */
+  deadline?: Deadline | undefined;
 }
 
 export interface ReadOptions {
   signal?: AbortSignal;
+  /**
+   * The run's deadline: the call never waits (pacing, Retry-After, backoff) or sends past it, and
+   * throws CoderDeadlineError (kind `deadline`) instead.
+   */
+  deadline?: Deadline | undefined;
 }
 
 /** One request as an operation describes it; the transport does the rest. */
@@ -136,6 +144,8 @@ export interface RequestSpec<T> {
   /** Authenticate with this header instead of the session token. */
   authHeader?: { name: string; value: string };
   signal?: AbortSignal | undefined;
+  /** The calling run's deadline (from the operation's options). */
+  deadline?: Deadline | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -161,8 +171,7 @@ export class CoderTransport {
   private readonly routeCounts = new Map<string, number>();
   private readonly sharedBudget: SharedRequestBudget | undefined;
   private readonly sendAllowanceMs: number;
-  // Not readonly: withDeadline gives a copy its own.
-  private deadline: Deadline | undefined;
+  private readonly deadline: Deadline | undefined;
 
   constructor(options: CoderClientOptions) {
     const url = new URL(options.baseUrl);
@@ -195,16 +204,6 @@ export class CoderTransport {
           });
   }
 
-  /**
-   * The same transport (pacing, shared budget, counters) bound to a run's deadline. A shallow copy:
-   * every mutable part is an object both share.
-   */
-  withDeadline(deadline: Deadline | undefined): CoderTransport {
-    const copy = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as CoderTransport, this);
-    copy.deadline = deadline;
-    return copy;
-  }
-
   /** Counts since construction; a copy, safe to keep. */
   stats(): CoderClientStats {
     return { ...this.counters, byRoute: Object.fromEntries(this.routeCounts) };
@@ -231,22 +230,23 @@ export class CoderTransport {
       headers['Content-Type'] = 'application/json';
     }
     const safeToRepeat = spec.method === 'GET' || spec.safeToRepeat === true;
+    const remainingMs = (): number => this.remainingMs(spec.deadline);
     const routeKey = `${spec.method} ${spec.route}`;
     // An earlier attempt may have taken effect (a mutation that timed out or got a 5xx).
     let mayHaveTakenEffect = false;
     const stop = (step: DeadlineStep, attempts: number, waitMs?: number): CoderDeadlineError =>
       new CoderDeadlineError(
-        `Out of time for ${routeKey}: ${waitMs === undefined ? 'no time left to send it' : `it would wait ${Math.round(waitMs)} ms for ${step}`} (${Math.max(0, Math.round(this.remainingMs()))} ms left in this run); the next run picks it up`,
+        `Out of time for ${routeKey}: ${waitMs === undefined ? 'no time left to send it' : `it would wait ${Math.round(waitMs)} ms for ${step}`} (${Math.max(0, Math.round(remainingMs()))} ms left in this run); the next run picks it up`,
         { method: spec.method, route: spec.route, attempts, step, waitMs, mayHaveTakenEffect },
       );
 
     for (let attempt = 1; ; attempt++) {
-      if (this.remainingMs() < this.sendAllowanceMs) throw stop('send', attempt - 1);
+      if (remainingMs() < this.sendAllowanceMs) throw stop('send', attempt - 1);
       // Awaited only when there is a wait, so an unpaced call reaches fetch in the same tick.
-      const paced = this.pace(path, (step, waitMs) => stop(step, attempt - 1, waitMs));
+      const paced = this.pace(path, remainingMs, (step, waitMs) => stop(step, attempt - 1, waitMs));
       if (paced) await paced;
-      if (this.remainingMs() < this.sendAllowanceMs) throw stop('send', attempt - 1);
-      const outcome = await this.attempt(spec, url, headers, body, attempt, routeKey);
+      if (remainingMs() < this.sendAllowanceMs) throw stop('send', attempt - 1);
+      const outcome = await this.attempt(spec, url, headers, body, attempt, routeKey, remainingMs());
       if (outcome.type === 'deadline') {
         mayHaveTakenEffect ||= spec.method !== 'GET';
         throw stop('answer', attempt);
@@ -285,7 +285,7 @@ export class CoderTransport {
         // A Retry-After beyond what the client will ever wait, but within the run: a 429 as before.
         throw toThrow;
       }
-      if (decision.delayMs > 0 && decision.delayMs > this.remainingMs() - this.sendAllowanceMs) {
+      if (decision.delayMs > 0 && decision.delayMs > remainingMs() - this.sendAllowanceMs) {
         // Never sleep past the deadline (a 60 s Retry-After with 20 s left): stop, report, resume next run.
         throw stop(failure.type === 'rate_limited' ? 'retry-after' : 'backoff', attempt, decision.delayMs);
       }
@@ -294,8 +294,12 @@ export class CoderTransport {
     }
   }
 
-  private remainingMs(): number {
-    return this.deadline ? this.deadline.remainingMs() : Number.POSITIVE_INFINITY;
+  /** The time left of the call's deadline and the client's, whichever is earlier. */
+  private remainingMs(callDeadline: Deadline | undefined): number {
+    return Math.min(
+      callDeadline ? callDeadline.remainingMs() : Number.POSITIVE_INFINITY,
+      this.deadline ? this.deadline.remainingMs() : Number.POSITIVE_INFINITY,
+    );
   }
 
   /**
@@ -304,9 +308,10 @@ export class CoderTransport {
    */
   private pace(
     path: string,
+    remainingMs: () => number,
     stop: (step: DeadlineStep, waitMs: number) => CoderDeadlineError,
   ): Promise<void> | undefined {
-    const maxWait = () => this.remainingMs() - this.sendAllowanceMs;
+    const maxWait = () => remainingMs() - this.sendAllowanceMs;
     let wait = 0;
     if (this.limiter) {
       const local = this.limiter.tryReserve(path, maxWait());
@@ -329,6 +334,7 @@ export class CoderTransport {
     body: string | undefined,
     attempt: number,
     routeKey: string,
+    left: number,
   ): Promise<
     | { type: 'answer'; answer: RawAnswer }
     | { type: 'timeout' }
@@ -338,7 +344,6 @@ export class CoderTransport {
     this.counters.requests++;
     this.routeCounts.set(routeKey, (this.routeCounts.get(routeKey) ?? 0) + 1);
     // The attempt may not outlive the run: past the deadline its answer is not waited for.
-    const left = this.remainingMs();
     const cutByDeadline = left < this.timeoutMs;
     const timeout = AbortSignal.timeout(Math.max(1, Math.floor(Math.min(this.timeoutMs, left))));
     const signal = spec.signal ? AbortSignal.any([timeout, spec.signal]) : timeout;

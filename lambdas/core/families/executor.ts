@@ -1,16 +1,32 @@
-import { type Deadline, isDeadlineStop } from '../contracts/deadline.js';
+/**
+ * Carries out one family's plan. It makes no decisions: every action is the planner's, and when a
+ * create meets a taken name (409) or loses its answer, the executor reads the name back and reports
+ * the create as ambiguous; the run decides what that holder is (decide-child.ts) and settles it.
+ */
+import { isDeadlineStop } from '../contracts/deadline.js';
+import { traitsOf } from './action-kinds.js';
 import type { ConcurrencyLimit } from './concurrency.js';
-import { type ChildRecord, type FamilyKey, isMutation, type PlannedAction } from './model.js';
-import { childProvenance } from './planner.js';
-import { type FamilyLedger, type FamilyWorkspacesPort, WorkspaceOpError } from './ports.js';
+import type { ChildRecord, FamilyKey, PlannedAction, WorkspaceRead } from './model.js';
+import { type FamilyLedger, type FamilyWorkspacesPort, type RunCall, WorkspaceOpError } from './ports.js';
 
 export type ActionOutcome = 'done' | 'planned' | 'skipped' | 'failed' | 'conflict';
 
+/** Why an action was not started: the run is out of time, or the family's lock was lost. */
+export type StopCause = 'out-of-time' | 'lock-lost';
+
+export interface Settlement {
+  readonly outcome: ActionOutcome;
+  /** Why it failed, or what happened instead (e.g. "already deleted"). */
+  readonly error?: unknown;
+  /** Set when the action was not started because the run or the family had to stop. */
+  readonly stoppedBy?: StopCause;
+}
+
 /**
  * Told each action's outcome the moment it is known (ledger actions in plan order, Coder actions
- * as they finish), with the error or note behind it. Recording is the caller's (see record.ts).
+ * as they finish). Recording is the caller's (see record.ts).
  */
-export type OutcomeSink = (action: PlannedAction, outcome: ActionOutcome, error?: unknown) => void;
+export type OutcomeSink = (action: PlannedAction, settlement: Settlement) => void;
 
 export interface ExecutionContext {
   readonly workspaces: FamilyWorkspacesPort;
@@ -19,83 +35,88 @@ export interface ExecutionContext {
   readonly mutations: ConcurrencyLimit;
   readonly now: () => Date;
   readonly runId: string;
-  readonly controllerUserId: string | undefined;
   readonly dryRun: boolean;
-  /** The run's time left; a Coder mutation starts only with at least MUTATION_START_MS of it. */
-  readonly deadline: Deadline;
-  /** Set once the run is out of time: nothing new starts, every run step winds down. */
-  readonly stop: { reached: boolean };
+  /** Every Coder call carries the run's deadline. */
+  readonly call: RunCall;
+  /**
+   * Whether a step needing `needMs` may start: undefined when it may, otherwise why not (the run
+   * is out of time, or this family's lock was lost). Checked before every mutation.
+   */
+  readonly mayStart: (needMs: number) => { cause: StopCause; detail: string } | undefined;
 }
 
 /** The least time left to start a Coder mutation (ledger intent, the call, the confirmation). */
 export const MUTATION_START_MS = 1_000;
 
-/** The note on an action the run had no time for. */
-export const OUT_OF_TIME = 'the run ran out of time before this step; the next run does it';
-
-/** True (and the run marked as stopping) when there is no time left for another Coder mutation. */
-export const outOfTime = (ctx: Pick<ExecutionContext, 'deadline' | 'stop'>, needMs: number): boolean => {
-  if (!ctx.stop.reached && ctx.deadline.remainingMs() < needMs) ctx.stop.reached = true;
-  return ctx.stop.reached;
-};
-
-/** Bookkeeping (ledger-only) actions run first and in order, so Coder work sees an up-to-date ledger. */
-const LEDGER_KINDS = new Set<PlannedAction['kind']>([
-  'clear-failures',
-  'record-parent-missing',
-  'clear-parent-missing',
-  'adopt-child',
-  'forget-child',
-  'release-child',
-]);
+/** A create whose name was taken (409) or whose answer was lost: the name as read back, to decide. */
+export interface AmbiguousCreate {
+  readonly action: Extract<PlannedAction, { kind: 'create-child' }>;
+  /** The intent record the ledger holds for it. */
+  readonly intent: ChildRecord;
+  readonly holder: WorkspaceRead;
+  readonly error: unknown;
+}
 
 /**
- * Carries out one family's plan. It makes no decisions: every action is the planner's; this only
- * maps Coder's answers to outcomes (409 "already exists" and "build active" are normal states).
+ * Runs ledger bookkeeping first and in order (so Coder work sees an up-to-date ledger), then the
+ * Coder mutations in parallel under the run's bound; reports are settled as they are. Returns the
+ * creates whose outcome depends on who holds the name, for the run to decide.
  */
 export const executeFamilyPlan = async (
   ctx: ExecutionContext,
   family: FamilyKey,
   actions: readonly PlannedAction[],
   settled: OutcomeSink,
-): Promise<void> => {
-  const ledgerActions = actions.filter((a) => LEDGER_KINDS.has(a.kind));
-  const coderActions = actions.filter((a) => !LEDGER_KINDS.has(a.kind));
-
-  for (const action of ledgerActions) {
+): Promise<AmbiguousCreate[]> => {
+  const ambiguous: AmbiguousCreate[] = [];
+  for (const action of actions.filter((a) => traitsOf(a.kind).phase === 'ledger')) {
     if (ctx.dryRun) {
-      settled(action, 'planned');
+      settled(action, { outcome: 'planned' });
+      continue;
+    }
+    const stop = ctx.mayStart(0);
+    if (stop?.cause === 'lock-lost') {
+      settled(action, { outcome: 'skipped', error: stop.detail, stoppedBy: stop.cause });
       continue;
     }
     try {
       await runLedgerAction(ctx, family, action);
-      settled(action, 'done');
+      settled(action, { outcome: 'done' });
     } catch (error) {
-      settled(action, 'failed', error);
+      settled(action, { outcome: 'failed', error });
     }
   }
+  for (const action of actions.filter((a) => traitsOf(a.kind).phase === 'report')) {
+    settled(action, { outcome: action.kind === 'report-conflict' ? 'conflict' : 'skipped' });
+  }
   await Promise.all(
-    coderActions.map(async (action) => {
-      if (!isMutation(action)) {
-        settled(action, action.kind === 'report-conflict' ? 'conflict' : 'skipped');
-        return;
-      }
-      if (ctx.dryRun) {
-        settled(action, 'planned');
-        return;
-      }
-      const result = await ctx.mutations(async (): Promise<CoderResult> => {
-        // Checked after the queue: waiting for a slot can use up the run's time.
-        if (outOfTime(ctx, MUTATION_START_MS)) return { outcome: 'skipped', error: OUT_OF_TIME };
-        return runCoderAction(ctx, family, action).catch((error: unknown): CoderResult => {
-          if (!isDeadlineStop(error)) return { outcome: 'failed', error };
-          ctx.stop.reached = true;
-          return { outcome: 'skipped', error: `${OUT_OF_TIME} (${describe(error)})` };
+    actions
+      .filter((a) => traitsOf(a.kind).phase === 'coder')
+      .map(async (action) => {
+        if (ctx.dryRun) {
+          settled(action, { outcome: 'planned' });
+          return;
+        }
+        const result = await ctx.mutations(async (): Promise<Settlement | AmbiguousCreate> => {
+          // Checked after the queue: waiting for a slot can use up the run's time.
+          const stop = ctx.mayStart(MUTATION_START_MS);
+          if (stop) return { outcome: 'skipped', error: stop.detail, stoppedBy: stop.cause };
+          try {
+            return await runCoderAction(ctx, family, action);
+          } catch (error) {
+            if (!isDeadlineStop(error)) return { outcome: 'failed', error };
+            return {
+              outcome: 'skipped',
+              error: `the run ran out of time during this step; the next run picks it up (${describe(error)})`,
+              stoppedBy: 'out-of-time',
+            };
+          }
         });
-      });
-      settled(action, result.outcome, result.error);
-    }),
+        if ('holder' in result) ambiguous.push(result);
+        else settled(action, result);
+      }),
   );
+  return ambiguous;
 };
 
 const runLedgerAction = async (
@@ -122,16 +143,11 @@ const runLedgerAction = async (
   }
 };
 
-interface CoderResult {
-  outcome: ActionOutcome;
-  error?: unknown;
-}
-
 const runCoderAction = async (
   ctx: ExecutionContext,
   family: FamilyKey,
   action: PlannedAction,
-): Promise<CoderResult> => {
+): Promise<Settlement | AmbiguousCreate> => {
   switch (action.kind) {
     case 'create-child':
       return createChild(ctx, family, action);
@@ -141,25 +157,8 @@ const runCoderAction = async (
       return buildChild(ctx, action.childId, 'stop');
     case 'start-child':
       return buildChild(ctx, action.childId, 'start');
-    case 'adopt-child':
-    case 'forget-child':
-    case 'release-child':
-    case 'record-parent-missing':
-    case 'clear-parent-missing':
-    case 'clear-failures':
-    case 'report-conflict':
-    case 'backoff-skip':
-    case 'hard-limit-skip':
-    case 'grace-wait':
-    case 'child-busy':
-    case 'count-clamped':
-    case 'keep-child':
-    case 'ownership-undecided':
-      return { outcome: 'skipped' };
-    default: {
-      const unreachable: never = action;
-      throw new Error(`unknown action ${JSON.stringify(unreachable)}`);
-    }
+    default:
+      throw new Error(`not a Coder action: ${action.kind}`);
   }
 };
 
@@ -167,9 +166,9 @@ const buildChild = async (
   ctx: ExecutionContext,
   childId: string,
   transition: 'start' | 'stop' | 'delete',
-): Promise<CoderResult> => {
+): Promise<Settlement> => {
   try {
-    await ctx.workspaces.transition(childId, transition);
+    await ctx.workspaces.transition(childId, transition, ctx.call);
     return { outcome: 'done' };
   } catch (error) {
     if (isDeadlineStop(error)) throw error;
@@ -191,7 +190,7 @@ const createChild = async (
   ctx: ExecutionContext,
   family: FamilyKey,
   action: Extract<PlannedAction, { kind: 'create-child' }>,
-): Promise<CoderResult> => {
+): Promise<Settlement | AmbiguousCreate> => {
   const intent: ChildRecord = {
     owner: family.owner,
     parent: family.parent,
@@ -211,13 +210,16 @@ const createChild = async (
     };
   }
   try {
-    const created = await ctx.workspaces.createWorkspace({
-      organizationId: action.organizationId,
-      ownerName: action.ownerName,
-      name: action.childName,
-      templateId: action.templateId,
-      parameters: action.parameters,
-    });
+    const created = await ctx.workspaces.createWorkspace(
+      {
+        organizationId: action.organizationId,
+        ownerName: action.ownerName,
+        name: action.childName,
+        templateId: action.templateId,
+        parameters: action.parameters,
+      },
+      ctx.call,
+    );
     await ctx.ledger.confirmChild(family, action.index, created.id, ctx.now().getTime());
     return { outcome: 'done' };
   } catch (error) {
@@ -228,39 +230,14 @@ const createChild = async (
         ? error.kind === 'already_exists' || error.kind === 'transient'
         : true;
     if (!ambiguous) return { outcome: 'failed', error };
-    // 409 / 500-duplicate, or a 5xx/timeout that may have created it: read back by name.
-    let holder: Awaited<ReturnType<FamilyWorkspacesPort['getWorkspaceByOwnerAndName']>>;
-    try {
-      holder = await ctx.workspaces.getWorkspaceByOwnerAndName(action.ownerName, action.childName);
-    } catch (readError) {
-      if (isDeadlineStop(readError)) throw readError;
-      return { outcome: 'failed', error: readError };
-    }
-    const provenance = holder ? childProvenance(holder, stored, ctx.controllerUserId) : undefined;
-    if (holder && provenance === 'ours') {
-      await ctx.ledger.confirmChild(family, action.index, holder.id, ctx.now().getTime());
-      return { outcome: 'done', error: `created (confirmed by reading it back after: ${describe(error)})` };
-    }
-    if (holder && provenance === 'undecided') {
-      // Keep the intent: the next run, knowing who it is, decides. Guessing here could orphan our own child.
-      return {
-        outcome: 'failed',
-        error: new WorkspaceOpError(
-          'transient',
-          `${action.childName} exists but the controller's own Coder user is unknown this run, so whether it created it is decided next run (${describe(error)})`,
-        ),
-      };
-    }
-    if (holder) {
-      await ctx.ledger.forgetChild(family, action.index, undefined);
-      return {
-        outcome: 'conflict',
-        error: `${action.childName} was created by someone else (workspace ${holder.id}); not taking it over`,
-      };
-    }
-    // The name was taken a moment ago and is free now: try again next run.
-    return { outcome: 'failed', error: new WorkspaceOpError('transient', describe(error)) };
+    // 409 / 500-duplicate, or a 5xx/timeout that may have created it: read the name back.
+    const holder = await ctx.workspaces.readWorkspace(
+      { owner: action.ownerName, name: action.childName },
+      ctx.call,
+    );
+    return { action, intent: stored, holder, error };
   }
 };
 
+/** An error's message, for reports and logs. */
 export const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));

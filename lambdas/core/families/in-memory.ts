@@ -1,5 +1,5 @@
 import type { ChildRecord, FailureRecord, FamilyKey, LedgerState, ParentMissingRecord } from './model.js';
-import type { FamilyLedger, FamilyLocks } from './ports.js';
+import type { FamilyLedger, FamilyLocks, RepeatingTask, Scheduler } from './ports.js';
 
 const childKey = (owner: string, parent: string, index: number): string => `${owner}/${parent}#${index}`;
 const famKey = (key: FamilyKey): string => `${key.owner}/${key.parent}`;
@@ -110,7 +110,54 @@ export class InMemoryFamilyLocks implements FamilyLocks {
     return true;
   }
 
+  async renew(key: string, holder: string, leaseMs: number, now: number): Promise<boolean> {
+    const lease = this.leases.get(key);
+    if (!lease || lease.holder !== holder) return false;
+    this.leases.set(key, { holder, expiresAt: now + leaseMs });
+    return true;
+  }
+
   async release(key: string, holder: string): Promise<void> {
     if (this.leases.get(key)?.holder === holder) this.leases.delete(key);
+  }
+
+  /** The holder of `key`'s lease, if any (tests). */
+  holderOf(key: string): string | undefined {
+    return this.leases.get(key)?.holder;
+  }
+}
+
+/**
+ * Repeating tasks that run only when a test says so (`tick`), so lock renewal is deterministic.
+ * `stop` waits for a task already running, as the real scheduler does.
+ */
+export class ManualScheduler implements Scheduler {
+  private readonly tasks = new Set<{ task: () => Promise<void>; running?: Promise<void> }>();
+
+  every(_intervalMs: number, task: () => Promise<void>): RepeatingTask {
+    const entry: { task: () => Promise<void>; running?: Promise<void> } = { task };
+    this.tasks.add(entry);
+    return {
+      stop: async () => {
+        this.tasks.delete(entry);
+        await entry.running;
+      },
+    };
+  }
+
+  /** Runs every live task once and waits for them. */
+  async tick(): Promise<void> {
+    await Promise.all(
+      [...this.tasks].map((entry) => {
+        entry.running = entry.task().finally(() => {
+          entry.running = undefined;
+        });
+        return entry.running;
+      }),
+    );
+  }
+
+  get active(): number {
+    return this.tasks.size;
   }
 }

@@ -37,4 +37,8 @@ export const familyRunMetrics = (report: ReconcileReport): Array<{ name: string;
   { name: FAMILY_METRICS.hardLimited, value: report.summary.hardLimited },
   { name: FAMILY_METRICS.skippedLocked, value: report.skippedLocked.length },
   { name: FAMILY_METRICS.cutShort, value: report.incomplete ? 1 : 0 },
+  // A run that got this far found every configured template in Coder.
+  { name: FAMILY_METRICS.templatesUnknown, value: 0 },
+  { name: FAMILY_METRICS.partialView, value: report.view === 'partial' ? 1 : 0 },
+  { name: FAMILY_METRICS.lockLost, value: report.lockLost.length },
 ];

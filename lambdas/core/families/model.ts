@@ -1,4 +1,5 @@
 /** The types the family planner, executor and stores speak. No I/O here. */
+import type { DestructiveKind } from './action-kinds.js';
 
 /** Owner username and parent workspace name, both lowercased (Coder compares them case-insensitively). */
 export interface FamilyKey {
@@ -19,7 +20,29 @@ export interface BuildParameter {
   readonly value: string;
 }
 
-/** What the planner needs to know about a live (not deleted) workspace. */
+/** Every parameter of a build, as Coder stores it: what a child is created from. */
+export interface FullParameters {
+  readonly kind: 'full';
+  readonly values: readonly BuildParameter[];
+}
+
+/**
+ * Only a build's count, as a `param:` search tells it (adapters/coder/family-parent-counts.ts).
+ * Enough to know how many children a family wants; never enough to create one (see `childParameters`).
+ */
+export interface CountOnlyParameters {
+  readonly kind: 'count-only';
+  readonly count: number;
+}
+
+export type ParentParameters = FullParameters | CountOnlyParameters;
+
+export const fullParameters = (values: readonly BuildParameter[]): FullParameters => ({
+  kind: 'full',
+  values,
+});
+
+/** What the planner needs to know about a workspace (live, or read by itself with its deletion). */
 export interface FamilyWorkspace {
   readonly id: string;
   readonly name: string;
@@ -54,6 +77,7 @@ export interface ChildRecord {
   readonly state: 'intent' | 'confirmed';
   /** When the (first) intent was written: the controller's clock, epoch ms. */
   readonly intentAt: number;
+  /** The parent workspace's id when the intent was written: how a parent missing from a list is read back. */
   readonly parentId: string;
   readonly runId: string;
   readonly childId?: string | undefined;
@@ -64,7 +88,7 @@ export interface ChildRecord {
 export interface ParentMissingRecord {
   readonly owner: string;
   readonly parent: string;
-  /** Epoch ms the controller first saw the parent missing. */
+  /** Epoch ms the controller first saw the parent gone. */
   readonly since: number;
 }
 
@@ -90,12 +114,49 @@ export interface LedgerState {
 
 export const EMPTY_LEDGER: LedgerState = { children: [], missing: [], failures: [] };
 
-/** Everything the planner looks at: one consistent read of Coder and the ledger. */
+/** A workspace looked up by itself (`GET /workspaces/{id}` or by owner and name), deleted ones included. */
+export interface WorkspaceRef {
+  readonly id?: string | undefined;
+  readonly owner?: string | undefined;
+  readonly name?: string | undefined;
+}
+
+/** The lookup key of a read: `id:<id>` or `name:<owner>/<name>` (lowercased). */
+export const refKey = (ref: WorkspaceRef): string =>
+  ref.id !== undefined
+    ? `id:${ref.id}`
+    : `name:${(ref.owner ?? '').toLowerCase()}/${(ref.name ?? '').toLowerCase()}`;
+
+/**
+ * What reading a workspace by itself found. Only `deleted` (its delete build succeeded) and
+ * `vanished` (Coder does not know it) mean gone; `unreadable` means the read failed and nothing is
+ * known. A workspace merely missing from a list is none of these.
+ */
+export type WorkspaceRead =
+  | { readonly state: 'present'; readonly workspace: FamilyWorkspace }
+  | { readonly state: 'deleted'; readonly workspace: FamilyWorkspace }
+  | { readonly state: 'vanished' }
+  | { readonly state: 'unreadable'; readonly error: string };
+
+export const isGone = (read: WorkspaceRead | undefined): boolean =>
+  read?.state === 'deleted' || read?.state === 'vanished';
+
+/**
+ * How far the run's lists can be trusted: `complete` when every list held still while it was read;
+ * `partial` when one moved on every re-read, so a workspace may be missing from it. A partial view
+ * may create, never remove (see absence.ts).
+ */
+export type ViewCompleteness = 'complete' | 'partial';
+
+/** Everything the planner looks at: one read of Coder and the ledger, plus what was read to decide. */
 export interface FamiliesSnapshot {
   /** Live workspaces of the managed templates in scope (all, or one owner's). */
   readonly workspaces: readonly FamilyWorkspace[];
-  /** Build parameters by build id, for every workspace that could be a parent. */
-  readonly parameters: ReadonlyMap<string, readonly BuildParameter[]>;
+  readonly view: ViewCompleteness;
+  /** Parameters by build id, for workspaces that could be parents: full, or only the count. */
+  readonly parameters: ReadonlyMap<string, ParentParameters>;
+  /** Workspaces read by themselves this run (`refKey`), to confirm an absence before acting on it. */
+  readonly reads: ReadonlyMap<string, WorkspaceRead>;
   readonly ledger: LedgerState;
   /** The Coder user the controller acts as: builds it initiated are its own (ownership proof). */
   readonly controllerUserId: string | undefined;
@@ -123,7 +184,7 @@ export type PlannedAction =
         readonly templateId: string;
         readonly parentId: string;
         readonly parameters: readonly BuildParameter[];
-        /** The ledger record this create replaces (a recorded child that no longer exists). */
+        /** The ledger record this create replaces (a recorded child read back as deleted). */
         readonly replacesChildId?: string | undefined;
       })
   | (ActionBase & ChildRef & { readonly kind: 'adopt-child'; readonly childId: string })
@@ -148,22 +209,14 @@ export type PlannedAction =
   | (ActionBase & ChildRef & { readonly kind: 'child-busy'; readonly childId: string })
   | (ActionBase & { readonly kind: 'count-clamped'; readonly requested: number; readonly max: number })
   | (ActionBase & ChildRef & { readonly kind: 'keep-child'; readonly childId: string })
-  | (ActionBase & ChildRef & { readonly kind: 'ownership-undecided'; readonly holderId: string });
+  | (ActionBase & ChildRef & { readonly kind: 'ownership-undecided'; readonly holderId: string })
+  | (ActionBase & {
+      readonly kind: 'removal-deferred';
+      /** The destructive action that waits: the view was partial, or the absence it rests on is unconfirmed. */
+      readonly deferred: DestructiveKind;
+      readonly cause: 'partial-view' | 'unconfirmed';
+      readonly index?: number | undefined;
+      readonly childName?: string | undefined;
+    });
 
 export type ActionKind = PlannedAction['kind'];
-
-/** Actions that change Coder or the ledger; everything else is a report. */
-export const MUTATING_KINDS: ReadonlySet<ActionKind> = new Set<ActionKind>([
-  'create-child',
-  'adopt-child',
-  'delete-child',
-  'stop-child',
-  'start-child',
-  'forget-child',
-  'release-child',
-  'record-parent-missing',
-  'clear-parent-missing',
-  'clear-failures',
-]);
-
-export const isMutation = (action: PlannedAction): boolean => MUTATING_KINDS.has(action.kind);

@@ -1,14 +1,22 @@
+/**
+ * What the families engine needs from the outside world. Every method is required (as Powertools'
+ * persistence layer makes its backend methods abstract): a wrapper that forgets one does not compile.
+ */
 import type { Deadline } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import type { FamiliesConfig } from './config.js';
 import type {
-  BuildParameter,
   ChildRecord,
   FailureRecord,
   FamilyKey,
   FamilyWorkspace,
+  FullParameters,
   LedgerState,
+  ParentParameters,
+  WorkspaceRead,
+  WorkspaceRef,
 } from './model.js';
+import type { FamilyProgressSink } from './progress.js';
 
 /**
  * Why a Coder operation failed, in the terms the executor needs. `already_exists` and
@@ -30,45 +38,66 @@ export class WorkspaceOpError extends Error {
   constructor(
     readonly kind: WorkspaceOpErrorKind,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
+}
+
+/** What every Coder call of a run carries: the run's deadline, as a value (never a global). */
+export interface RunCall {
+  readonly deadline: Deadline;
+}
+
+/** A list of workspaces and whether it can be trusted to be whole (see ViewCompleteness). */
+export interface WorkspaceListing {
+  readonly workspaces: FamilyWorkspace[];
+  /** False when a list moved on every re-read: a workspace may be missing from it. */
+  readonly complete: boolean;
 }
 
 /** The Coder side of the controller, shaped for families (see adapters/coder/family-workspaces.ts). */
 export interface FamilyWorkspacesPort {
+  /** Names of the templates Coder has in the managed organization (to find configured ones that are gone). */
+  templateNames(call: RunCall): Promise<string[]>;
   /** Every live workspace of the managed templates (one paged list per template). */
-  listManagedWorkspaces(): Promise<FamilyWorkspace[]>;
+  listManagedWorkspaces(call: RunCall): Promise<WorkspaceListing>;
   /** One owner's live workspaces of the managed templates. */
-  listOwnerWorkspaces(owner: string): Promise<FamilyWorkspace[]>;
-  /** Owner and name of a workspace by id, deleted ones included; undefined when Coder has no such workspace. */
-  describeWorkspace(id: string): Promise<{ ownerName: string; name: string; deleted: boolean } | undefined>;
-  /** Parameters of each build (cached: a build's parameters never change). Missing ids failed to load. */
-  buildParameters(buildIds: readonly string[]): Promise<Map<string, BuildParameter[]>>;
+  listOwnerWorkspaces(owner: string, call: RunCall): Promise<WorkspaceListing>;
+  /**
+   * One workspace read by itself, by id or by owner and name, deleted ones included: the only way
+   * the engine learns that something is gone. A failed read is `unreadable`, never `vanished`.
+   */
+  readWorkspace(ref: WorkspaceRef, call: RunCall): Promise<WorkspaceRead>;
+  /** Full parameters of each build (cached: a build's parameters never change). Missing ids failed to load. */
+  buildParameters(
+    buildIds: readonly string[],
+    call: RunCall & { onRead?: ((count: number) => void) | undefined },
+  ): Promise<Map<string, FullParameters>>;
   /**
    * Parameters of the parent candidates' latest builds, as cheaply as Coder allows: cached ones,
-   * then each parent's count found by search, then reads. `countOnly` names the builds for which
-   * only the count parameter is known; read them with `buildParameters` before creating a child.
+   * then each parent's count found by search (count-only), then full reads. Missing ids failed to load.
    */
-  parentParameters?(
+  parentParameters(
     candidates: readonly FamilyWorkspace[],
     options: { countParameter: string; maxCount: number; knownChildren: number },
-  ): Promise<{ parameters: Map<string, BuildParameter[]>; countOnly: ReadonlySet<string> }>;
+    call: RunCall & { onRead?: ((count: number) => void) | undefined },
+  ): Promise<Map<string, ParentParameters>>;
   /** The Coder user the controller acts as (undefined when it cannot tell). */
-  controllerUserId(): Promise<string | undefined>;
-  createWorkspace(input: {
-    organizationId: string;
-    ownerName: string;
-    name: string;
-    templateId: string;
-    parameters: readonly BuildParameter[];
-  }): Promise<FamilyWorkspace>;
-  getWorkspaceByOwnerAndName(owner: string, name: string): Promise<FamilyWorkspace | undefined>;
-  transition(workspaceId: string, transition: 'start' | 'stop' | 'delete'): Promise<void>;
+  controllerUserId(call: RunCall): Promise<string | undefined>;
+  createWorkspace(
+    input: {
+      organizationId: string;
+      ownerName: string;
+      name: string;
+      templateId: string;
+      parameters: FullParameters['values'];
+    },
+    call: RunCall,
+  ): Promise<FamilyWorkspace>;
+  transition(workspaceId: string, transition: 'start' | 'stop' | 'delete', call: RunCall): Promise<void>;
   /** Counters since construction; the reconcile reports the difference over a run. */
   stats(): { requests: number; throttled: number };
-  /** The same port for one run bound to its deadline (the Coder client stops waiting at it). */
-  withDeadline?(deadline: Deadline): FamilyWorkspacesPort;
 }
 
 /** The ownership ledger: which children the controller created, plus per-family bookkeeping. */
@@ -99,8 +128,24 @@ export interface FamilyLedger {
 export interface FamilyLocks {
   /** Takes the lock unless someone else holds an unexpired lease; never waits. */
   tryAcquire(key: string, holder: string, leaseMs: number, now: number): Promise<boolean>;
+  /**
+   * Extends `holder`'s lease; false when the lock is no longer `holder`'s (released, expired and
+   * taken, or gone). Never creates a lock: a renewal that lands after the release must not revive it.
+   */
+  renew(key: string, holder: string, leaseMs: number, now: number): Promise<boolean>;
   /** Releases the lock if `holder` still holds it. */
   release(key: string, holder: string): Promise<void>;
+}
+
+/** A repeating task, stopped (and its in-flight run awaited) by `stop`. */
+export interface RepeatingTask {
+  stop(): Promise<void>;
+}
+
+/** The timers the engine uses (lock renewal), injected so tests drive them and core starts none itself. */
+export interface Scheduler {
+  /** Runs `task` every `intervalMs` until stopped; a run never overlaps the previous one. */
+  every(intervalMs: number, task: () => Promise<void>): RepeatingTask;
 }
 
 /** A LogSink that can carry the family key on every line. */
@@ -113,7 +158,10 @@ export interface FamilyReconcileDeps {
   readonly workspaces: FamilyWorkspacesPort;
   readonly ledger: FamilyLedger;
   readonly locks: FamilyLocks;
+  readonly timers: Scheduler;
   readonly now: () => Date;
   readonly newRunId: () => string;
   readonly log: FamilyLogSink;
+  /** Typed progress events (the CLI renders them); logs are not an API. */
+  readonly progress: FamilyProgressSink;
 }

@@ -1,22 +1,37 @@
+/**
+ * One reconcile: check the templates, snapshot, plan (reading what the plan asks for), then each
+ * family that needs a change under its lock (re-checked after taking it), and the report. Families
+ * with nothing to change are not locked at all, so a steady-state run costs the snapshot alone.
+ */
 import { type Deadline, isDeadlineStop, NO_DEADLINE } from '../contracts/deadline.js';
-import type { LogSink } from '../contracts/log-sink.js';
+import { isMutation, isRemoval } from './action-kinds.js';
 import { createConcurrencyLimit } from './concurrency.js';
-import { type ExecutionContext, executeFamilyPlan, OUT_OF_TIME, outOfTime } from './executor.js';
-import { type FamilyKey, familyId, familyKey, isMutation, type LedgerState } from './model.js';
-import { type FamilyPlan, planFamilies } from './planner.js';
-import type { FamilyReconcileDeps } from './ports.js';
+import { decideTakenName } from './decide-child.js';
+import {
+  type AmbiguousCreate,
+  describe,
+  type ExecutionContext,
+  executeFamilyPlan,
+  type Settlement,
+  type StopCause,
+} from './executor.js';
+import { type FamilyLease, takeLease } from './lease.js';
+import { type FamilyKey, familyId, familyKey, type LedgerState, type ViewCompleteness } from './model.js';
+import type { FamilyPlan } from './planner.js';
+import { type FamilyReconcileDeps, type RunCall, WorkspaceOpError } from './ports.js';
+import { planOwnerFamily, recheckAfterLock } from './recheck.js';
 import {
   createActionRecorder,
   type FamilyExecution,
   type ReportedAction,
-  type RunState,
-  recordFamilyRun,
+  recordFamilyOutcome,
 } from './record.js';
-import { ledgerFingerprint, loadSnapshot, resolveWorkspace } from './snapshot.js';
+import { checkTemplates, loadSnapshot, planWithReads, resolveWorkspace } from './snapshot.js';
 
-export type { ActionOutcome } from './executor.js';
+export type { ActionOutcome, StopCause } from './executor.js';
 export type { FamilyReconcileDeps } from './ports.js';
 export type { ReportedAction } from './record.js';
+export { UnknownTemplatesError } from './snapshot.js';
 
 export type ReconcileScope =
   | { kind: 'all' }
@@ -35,8 +50,9 @@ export interface ReconcileRequest {
   /** Plan as of this time instead of now: grace periods and backoff are counted to it. Dry runs only. */
   at?: string;
   /**
-   * The time the run has (a Lambda's remaining time minus a margin). The run starts a family only
-   * with FAMILY_START_MS left and stops cleanly before it, reporting `incomplete`. @default none
+   * The time the run has (a Lambda's remaining time minus a margin), passed down to every Coder
+   * call. The run starts a family only with FAMILY_START_MS left and stops cleanly before it,
+   * reporting `incomplete`. @default none
    */
   deadline?: Deadline;
 }
@@ -66,6 +82,10 @@ export interface ReconcileReport {
   actions: ReportedAction[];
   /** Families another run was reconciling; the webhook worker retries these later. */
   skippedLocked: string[];
+  /** Families whose lock was lost mid-run: their work stopped there; the next run resumes it. */
+  lockLost: string[];
+  /** `partial` when a Coder list moved on every re-read: removals waited for a complete view. */
+  view: ViewCompleteness;
   failures: number;
   conflicts: number;
   coder: { requests: number; throttled: number };
@@ -83,10 +103,56 @@ export interface ReconcileReport {
   };
 }
 
-/**
- * One reconcile: snapshot, plan, execute under per-family locks, report. Families with nothing to
- * change are not locked at all, so a steady-state run costs the snapshot and nothing else.
- */
+/** What one family came to in this run. */
+type FamilyResult =
+  | {
+      readonly kind: 'settled';
+      readonly family: FamilyKey;
+      readonly actions: ReportedAction[];
+      readonly hardLimited: boolean;
+      readonly stoppedBy: StopCause | undefined;
+    }
+  /** Not started: the run was out of time. */
+  | { readonly kind: 'left'; readonly family: FamilyKey }
+  | { readonly kind: 'locked-by-other'; readonly family: FamilyKey };
+
+/** Latches once the run is out of time: nothing new starts after, and every family winds down. */
+interface RunStop {
+  /** True (and latched) when less than `needMs` is left, or the run already stopped. */
+  outOfTime(needMs: number): boolean;
+  stopNow(): void;
+  readonly stopped: boolean;
+}
+
+const createRunStop = (deadline: Deadline): RunStop => {
+  let stopped = false;
+  return {
+    outOfTime(needMs) {
+      if (!stopped && deadline.remainingMs() < needMs) stopped = true;
+      return stopped;
+    },
+    stopNow() {
+      stopped = true;
+    },
+    get stopped() {
+      return stopped;
+    },
+  };
+};
+
+/** What every family step of a run shares. */
+interface RunContext {
+  readonly deps: FamilyReconcileDeps;
+  readonly runId: string;
+  readonly dryRun: boolean;
+  readonly call: RunCall;
+  /** The clock plans are made for (another time only in a dry run). */
+  readonly planNow: () => Date;
+  readonly stop: RunStop;
+  readonly controllerUserId: string | undefined;
+  readonly mutations: ReturnType<typeof createConcurrencyLimit>;
+}
+
 export async function reconcileFamilies(
   deps: FamilyReconcileDeps,
   request: ReconcileRequest,
@@ -98,12 +164,8 @@ export async function reconcileFamilies(
   const at = request.dryRun && request.at !== undefined ? new Date(request.at) : undefined;
   const before = deps.workspaces.stats();
   const deadline = request.deadline ?? NO_DEADLINE;
-  if (request.deadline && deps.workspaces.withDeadline) {
-    // Every Coder call of this run stops waiting at the deadline; the pacing and counters are shared.
-    deps = { ...deps, workspaces: deps.workspaces.withDeadline(request.deadline) };
-  }
-  const planDeps: FamilyReconcileDeps = at ? { ...deps, now: () => at } : deps;
-  const state: RunState = { actions: [], skippedLocked: [], families: 0, hardLimited: 0, familiesLeft: 0 };
+  const call: RunCall = { deadline };
+  const stop = createRunStop(deadline);
   deps.log.info('family reconcile started', {
     runId,
     trigger: request.trigger,
@@ -111,71 +173,55 @@ export async function reconcileFamilies(
     scope: request.scope.kind,
   });
 
-  const controllerUserId = await deps.workspaces.controllerUserId();
-  const ctx: ExecutionContext = {
-    workspaces: deps.workspaces,
-    ledger: deps.ledger,
-    mutations: createConcurrencyLimit(deps.config.createConcurrency),
-    now: planDeps.now,
-    runId,
-    controllerUserId,
-    dryRun: request.dryRun,
-    deadline,
-    stop: { reached: false },
-  };
-
-  let unknownLeft = false;
-  let stoppedBy: string | undefined;
+  let results: FamilyResult[] = [];
+  let families = 0;
+  let view: ViewCompleteness = 'complete';
+  let stoppedWhileReading: string | undefined;
   try {
+    const run: RunContext = {
+      deps,
+      runId,
+      dryRun: request.dryRun,
+      call,
+      planNow: at ? () => at : deps.now,
+      stop,
+      controllerUserId: await deps.workspaces.controllerUserId(call),
+      mutations: createConcurrencyLimit(deps.config.createConcurrency),
+    };
+    await checkTemplates(deps, call);
     const scope = request.scope;
     if (scope.kind === 'all') {
-      await reconcileAll(planDeps, ctx, state);
+      ({ results, families, view } = await reconcileAll(run));
     } else {
       const family =
-        scope.kind === 'family' ? familyKey(scope.owner, scope.parent) : await resolveWorkspace(deps, scope);
-      if (family) await reconcileOne(planDeps, ctx, state, family);
+        scope.kind === 'family'
+          ? familyKey(scope.owner, scope.parent)
+          : await resolveWorkspace(deps, call, scope);
+      if (family) ({ results, families, view } = await reconcileOne(run, family));
     }
   } catch (error) {
     // Out of time before the families were known (snapshot, ledger): stop cleanly, say so.
     if (!isDeadlineStop(error)) throw error;
-    ctx.stop.reached = true;
-    unknownLeft = true;
-    stoppedBy = error instanceof Error ? error.message : String(error);
+    stop.stopNow();
+    stoppedWhileReading = describe(error);
   }
 
-  const after = deps.workspaces.stats();
-  const count = (pred: (a: ReportedAction) => boolean): number => state.actions.filter(pred).length;
-  const report: ReconcileReport = {
+  const report = summarize(results, {
     runId,
-    trigger: request.trigger,
-    dryRun: request.dryRun,
-    ...(at ? { at: at.toISOString() } : {}),
-    families: state.families,
-    actions: state.actions,
-    skippedLocked: state.skippedLocked.sort(),
-    failures: count((a) => a.outcome === 'failed'),
-    conflicts: count((a) => a.outcome === 'conflict'),
-    coder: { requests: after.requests - before.requests, throttled: after.throttled - before.throttled },
-    summary: {
-      childrenMissing: count((a) => a.kind === 'create-child'),
-      created: count((a) => a.kind === 'create-child' && a.outcome === 'done'),
-      removed: count(
-        (a) =>
-          (a.kind === 'delete-child' ||
-            a.kind === 'release-child' ||
-            (a.kind === 'stop-child' && a.removal)) &&
-          a.outcome === 'done',
-      ),
-      hardLimited: state.hardLimited,
-      durationMs: deps.now().getTime() - started.getTime(),
-    },
-  };
-  if (ctx.stop.reached) {
-    const left = unknownLeft ? undefined : state.familiesLeft;
+    request,
+    at,
+    families,
+    view,
+    coder: deps.workspaces.stats(),
+    before,
+    durationMs: deps.now().getTime() - started.getTime(),
+  });
+  if (stop.stopped) {
+    const left = stoppedWhileReading !== undefined ? undefined : results.filter(leftForNextRun).length;
     report.incomplete = {
       reason: 'deadline',
       familiesLeft: left,
-      detail: `out of time with ${Math.max(0, Math.round(deadline.remainingMs()))} ms left before the deadline; ${left === undefined ? 'the families were not all read' : `${left} famil${left === 1 ? 'y' : 'ies'} left`} for the next run${stoppedBy ? ` (${stoppedBy})` : ''}`,
+      detail: `out of time with ${Math.max(0, Math.round(deadline.remainingMs()))} ms left before the deadline; ${left === undefined ? 'the families were not all read' : `${left} famil${left === 1 ? 'y' : 'ies'} left`} for the next run${stoppedWhileReading ? ` (${stoppedWhileReading})` : ''}`,
     };
     deps.log.warn('family reconcile cut short; the next run resumes', { runId, ...report.incomplete });
   }
@@ -186,6 +232,8 @@ export async function reconcileFamilies(
     failures: report.failures,
     conflicts: report.conflicts,
     skippedLocked: report.skippedLocked.length,
+    lockLost: report.lockLost.length,
+    view: report.view,
     coderRequests: report.coder.requests,
     coderThrottled: report.coder.throttled,
     incomplete: report.incomplete?.reason,
@@ -193,146 +241,261 @@ export async function reconcileFamilies(
   return report;
 }
 
+const leftForNextRun = (result: FamilyResult): boolean =>
+  result.kind === 'left' || (result.kind === 'settled' && result.stoppedBy === 'out-of-time');
+
 const reconcileAll = async (
-  deps: FamilyReconcileDeps,
-  ctx: ExecutionContext,
-  state: RunState,
-): Promise<void> => {
-  const snapshot = await loadSnapshot(deps, ctx.controllerUserId, undefined);
-  const plans = planFamilies(snapshot, deps.now(), deps.config);
-  state.families = plans.length;
+  run: RunContext,
+): Promise<{ results: FamilyResult[]; families: number; view: ViewCompleteness }> => {
+  const { deps, call } = run;
+  const initial = await loadSnapshot(deps, call, run.controllerUserId, undefined);
+  const { snapshot, plans } = await planWithReads(deps, call, initial, run.planNow());
+  deps.progress({ kind: 'snapshot-read', families: plans.length, workspaces: snapshot.workspaces.length });
+  const changing = plans.filter((p) => p.actions.some(isMutation));
+  deps.progress({
+    kind: 'changes-planned',
+    families: changing.length,
+    actions: changing.reduce((n, p) => n + p.actions.filter(isMutation).length, 0),
+  });
   const familyLimit = createConcurrencyLimit(deps.config.createConcurrency);
-  await Promise.all(
+  const results = await Promise.all(
     plans.map((plan) =>
-      familyLimit(async () => {
+      familyLimit(async (): Promise<FamilyResult> => {
         const mutates = plan.actions.some(isMutation);
-        if (mutates && !ctx.dryRun && outOfTime(ctx, FAMILY_START_MS)) {
-          // Not started: left as it is, unlocked, for the next run.
-          state.familiesLeft++;
-          return;
-        }
-        if (!mutates || ctx.dryRun) {
-          // Nothing to change (or a dry run): report without taking the lock.
-          await settle(deps, ctx, state, plan, undefined);
-          return;
-        }
-        await withFamilyLock(deps, ctx, state, plan.family, async () => {
-          // Another run may have changed this family between our snapshot and our lock: if its
-          // ledger moved, re-read it from Coder before acting; otherwise the snapshot still holds.
-          const fresh = await deps.ledger.loadOwner(plan.family.owner);
-          const current =
-            ledgerFingerprint(fresh, plan.family) === ledgerFingerprint(snapshot.ledger, plan.family)
-              ? plan
-              : await planOwnerFamily(deps, ctx, plan.family, fresh);
-          await settle(deps, ctx, state, current, fresh);
+        // Not started: left as it is, unlocked, for the next run.
+        if (mutates && !run.dryRun && run.stop.outOfTime(FAMILY_START_MS))
+          return { kind: 'left', family: plan.family };
+        // Nothing to change (or a dry run): report without taking the lock.
+        if (!mutates || run.dryRun) return settleFamily(run, plan, undefined, undefined);
+        return withFamilyLease(run, plan.family, async (lease) => {
+          const recheck = await recheckAfterLock(deps, call, plan, snapshot, run.planNow());
+          return settleFamily(run, recheck.plan, recheck.ledger, lease);
         });
       }),
     ),
   );
+  return { results, families: plans.length, view: snapshot.view };
 };
 
 const reconcileOne = async (
-  deps: FamilyReconcileDeps,
-  ctx: ExecutionContext,
-  state: RunState,
+  run: RunContext,
   family: FamilyKey,
-): Promise<void> => {
-  if (ctx.dryRun) {
-    const plan = await planOwnerFamily(deps, ctx, family, await deps.ledger.loadOwner(family.owner));
-    if (plan.actions.length > 0 || plan.exists) state.families = 1;
-    await settle(deps, ctx, state, plan, undefined);
-    return;
+): Promise<{ results: FamilyResult[]; families: number; view: ViewCompleteness }> => {
+  const { deps, call } = run;
+  if (run.dryRun) {
+    const plan = await planOwnerFamily(
+      deps,
+      call,
+      run.controllerUserId,
+      family,
+      await deps.ledger.loadOwner(family.owner),
+      run.planNow(),
+    );
+    return {
+      results: [await settleFamily(run, plan, undefined, undefined)],
+      families: plan.actions.length > 0 || plan.exists ? 1 : 0,
+      view: plan.view,
+    };
   }
-  if (outOfTime(ctx, FAMILY_START_MS)) {
-    state.familiesLeft++;
-    return;
-  }
-  await withFamilyLock(deps, ctx, state, family, async () => {
+  if (run.stop.outOfTime(FAMILY_START_MS))
+    return { results: [{ kind: 'left', family }], families: 0, view: 'complete' };
+  let families = 0;
+  let view: ViewCompleteness = 'complete';
+  const result = await withFamilyLease(run, family, async (lease) => {
     const ledger = await deps.ledger.loadOwner(family.owner);
-    const plan = await planOwnerFamily(deps, ctx, family, ledger);
-    if (plan.actions.length > 0 || plan.exists) state.families = 1;
-    await settle(deps, ctx, state, plan, ledger);
+    const plan = await planOwnerFamily(deps, call, run.controllerUserId, family, ledger, run.planNow());
+    if (plan.actions.length > 0 || plan.exists) families = 1;
+    view = plan.view;
+    return settleFamily(run, plan, ledger, lease);
   });
+  return { results: [result], families, view };
 };
 
-const withFamilyLock = async (
-  deps: FamilyReconcileDeps,
-  ctx: ExecutionContext,
-  state: RunState,
+/** Runs `work` holding the family's lease; the lease ends (renewal stopped, then released) whatever happens. */
+const withFamilyLease = async (
+  run: RunContext,
   family: FamilyKey,
-  work: () => Promise<void>,
-): Promise<void> => {
+  work: (lease: FamilyLease) => Promise<FamilyResult>,
+): Promise<FamilyResult> => {
+  const { deps } = run;
   const id = familyId(family);
-  const lockKey = `family#${id}`;
   const log = deps.log.forFamily(id);
-  const lease = deps.config.lockLeaseMs;
-  if (!(await deps.locks.tryAcquire(lockKey, ctx.runId, lease, deps.now().getTime()))) {
-    log.info('family is being reconciled by another run; skipped', { runId: ctx.runId });
-    state.skippedLocked.push(id);
-    return;
+  const lease = await takeLease(
+    { locks: deps.locks, timers: deps.timers, now: deps.now, leaseMs: deps.config.lockLeaseMs },
+    `family#${id}`,
+    run.runId,
+  );
+  if (!lease) {
+    log.info('family is being reconciled by another run; skipped', { runId: run.runId });
+    return { kind: 'locked-by-other', family };
   }
-  // The lease is short (a crashed run's families free up within it) and renewed while we work.
-  const renewal = setInterval(() => {
-    deps.locks.tryAcquire(lockKey, ctx.runId, lease, deps.now().getTime()).catch(() => undefined);
-  }, lease / 3);
-  renewal.unref?.();
   try {
-    await work();
+    return await work(lease);
   } catch (error) {
     // Out of time inside the family (its ledger read, a re-plan): left for the next run.
     if (!isDeadlineStop(error)) throw error;
-    ctx.stop.reached = true;
-    state.familiesLeft++;
+    run.stop.stopNow();
+    return { kind: 'left', family };
   } finally {
-    clearInterval(renewal);
-    await deps.locks.release(lockKey, ctx.runId).catch((error: unknown) => {
+    await lease.end().catch((error: unknown) => {
       // The lease expires by itself; a failed release only delays the next run for this family.
-      log.warn('could not release the family lock', {
-        error: error instanceof Error ? error.message : String(error),
-      });
+      log.warn('could not release the family lock', { error: describe(error) });
     });
   }
 };
 
-/** One family: execute its plan (skipped for families that need nothing), then record the outcome. */
-const settle = async (
-  deps: FamilyReconcileDeps,
-  ctx: ExecutionContext,
-  state: RunState,
+/**
+ * One family: execute its plan (a family that needs nothing has nothing to execute), settle creates
+ * that met a taken name, and record the outcome in the ledger while the lease is still ours.
+ */
+const settleFamily = async (
+  run: RunContext,
   plan: FamilyPlan,
   ledger: LedgerState | undefined,
-): Promise<void> => {
-  if (plan.actions.length === 0) return;
-  const log = deps.log.forFamily(familyId(plan.family));
-  if (plan.actions.some((a) => a.kind === 'hard-limit-skip')) state.hardLimited++;
-  const result = await execute(ctx, plan, log);
-  if (result.actions.some((a) => a.outcome === 'skipped' && a.error?.startsWith(OUT_OF_TIME))) {
-    state.familiesLeft++;
+  lease: FamilyLease | undefined,
+): Promise<FamilyResult> => {
+  const { deps } = run;
+  const hardLimitSkip = plan.actions.some((a) => a.kind === 'hard-limit-skip');
+  if (plan.actions.length === 0) {
+    return { kind: 'settled', family: plan.family, actions: [], hardLimited: false, stoppedBy: undefined };
   }
-  await recordFamilyRun(deps, state, plan, ledger, ctx.dryRun, result, log);
+  const log = deps.log.forFamily(familyId(plan.family));
+  const recorder = createActionRecorder(plan.family, plan.actions, log, (family, action) =>
+    deps.progress({ kind: 'action-settled', family, action }),
+  );
+  const ctx: ExecutionContext = {
+    workspaces: deps.workspaces,
+    ledger: deps.ledger,
+    mutations: run.mutations,
+    now: run.planNow,
+    runId: run.runId,
+    dryRun: run.dryRun,
+    call: run.call,
+    mayStart: (needMs) => {
+      const lost = lease?.lost();
+      if (lost) return { cause: 'lock-lost', detail: `not started: ${lost}; the next run picks it up` };
+      if (run.stop.outOfTime(needMs)) {
+        return {
+          cause: 'out-of-time',
+          detail: 'the run ran out of time before this step; the next run does it',
+        };
+      }
+      return undefined;
+    },
+  };
+  const ambiguous = await executeFamilyPlan(ctx, plan.family, plan.actions, recorder.settled);
+  for (const create of ambiguous) recorder.settled(create.action, await settleTakenName(run, create));
+  const result: FamilyExecution = recorder.finish();
+  if (result.stoppedBy === 'lock-lost') {
+    log.warn('family lock lost; its remaining work stopped', { runId: run.runId });
+  }
+  let hardLimited = hardLimitSkip;
+  // Outside dry runs, and only while this run still holds the family: its failure record is its own.
+  if (!run.dryRun && ledger && result.stoppedBy !== 'lock-lost') {
+    hardLimited = (await recordFamilyOutcome(deps, plan, ledger, result, log)).hardLimited || hardLimited;
+  }
+  return {
+    kind: 'settled',
+    family: plan.family,
+    actions: result.actions,
+    hardLimited,
+    stoppedBy: result.stoppedBy,
+  };
 };
 
-/** The execute step: the executor runs the actions, the recorder logs and tallies each outcome. */
-const execute = async (ctx: ExecutionContext, plan: FamilyPlan, log: LogSink): Promise<FamilyExecution> => {
-  const recorder = createActionRecorder(plan.actions, log);
-  await executeFamilyPlan(ctx, plan.family, plan.actions, recorder.settled);
-  return recorder.finish();
+/** A create met a taken name (or lost its answer): who holds the name now decides its outcome. */
+const settleTakenName = async (run: RunContext, create: AmbiguousCreate): Promise<Settlement> => {
+  const { deps } = run;
+  const { action, intent, holder, error } = create;
+  const family = action.family;
+  if (holder.state === 'unreadable')
+    return { outcome: 'failed', error: new Error(holder.error, { cause: error }) };
+  if (holder.state !== 'present') {
+    // The name was taken a moment ago and is free now: try again next run.
+    return { outcome: 'failed', error: transient(describe(error), error) };
+  }
+  // The ledger's own child id for this index (the record the create replaced) counts as ours.
+  const record = action.replacesChildId ? { ...intent, childId: action.replacesChildId } : intent;
+  const decision = decideTakenName(
+    { family, controllerUserId: run.controllerUserId },
+    record,
+    holder.workspace,
+  );
+  const at = run.planNow().getTime();
+  try {
+    for (const next of decision.actions) {
+      if (next.kind === 'adopt-child') {
+        await deps.ledger.confirmChild(family, next.index, next.childId, at);
+        return { outcome: 'done', error: `created (confirmed by reading it back after: ${describe(error)})` };
+      }
+      if (next.kind === 'ownership-undecided') {
+        // Keep the intent: the next run, knowing who it is, decides. Guessing here could orphan our own child.
+        return {
+          outcome: 'failed',
+          error: transient(
+            `${action.childName} exists but the controller's own Coder user is unknown this run, so whether it created it is decided next run (${describe(error)})`,
+            error,
+          ),
+        };
+      }
+      if (next.kind === 'forget-child') await deps.ledger.forgetChild(family, next.index, undefined);
+    }
+  } catch (ledgerError) {
+    // The intent stays: the next run reads the name back and settles it.
+    return { outcome: 'failed', error: ledgerError };
+  }
+  return {
+    outcome: 'conflict',
+    error: `${action.childName} was created by someone else (workspace ${holder.workspace.id}); not taking it over`,
+  };
 };
 
-interface OwnerFamilyPlan extends FamilyPlan {
-  /** The family is known (a parent with N ≥ 1 or ledger records), even if it needs nothing. */
-  readonly exists: boolean;
+/** Counts toward the family's backoff, never toward its hard limit: the next run will know more. */
+const transient = (message: string, cause: unknown): WorkspaceOpError =>
+  new WorkspaceOpError('transient', message, { cause });
+
+interface ReportFrame {
+  readonly runId: string;
+  readonly request: ReconcileRequest;
+  readonly at: Date | undefined;
+  readonly families: number;
+  readonly view: ViewCompleteness;
+  readonly coder: { requests: number; throttled: number };
+  readonly before: { requests: number; throttled: number };
+  readonly durationMs: number;
 }
 
-/** A fresh, family-scoped snapshot and plan: one owner's workspaces and ledger. */
-const planOwnerFamily = async (
-  deps: FamilyReconcileDeps,
-  ctx: ExecutionContext,
-  family: FamilyKey,
-  ledger: LedgerState,
-): Promise<OwnerFamilyPlan> => {
-  const snapshot = await loadSnapshot(deps, ctx.controllerUserId, family, ledger);
-  const plans = planFamilies(snapshot, deps.now(), deps.config);
-  const plan = plans.find((p) => familyId(p.family) === familyId(family));
-  return plan ? { ...plan, exists: true } : { family, actions: [], parentBuildId: undefined, exists: false };
+/** The report from every family's result: a pure tally. */
+const summarize = (results: readonly FamilyResult[], frame: ReportFrame): ReconcileReport => {
+  const actions = results.flatMap((r) => (r.kind === 'settled' ? r.actions : []));
+  const count = (pred: (a: ReportedAction) => boolean): number => actions.filter(pred).length;
+  const ids = (pred: (r: FamilyResult) => boolean) =>
+    results
+      .filter(pred)
+      .map((r) => familyId(r.family))
+      .sort();
+  return {
+    runId: frame.runId,
+    trigger: frame.request.trigger,
+    dryRun: frame.request.dryRun,
+    ...(frame.at ? { at: frame.at.toISOString() } : {}),
+    families: frame.families,
+    actions,
+    skippedLocked: ids((r) => r.kind === 'locked-by-other'),
+    lockLost: ids((r) => r.kind === 'settled' && r.stoppedBy === 'lock-lost'),
+    view: frame.view,
+    failures: count((a) => a.outcome === 'failed'),
+    conflicts: count((a) => a.outcome === 'conflict'),
+    coder: {
+      requests: frame.coder.requests - frame.before.requests,
+      throttled: frame.coder.throttled - frame.before.throttled,
+    },
+    summary: {
+      childrenMissing: count((a) => a.kind === 'create-child'),
+      created: count((a) => a.kind === 'create-child' && a.outcome === 'done'),
+      removed: count((a) => isRemoval(a) && a.outcome === 'done'),
+      hardLimited: results.filter((r) => r.kind === 'settled' && r.hardLimited).length,
+      durationMs: frame.durationMs,
+    },
+  };
 };

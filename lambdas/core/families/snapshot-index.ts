@@ -1,6 +1,5 @@
 import type { FamiliesConfig } from './config.js';
 import {
-  type BuildParameter,
   type ChildRecord,
   type FailureRecord,
   type FamiliesSnapshot,
@@ -9,18 +8,22 @@ import {
   familyId,
   familyKey,
   type ParentMissingRecord,
+  type ParentParameters,
+  type ViewCompleteness,
+  type WorkspaceRead,
 } from './model.js';
 
 /** A live parent with the parameters of its latest build. */
 export interface ParentView {
   readonly workspace: FamilyWorkspace;
-  readonly parameters: readonly BuildParameter[];
+  readonly parameters: ParentParameters;
   /** Undefined when the count parameter is absent or not a number. */
   readonly count: number | undefined;
 }
 
 /** The snapshot looked up by family id (`familyId`), by workspace id and by owner and name. */
 export interface SnapshotIndex {
+  readonly view: ViewCompleteness;
   readonly families: Set<string>;
   readonly keys: Map<string, FamilyKey>;
   readonly parents: Map<string, ParentView>;
@@ -32,6 +35,8 @@ export interface SnapshotIndex {
   readonly byId: Map<string, FamilyWorkspace>;
   /** `<owner>/<name>`, lowercased. */
   readonly byOwnerName: Map<string, FamilyWorkspace>;
+  /** Workspaces read by themselves this run, by `refKey`. */
+  readonly reads: ReadonlyMap<string, WorkspaceRead>;
 }
 
 /** What the snapshot holds about one family. */
@@ -47,15 +52,18 @@ export interface FamilyEntries {
 export const ownerName = (owner: string, name: string): string =>
   `${owner.toLowerCase()}/${name.toLowerCase()}`;
 
-/** The parent's count parameter: a non-negative integer, `undefined` when absent or not a number. */
-export const parseCount = (
-  parameters: readonly BuildParameter[],
-  countParameter: string,
-): number | undefined => {
+/** A count parameter's value: a non-negative integer, `undefined` when absent or not a number. */
+export const parseCountValue = (raw: string | undefined): number | undefined => {
+  const value = raw?.trim();
+  if (value === undefined || !/^\d{1,9}$/.test(value)) return undefined;
+  return Number(value);
+};
+
+/** The parent's count: from the count parameter, or as discovery found it. */
+export const parseCount = (parameters: ParentParameters, countParameter: string): number | undefined => {
+  if (parameters.kind === 'count-only') return parameters.count;
   const wanted = countParameter.toLowerCase();
-  const raw = parameters.find((p) => p.name.toLowerCase() === wanted)?.value.trim();
-  if (raw === undefined || !/^\d{1,9}$/.test(raw)) return undefined;
-  return Number(raw);
+  return parseCountValue(parameters.values.find((p) => p.name.toLowerCase() === wanted)?.value);
 };
 
 /**
@@ -82,6 +90,7 @@ export const parentCandidates = (
 
 export const indexSnapshot = (snapshot: FamiliesSnapshot, config: FamiliesConfig): SnapshotIndex => {
   const index: SnapshotIndex = {
+    view: snapshot.view,
     families: new Set(),
     keys: new Map(),
     parents: new Map(),
@@ -91,6 +100,7 @@ export const indexSnapshot = (snapshot: FamiliesSnapshot, config: FamiliesConfig
     failures: new Map(),
     byId: new Map(),
     byOwnerName: new Map(),
+    reads: snapshot.reads,
   };
   for (const record of snapshot.ledger.children) {
     const id = addFamily(index, familyKey(record.owner, record.parent));
@@ -142,7 +152,7 @@ export const familyEntries = (index: SnapshotIndex, id: string): FamilyEntries =
   failures: index.failures.get(id),
 });
 
-/** The workspace that holds a name in the owner's namespace, whoever created it. */
+/** The listed workspace that holds a name in the owner's namespace, whoever created it. */
 export const workspaceNamed = (
   index: SnapshotIndex,
   owner: string,

@@ -462,20 +462,22 @@ describe('the run deadline', () => {
     expect(error).toMatchObject({ kind: 'deadline', step: 'answer', mayHaveTakenEffect: false });
   });
 
-  it('withDeadline binds one run without changing the shared client', async () => {
+  it("takes each call's own deadline, and leaves the next call of the shared client unbound", async () => {
     const { client, seen } = harness(() => json(200, []));
-    const run = client.withDeadline({ remainingMs: () => 0 });
-    await expect(run.organizations()).rejects.toMatchObject({ kind: 'deadline', step: 'send' });
+    await expect(client.organizations({ deadline: { remainingMs: () => 0 } })).rejects.toMatchObject({
+      kind: 'deadline',
+      step: 'send',
+    });
     await client.organizations();
     expect(seen).toHaveLength(1);
-    expect(run.stats().requests).toBe(1);
+    expect(client.stats().requests).toBe(1);
   });
 
-  it("withDeadline keeps the client's release, read once for both", async () => {
-    const { client, seen } = harness(() => json(200, { version: 'v2.25.0', external_url: 'https://c' }));
-    const run = client.withDeadline({ remainingMs: () => 60_000 });
-    expect((await run.release()).capabilities.provisionerDaemonsOfflineFilter).toBe(false);
-    expect((await client.release()).capabilities.provisionerDaemonsOfflineFilter).toBe(false);
-    expect(seen).toHaveLength(1);
+  it("a per-call deadline and the client's own: the earlier one wins", async () => {
+    const { client, seen } = harness(() => json(200, []), { deadline: { remainingMs: () => 0 } });
+    await expect(client.organizations({ deadline: { remainingMs: () => 60_000 } })).rejects.toMatchObject({
+      kind: 'deadline',
+    });
+    expect(seen).toHaveLength(0);
   });
 });

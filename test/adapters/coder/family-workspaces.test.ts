@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CoderFamilyWorkspaces, toOpError } from '../../../lambdas/adapters/coder/family-workspaces.js';
 import { CoderApiError, CoderClient, CoderTimeoutError } from '../../../lambdas/adapters/coder/index.js';
+import { NO_DEADLINE } from '../../../lambdas/core/contracts/deadline.js';
 import type { BuildParameter } from '../../../lambdas/core/families/model.js';
+
+const call = { deadline: NO_DEADLINE };
+
 import { type CoderSimulator, startCoderSimulator } from '../../../sim/index.js';
 
 describe('CoderFamilyWorkspaces on the simulator', () => {
@@ -13,7 +17,12 @@ describe('CoderFamilyWorkspaces on the simulator', () => {
     sim.seed.user({ username: 'bob' });
     sim.seed.template({ name: 'dev', parameters: [{ name: 'additional_workspaces', defaultValue: '0' }] });
     sim.seed.template({ name: 'other', parameters: [] });
-    client = new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false });
+    client = new CoderClient({
+      baseUrl: sim.url,
+      token: sim.adminToken,
+      rateLimitPerMinute: false,
+      retry: { baseDelayMs: 1, maxDelayMs: 2 },
+    });
   });
   afterEach(async () => {
     await sim.close();
@@ -30,12 +39,14 @@ describe('CoderFamilyWorkspaces on the simulator', () => {
       pageSize: 3,
     });
 
-    const all = await port.listManagedWorkspaces();
-    const alice = await port.listOwnerWorkspaces('alice');
+    const managed = await port.listManagedWorkspaces(call);
+    const owner = await port.listOwnerWorkspaces('alice', call);
+    const [all, alice] = [managed.workspaces, owner.workspaces];
 
     expect(all.map((w) => w.name).sort()).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6']);
     expect(alice.map((w) => w.name).sort()).toEqual(['w1', 'w3', 'w5']);
     expect(all[0]?.latestBuild).toMatchObject({ number: 1, transition: 'start' });
+    expect(managed.complete && owner.complete).toBe(true);
     expect(sim.requestCounts()['GET /api/v2/workspaces']).toBe(3 + 2);
   });
 
@@ -62,60 +73,81 @@ describe('CoderFamilyWorkspaces on the simulator', () => {
       parameterStore: store,
     });
 
-    const first = await warm.buildParameters([a.latestBuildId, b.latestBuildId]);
-    await warm.buildParameters([a.latestBuildId, b.latestBuildId]);
+    const first = await warm.buildParameters([a.latestBuildId, b.latestBuildId], call);
+    await warm.buildParameters([a.latestBuildId, b.latestBuildId], call);
     const coldContainer = new CoderFamilyWorkspaces({
       client,
       templates: ['dev'],
       organization: 'default',
       parameterStore: store,
     });
-    await coldContainer.buildParameters([a.latestBuildId]);
+    await coldContainer.buildParameters([a.latestBuildId], call);
 
-    expect(first.get(a.latestBuildId)).toContainEqual({ name: 'additional_workspaces', value: '2' });
+    expect(first.get(a.latestBuildId)?.values).toContainEqual({ name: 'additional_workspaces', value: '2' });
     expect(sim.requestCounts()['GET /api/v2/workspacebuilds/{workspacebuild}/parameters']).toBe(2);
     expect(durable.size).toBe(2);
   });
 
   it('leaves out a build whose parameters cannot be read instead of guessing', async () => {
     const port = new CoderFamilyWorkspaces({ client, templates: ['dev'], organization: 'default' });
-    expect((await port.buildParameters(['00000000-0000-0000-0000-000000000000'])).size).toBe(0);
+    expect((await port.buildParameters(['00000000-0000-0000-0000-000000000000'], call)).size).toBe(0);
   });
 
-  it('creates, reads back by name, transitions, and knows its own user', async () => {
+  it('creates, reads back by name and by id (deleted ones included), transitions, and knows its own user', async () => {
     const parent = sim.seed.workspace({ owner: 'alice', name: 'team', template: 'dev' });
     const port = new CoderFamilyWorkspaces({ client, templates: ['dev'], organization: 'default' });
-    const [listed] = await port.listManagedWorkspaces();
+    const [listed] = (await port.listManagedWorkspaces(call)).workspaces;
+    const input = {
+      organizationId: listed?.organizationId ?? '',
+      ownerName: 'alice',
+      name: 'team-1',
+      templateId: listed?.templateId ?? '',
+    };
 
-    const created = await port.createWorkspace({
-      organizationId: listed?.organizationId ?? '',
-      ownerName: 'alice',
-      name: 'team-1',
-      templateId: listed?.templateId ?? '',
-      parameters: [{ name: 'additional_workspaces', value: '0' }],
-    });
-    const again = port.createWorkspace({
-      organizationId: listed?.organizationId ?? '',
-      ownerName: 'alice',
-      name: 'team-1',
-      templateId: listed?.templateId ?? '',
-      parameters: [],
-    });
+    const created = await port.createWorkspace(
+      { ...input, parameters: [{ name: 'additional_workspaces', value: '0' }] },
+      call,
+    );
+    const again = port.createWorkspace({ ...input, parameters: [] }, call);
 
     await expect(again).rejects.toMatchObject({ kind: 'already_exists' });
-    expect(await port.getWorkspaceByOwnerAndName('alice', 'TEAM-1')).toMatchObject({ id: created.id });
-    expect(created.latestBuild.initiatorId).toBe(await port.controllerUserId());
-    await expect(port.transition(created.id, 'stop')).rejects.toMatchObject({ kind: 'build_active' });
-    sim.advanceBuilds();
-    await port.transition(created.id, 'delete');
-    sim.advanceBuilds();
-    expect(await port.describeWorkspace(created.id)).toEqual({
-      ownerName: 'alice',
-      name: 'team-1',
-      deleted: true,
+    expect(await port.readWorkspace({ owner: 'alice', name: 'TEAM-1' }, call)).toMatchObject({
+      state: 'present',
+      workspace: { id: created.id },
     });
-    expect(await port.describeWorkspace(parent.id)).toMatchObject({ deleted: false });
-    expect(await port.describeWorkspace('00000000-0000-0000-0000-000000000000')).toBeUndefined();
+    expect(created.latestBuild.initiatorId).toBe(await port.controllerUserId(call));
+    await expect(port.transition(created.id, 'stop', call)).rejects.toMatchObject({ kind: 'build_active' });
+    sim.advanceBuilds();
+    await port.transition(created.id, 'delete', call);
+    // A delete in progress is not gone.
+    expect(await port.readWorkspace({ id: created.id }, call)).toMatchObject({ state: 'present' });
+    sim.advanceBuilds();
+    expect(await port.readWorkspace({ id: created.id }, call)).toMatchObject({
+      state: 'deleted',
+      workspace: { ownerName: 'alice', name: 'team-1' },
+    });
+    expect(await port.readWorkspace({ owner: 'alice', name: 'team-1' }, call)).toMatchObject({
+      state: 'deleted',
+    });
+    expect(await port.readWorkspace({ id: parent.id }, call)).toMatchObject({ state: 'present' });
+    expect(await port.readWorkspace({ id: '00000000-0000-0000-0000-000000000000' }, call)).toEqual({
+      state: 'vanished',
+    });
+    expect(await port.readWorkspace({ owner: 'alice', name: 'never-was' }, call)).toEqual({
+      state: 'vanished',
+    });
+  });
+
+  it('says a read failed (unreadable), never that a workspace is gone, when Coder cannot answer', async () => {
+    const port = new CoderFamilyWorkspaces({ client, templates: ['dev'], organization: 'default' });
+    const parent = sim.seed.workspace({ owner: 'alice', name: 'team', template: 'dev' });
+    sim.setFaults({ errorRate: 1, routes: ['GET /api/v2/workspaces/{workspace}'], seed: 1 });
+    expect(await port.readWorkspace({ id: parent.id }, call)).toMatchObject({ state: 'unreadable' });
+  });
+
+  it('names the templates Coder has, for the check that every configured one exists', async () => {
+    const port = new CoderFamilyWorkspaces({ client, templates: ['dev'], organization: 'default' });
+    expect((await port.templateNames(call)).sort()).toEqual(['dev', 'other']);
   });
 });
 

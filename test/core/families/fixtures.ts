@@ -1,10 +1,20 @@
-import { type FamiliesConfigInput, familiesConfigSchema } from '../../../lambdas/core/families/config.js';
-import type {
-  BuildParameter,
-  ChildRecord,
-  FamiliesSnapshot,
-  FamilyWorkspace,
+import {
+  type FamiliesConfig,
+  type FamiliesConfigInput,
+  familiesConfigSchema,
+} from '../../../lambdas/core/families/config.js';
+import {
+  type ChildRecord,
+  type FamiliesSnapshot,
+  type FamilyWorkspace,
+  fullParameters,
+  type ParentParameters,
+  type PlannedAction,
+  refKey,
+  type WorkspaceRead,
+  type WorkspaceRef,
 } from '../../../lambdas/core/families/model.js';
+import { planFamilies } from '../../../lambdas/core/families/planner.js';
 
 export const CONTROLLER = 'controller-user';
 export const NOW = new Date('2030-01-01T12:00:00Z');
@@ -67,9 +77,54 @@ export const snapshot = (
   ledger: Partial<FamiliesSnapshot['ledger']> = {},
 ): FamiliesSnapshot => ({
   workspaces,
-  parameters: new Map<string, BuildParameter[]>(
-    params.map(([w, p]) => [w.latestBuild.id, Object.entries(p).map(([name, value]) => ({ name, value }))]),
+  view: 'complete',
+  parameters: new Map<string, ParentParameters>(
+    params.map(([w, p]) => [
+      w.latestBuild.id,
+      fullParameters(Object.entries(p).map(([name, value]) => ({ name, value }))),
+    ]),
   ),
+  reads: new Map(),
   ledger: { children: [], missing: [], failures: [], ...ledger },
   controllerUserId: CONTROLLER,
 });
+
+/**
+ * Plans as a run does: every read the plan asks for is answered from `world` (workspaces that
+ * exist but are not listed, `deleted` ones) and anything else as vanished, then plans again.
+ */
+export const planWithWorld = (
+  snap: FamiliesSnapshot,
+  now: Date,
+  cfg: FamiliesConfig,
+  world: { unlisted?: FamilyWorkspace[]; deleted?: FamilyWorkspace[]; unreadable?: string[] } = {},
+): PlannedAction[] => {
+  let current = snap;
+  for (let round = 0; round < 3; round++) {
+    const plans = planFamilies(current, now, cfg);
+    const refs = plans.flatMap((p) => p.reads);
+    if (refs.length === 0) return plans.flatMap((p) => p.actions);
+    const reads = new Map(current.reads);
+    for (const ref of refs) reads.set(refKey(ref), answer(ref, world));
+    current = { ...current, reads };
+  }
+  return planFamilies(current, now, cfg).flatMap((p) => p.actions);
+};
+
+const matches = (ref: WorkspaceRef, w: FamilyWorkspace): boolean =>
+  ref.id !== undefined
+    ? w.id === ref.id
+    : w.ownerName.toLowerCase() === ref.owner?.toLowerCase() &&
+      w.name.toLowerCase() === ref.name?.toLowerCase();
+
+const answer = (
+  ref: WorkspaceRef,
+  world: { unlisted?: FamilyWorkspace[]; deleted?: FamilyWorkspace[]; unreadable?: string[] },
+): WorkspaceRead => {
+  if (world.unreadable?.includes(refKey(ref))) return { state: 'unreadable', error: 'Coder answered 503' };
+  const present = world.unlisted?.find((w) => matches(ref, w));
+  if (present) return { state: 'present', workspace: present };
+  const deleted = world.deleted?.find((w) => matches(ref, w));
+  if (deleted) return { state: 'deleted', workspace: deleted };
+  return { state: 'vanished' };
+};

@@ -2,8 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChildRecord, FamilyWorkspace } from '../../../lambdas/core/families/model.js';
 import { childWorkspaceName } from '../../../lambdas/core/families/names.js';
-import { planFamilyReconcile } from '../../../lambdas/core/families/planner.js';
-import { CONTROLLER, config, NOW, snapshot, workspace } from './fixtures.js';
+import { CONTROLLER, config, NOW, planWithWorld, snapshot, workspace } from './fixtures.js';
 
 const GRACE = 10 * 60_000;
 
@@ -102,7 +101,7 @@ describe('planFamilyReconcile properties', () => {
         const confirmed = new Set(
           snap.ledger.children.filter((c) => c.state === 'confirmed').map((c) => c.childId),
         );
-        for (const a of planFamilyReconcile(snap, NOW, cfg)) {
+        for (const a of planWithWorld(snap, NOW, cfg)) {
           if (
             a.kind === 'delete-child' ||
             a.kind === 'stop-child' ||
@@ -120,7 +119,7 @@ describe('planFamilyReconcile properties', () => {
     fc.assert(
       fc.property(world, ({ snap, cfg }) => {
         const held = new Set(snap.workspaces.map((w) => w.name.toLowerCase()));
-        const creates = planFamilyReconcile(snap, NOW, cfg).filter((a) => a.kind === 'create-child');
+        const creates = planWithWorld(snap, NOW, cfg).filter((a) => a.kind === 'create-child');
         for (const c of creates) expect(held.has(c.childName.toLowerCase())).toBe(false);
         expect(new Set(creates.map((c) => c.childName)).size).toBe(creates.length);
       }),
@@ -130,12 +129,14 @@ describe('planFamilyReconcile properties', () => {
   it('creates exactly the missing indices of a live parent, up to maxChildren', () => {
     fc.assert(
       fc.property(world, ({ snap, cfg }) => {
-        const actions = planFamilyReconcile(snap, NOW, cfg);
+        const actions = planWithWorld(snap, NOW, cfg);
         for (const [ws, p] of snap.parameters) {
           const parent = snap.workspaces.find((w) => w.latestBuild.id === ws);
           if (!parent || parent.latestBuild.transition === 'delete') continue;
           const n = Math.min(
-            Number(p.find((x) => x.name === 'additional_workspaces')?.value),
+            Number(
+              p.kind === 'full' ? p.values.find((x) => x.name === 'additional_workspaces')?.value : p.count,
+            ),
             cfg.maxChildren,
           );
           const records = snap.ledger.children.filter((c) => c.parent === parent.name);
@@ -162,7 +163,7 @@ describe('planFamilyReconcile properties', () => {
         const live = new Set(
           snap.workspaces.filter((w) => w.latestBuild.transition !== 'delete').map((w) => w.name),
         );
-        for (const a of planFamilyReconcile(snap, NOW, cfg)) {
+        for (const a of planWithWorld(snap, NOW, cfg)) {
           if (!['delete-child', 'stop-child', 'release-child'].includes(a.kind)) continue;
           if (live.has(a.family.parent) && snap.parameters.size > 0) continue;
           const since = snap.ledger.missing.find((m) => m.parent === a.family.parent)?.since;
@@ -180,7 +181,7 @@ describe('planFamilyReconcile properties', () => {
     fc.assert(
       fc.property(world, ({ snap, cfg }) => {
         const childNames = new Set(snap.ledger.children.map((c) => c.childName));
-        for (const a of planFamilyReconcile(snap, NOW, cfg)) {
+        for (const a of planWithWorld(snap, NOW, cfg)) {
           expect(childNames.has(a.family.parent) && a.kind === 'create-child').toBe(false);
         }
       }),
@@ -190,7 +191,7 @@ describe('planFamilyReconcile properties', () => {
   it('is deterministic', () => {
     fc.assert(
       fc.property(world, ({ snap, cfg }) => {
-        expect(planFamilyReconcile(snap, NOW, cfg)).toEqual(planFamilyReconcile(snap, NOW, cfg));
+        expect(planWithWorld(snap, NOW, cfg)).toEqual(planWithWorld(snap, NOW, cfg));
       }),
     );
   });

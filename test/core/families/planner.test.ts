@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PlannedAction } from '../../../lambdas/core/families/model.js';
-import { childParameters, parseCount, planFamilyReconcile } from '../../../lambdas/core/families/planner.js';
-import { CONTROLLER, child, config, NOW, snapshot, workspace } from './fixtures.js';
+import { fullParameters, type PlannedAction } from '../../../lambdas/core/families/model.js';
+import { childParameters, parseCount } from '../../../lambdas/core/families/planner.js';
+import { CONTROLLER, child, config, NOW, planWithWorld, snapshot, workspace } from './fixtures.js';
 
 const kinds = (actions: PlannedAction[]) =>
   actions.map((a) => `${a.kind}${'childName' in a ? `:${a.childName}` : ''}`);
@@ -33,7 +33,7 @@ describe('planFamilyReconcile', () => {
     });
 
     // Act
-    const actions = planFamilyReconcile(snap, NOW, config());
+    const actions = planWithWorld(snap, NOW, config());
 
     // Assess
     expect(kinds(actions)).toEqual(expected);
@@ -44,7 +44,7 @@ describe('planFamilyReconcile', () => {
     const parent = workspace('team', { templateId: 'tpl-9', organizationId: 'org-2' });
     const snap = snapshot([parent], [[parent, { additional_workspaces: '1', cpu: '4' }]]);
 
-    const [create] = planFamilyReconcile(snap, NOW, config({ childMarkerParameter: 'family_parent' }));
+    const [create] = planWithWorld(snap, NOW, config({ childMarkerParameter: 'family_parent' }));
 
     expect(create).toMatchObject({
       kind: 'create-child',
@@ -66,7 +66,7 @@ describe('planFamilyReconcile', () => {
     const squatter = workspace('team-2');
     const snap = snapshot([parent, squatter], [[parent, { additional_workspaces: '2' }]]);
 
-    const actions = planFamilyReconcile(snap, NOW, config());
+    const actions = planWithWorld(snap, NOW, config());
 
     expect(kinds(actions)).toEqual(['report-conflict:team-2', 'create-child:team-1']);
     expect(actions[0]).toMatchObject({ holderId: squatter.id });
@@ -86,7 +86,7 @@ describe('planFamilyReconcile', () => {
       },
     );
 
-    expect(planFamilyReconcile(snap, NOW, config())).toEqual([]);
+    expect(planWithWorld(snap, NOW, config())).toEqual([]);
   });
 
   it('does not treat a workspace with only an unconfirmed intent of its name as a parent', () => {
@@ -103,7 +103,7 @@ describe('planFamilyReconcile', () => {
       },
     );
 
-    expect(kinds(planFamilyReconcile(snap, NOW, config()))).toEqual(['adopt-child:team-1']);
+    expect(kinds(planWithWorld(snap, NOW, config()))).toEqual(['adopt-child:team-1']);
   });
 
   describe('adopting a workspace whose create answer was lost', () => {
@@ -139,7 +139,7 @@ describe('planFamilyReconcile', () => {
         children: [child('team', 1, undefined, { intentAt: Date.parse('2030-01-01T11:00:00Z') })],
       });
 
-      const actions = planFamilyReconcile(snap, NOW, config());
+      const actions = planWithWorld(snap, NOW, config());
 
       expect(kinds(actions)).toEqual(
         adopt ? ['adopt-child:team-1'] : ['forget-child:team-1', 'report-conflict:team-1'],
@@ -153,7 +153,7 @@ describe('planFamilyReconcile', () => {
       children: [child('team', 1, 'gone-id')],
     });
 
-    const [create] = planFamilyReconcile(snap, NOW, config());
+    const [create] = planWithWorld(snap, NOW, config());
 
     expect(create).toMatchObject({ kind: 'create-child', replacesChildId: 'gone-id' });
   });
@@ -174,23 +174,31 @@ describe('planFamilyReconcile', () => {
         expected: ['delete-child:team-1'],
       },
     ])('$name', ({ missing, expected }) => {
-      expect(kinds(planFamilyReconcile(snapshot([kid], [], { ...base, missing }), NOW, config()))).toEqual(
+      expect(kinds(planWithWorld(snapshot([kid], [], { ...base, missing }), NOW, config()))).toEqual(
         expected,
       );
     });
 
-    it('counts a parent being deleted as missing', () => {
+    it('counts a parent being deleted as gone only once its delete build succeeded', () => {
       const parent = workspace('team', {
         build: { transition: 'delete', jobActive: true, status: 'deleting' },
       });
-      expect(kinds(planFamilyReconcile(snapshot([parent, kid], [], base), NOW, config()))).toEqual([
-        'record-parent-missing',
-      ]);
+      const ledger = { children: [child('team', 1, kid.id, { parentId: parent.id })] };
+      // Still deleting (a delete that fails leaves the parent there): its children stay as they are.
+      expect(kinds(planWithWorld(snapshot([parent, kid], [], ledger), NOW, config()))).toEqual([]);
+      // Read back as deleted: now it is gone, and the grace period starts.
+      const deleted = {
+        ...parent,
+        latestBuild: { ...parent.latestBuild, jobActive: false, status: 'deleted' },
+      };
+      expect(
+        kinds(planWithWorld(snapshot([kid], [], ledger), NOW, config(), { deleted: [deleted] })),
+      ).toEqual(['record-parent-missing']);
     });
 
     it('never decides anything when the parent exists but its parameters could not be read', () => {
       const parent = workspace('team');
-      expect(planFamilyReconcile(snapshot([parent, kid], [], base), NOW, config())).toEqual([]);
+      expect(planWithWorld(snapshot([parent, kid], [], base), NOW, config())).toEqual([]);
     });
   });
 
@@ -204,7 +212,7 @@ describe('planFamilyReconcile', () => {
     const snap = snapshot([parent, ...kids], [[parent, { additional_workspaces: '1' }]], {
       children: kids.map((k, i) => child('team', i + 1, k.id)),
     });
-    expect(kinds(planFamilyReconcile(snap, NOW, config({ removalPolicy: policy })))).toEqual(expected);
+    expect(kinds(planWithWorld(snap, NOW, config({ removalPolicy: policy })))).toEqual(expected);
   });
 
   it('waits for a child with an active build instead of removing it', () => {
@@ -213,7 +221,7 @@ describe('planFamilyReconcile', () => {
     const snap = snapshot([parent, kid], [[parent, { additional_workspaces: '0' }]], {
       children: [child('team', 1, kid.id)],
     });
-    expect(kinds(planFamilyReconcile(snap, NOW, config()))).toEqual(['child-busy:team-1']);
+    expect(kinds(planWithWorld(snap, NOW, config()))).toEqual(['child-busy:team-1']);
   });
 
   describe('failures', () => {
@@ -240,7 +248,7 @@ describe('planFamilyReconcile', () => {
       },
     ])('$name', ({ f, expected }) => {
       const snap = snapshot([parent], [[parent, { additional_workspaces: '1' }]], { failures: f });
-      expect(kinds(planFamilyReconcile(snap, NOW, config()))).toEqual(expected);
+      expect(kinds(planWithWorld(snap, NOW, config()))).toEqual(expected);
     });
   });
 
@@ -257,23 +265,23 @@ describe('planFamilyReconcile', () => {
       ),
       onlyFamilies: [{ owner: 'alice', parent: 'b' }],
     };
-    expect(kinds(planFamilyReconcile(snap, NOW, config()))).toEqual(['create-child:b-1']);
+    expect(kinds(planWithWorld(snap, NOW, config()))).toEqual(['create-child:b-1']);
   });
 });
 
 describe('parameters', () => {
   it('parses the count case-insensitively and only as a non-negative integer', () => {
-    expect(parseCount([{ name: 'Additional_Workspaces', value: ' 4 ' }], 'additional_workspaces')).toBe(4);
-    expect(
-      parseCount([{ name: 'additional_workspaces', value: '-1' }], 'additional_workspaces'),
-    ).toBeUndefined();
-    expect(parseCount([], 'additional_workspaces')).toBeUndefined();
+    const full = (name: string, value: string) => fullParameters([{ name, value }]);
+    expect(parseCount(full('Additional_Workspaces', ' 4 '), 'additional_workspaces')).toBe(4);
+    expect(parseCount(full('additional_workspaces', '-1'), 'additional_workspaces')).toBeUndefined();
+    expect(parseCount(fullParameters([]), 'additional_workspaces')).toBeUndefined();
+    expect(parseCount({ kind: 'count-only', count: 3 }, 'additional_workspaces')).toBe(3);
   });
 
   it('replaces the count with 0 in child parameters', () => {
     const parent = workspace('p');
-    expect(childParameters(parent, [{ name: 'additional_workspaces', value: '3' }], config())).toEqual([
-      { name: 'additional_workspaces', value: '0' },
-    ]);
+    expect(
+      childParameters(parent, fullParameters([{ name: 'additional_workspaces', value: '3' }]), config()),
+    ).toEqual([{ name: 'additional_workspaces', value: '0' }]);
   });
 });

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { describeIssues } from '../contracts/validation.js';
+import type { ReconcileRequest } from './run.js';
+
+const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone' });
+
+/**
+ * What the reconcile Lambda accepts: `{}` or `{"trigger":"schedule"}` (EventBridge Scheduler) for
+ * a full reconcile, `{"dryRun":true}` to preview, `{"dryRun":true,"at":"<ISO>"}` to preview as of
+ * another time (grace periods and backoff counted to `at`), `{"family":"<owner>/<parent>"}` for
+ * one family, and any combination.
+ */
+export const familiesReconcileEventSchema = z
+  .object({
+    trigger: z.enum(['schedule', 'operator']).optional(),
+    /** EventBridge Scheduler's `<aws.scheduler.scheduled-time>`: when this run was due; reported back. */
+    scheduledTime: isoTime.optional(),
+    dryRun: z.boolean().optional(),
+    /** Plan as of this time instead of now (dry runs only). */
+    at: isoTime.optional(),
+    family: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9-]+$/, 'must be "<owner>/<parent workspace>"')
+      .optional(),
+  })
+  .strict()
+  .refine((event) => event.at === undefined || event.dryRun === true, {
+    path: ['at'],
+    message: 'plans for another time only in a dry run: add "dryRun": true',
+  });
+
+export class FamiliesReconcileEventError extends Error {
+  override readonly name = 'FamiliesReconcileEventError';
+}
+
+/** The event as a reconcile request, or an error naming each bad field and what is accepted. */
+export const parseFamiliesReconcileEvent = (
+  event: unknown,
+): ReconcileRequest & { readonly scheduledTime?: string } => {
+  const result = familiesReconcileEventSchema.safeParse(event ?? {});
+  if (!result.success) {
+    const problems = describeIssues(result.error, { root: '(event)' }).join('; ');
+    throw new FamiliesReconcileEventError(
+      `Invalid families-reconcile event (${problems}). Accepted: {"trigger":"schedule"}, {"dryRun":true}, {"dryRun":true,"at":"<ISO time>"}, {"family":"<owner>/<parent>"} and combinations.`,
+    );
+  }
+  const { trigger, dryRun, family, scheduledTime, at } = result.data;
+  const [owner, parent] = family ? family.split('/') : [];
+  return {
+    scope: owner && parent ? { kind: 'family', owner, parent } : { kind: 'all' },
+    dryRun: dryRun ?? false,
+    trigger: trigger ?? 'operator',
+    ...(scheduledTime ? { scheduledTime } : {}),
+    ...(at ? { at } : {}),
+  };
+};

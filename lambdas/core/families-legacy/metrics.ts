@@ -1,0 +1,40 @@
+import type { ReconcileReport } from './run.js';
+
+/**
+ * Per-run EMF metric names (namespace CoderFleetController). The CDK alarms watch
+ * `FamiliesHardLimited`, `FamilyFailures` and `FamilyChildrenMissing`.
+ */
+export const FAMILY_METRICS = {
+  families: 'Families',
+  childrenMissing: 'FamilyChildrenMissing',
+  created: 'FamilyChildrenCreated',
+  removed: 'FamilyChildrenRemoved',
+  conflicts: 'FamilyConflicts',
+  failures: 'FamilyFailures',
+  hardLimited: 'FamiliesHardLimited',
+  skippedLocked: 'FamiliesSkippedLocked',
+  /** 1 when the run stopped early (out of time) and left work for the next one; not an error. */
+  cutShort: 'FamiliesRunCutShort',
+  /** Configured templates that match no template in Coder (renamed, deleted, misspelt): the run changes nothing. */
+  templatesUnknown: 'FamilyTemplatesUnknown',
+  /** 1 when the run's view of Coder may have been partial (the list moved on every read): removals waited. */
+  partialView: 'FamiliesPartialView',
+  /** Families whose lock lease was lost or could not be renewed mid-run: their work stopped. */
+  lockLost: 'FamiliesLockLost',
+} as const;
+
+/**
+ * The count datapoints of one run, for whichever Lambda ran it. The Coder API counts are not here:
+ * the `coderApiMetrics` middleware publishes them once per invocation for every Coder-facing Lambda.
+ */
+export const familyRunMetrics = (report: ReconcileReport): Array<{ name: string; value: number }> => [
+  { name: FAMILY_METRICS.families, value: report.families },
+  { name: FAMILY_METRICS.childrenMissing, value: report.summary.childrenMissing },
+  { name: FAMILY_METRICS.created, value: report.summary.created },
+  { name: FAMILY_METRICS.removed, value: report.summary.removed },
+  { name: FAMILY_METRICS.conflicts, value: report.conflicts },
+  { name: FAMILY_METRICS.failures, value: report.failures },
+  { name: FAMILY_METRICS.hardLimited, value: report.summary.hardLimited },
+  { name: FAMILY_METRICS.skippedLocked, value: report.skippedLocked.length },
+  { name: FAMILY_METRICS.cutShort, value: report.incomplete ? 1 : 0 },
+];
