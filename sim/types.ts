@@ -37,6 +37,8 @@ export interface CoderSimulatorOptions {
   createRaceWindowMs?: number;
   /** External URL used in notification action links and buildinfo. @default the simulator's URL */
   accessUrl?: string;
+  /** Owners may rename workspaces (`CODER_ALLOW_WORKSPACE_RENAMES`). @default false, as in Coder */
+  allowWorkspaceRenames?: boolean;
 }
 
 export interface FaultConfig {

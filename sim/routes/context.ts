@@ -44,6 +44,8 @@ export interface RouteEnv {
   url(): string;
   /** The Coder release the routes behave as. */
   profile: SimProfile;
+  /** CODER_ALLOW_WORKSPACE_RENAMES (coderd/workspaces.go patchWorkspace); off by default, as in Coder. */
+  allowWorkspaceRenames: boolean;
 }
 
 const INT32_MAX = 2_147_483_647;

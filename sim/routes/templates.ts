@@ -33,6 +33,28 @@ export function templateRoutes({ state }: RouteEnv): Route[] {
       if (t === undefined || !state.canSeeOrg(caller, t.orgId)) throw notFound();
       return { status: 200, body: templateJson(state, t) };
     }),
+    session('PATCH', '/api/v2/templates/{template}', (ctx, caller) => {
+      // coderd/templates.go patchTemplateMeta: the simulator models the rename only. An empty name
+      // keeps the old one; a name taken in the organization is 409 (templates_organization_id_name
+      // unique index); nothing changed is 304.
+      const t = state.templates.get(uuidSegment(param(ctx, 'template')));
+      if (t === undefined || !state.canSeeOrg(caller, t.orgId)) throw notFound();
+      const body = ctx.json();
+      const requested =
+        typeof body === 'object' && body !== null ? (body as { name?: unknown }).name : undefined;
+      const name = typeof requested === 'string' && requested !== '' ? requested : t.name;
+      if (name === t.name) return { status: 304 };
+      const taken = [...state.templates.values()].some(
+        (x) => x.id !== t.id && x.orgId === t.orgId && x.name.toLowerCase() === name.toLowerCase(),
+      );
+      if (taken) {
+        throw new CoderApiError(409, `Template with name "${name}" already exists.`, {
+          validations: [{ field: 'name', detail: 'This value is already in use and should be unique.' }],
+        });
+      }
+      (t as { name: string }).name = name;
+      return { status: 200, body: templateJson(state, t) };
+    }),
     session('GET', '/api/v2/templateversions/{templateversion}/rich-parameters', (ctx, caller) => {
       const t = state.templateByVersion(uuidSegment(param(ctx, 'templateversion')));
       if (t === undefined || !state.canSeeOrg(caller, t.orgId)) throw notFound();

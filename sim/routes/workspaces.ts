@@ -3,6 +3,7 @@ import { CoderApiError, notFound } from '../errors.js';
 import { latestStatus, type SimWorkspace } from '../model.js';
 import { workspaceFilter } from '../search.js';
 import { buildJson, workspaceJson } from '../serialize.js';
+import { nameTaken, workspaceNameProblem } from '../state/workspace-rules.js';
 import type { CreateBuildInput, CreateWorkspaceInput, SimState } from '../state.js';
 import {
   asObject,
@@ -15,7 +16,13 @@ import {
   session,
 } from './context.js';
 
-/** Coder's list order: running workspaces first, then owner username, then name. */
+/**
+ * Coder's list order (coderd/database/queries/workspaces.sql, `GetWorkspaces`): `ORDER BY` the
+ * latest build being a successful start DESC, `LOWER(users.username)`, `LOWER(workspaces.name)`.
+ * Newer releases put the requester's own favorites first (coderd/workspaces.go passes
+ * `RequesterID`); the controller favorites nothing, so that key never reorders its lists. The
+ * order is what makes offset paging race: a stop or start moves a row across a page boundary.
+ */
 function sortWorkspaces(state: SimState, list: SimWorkspace[]): SimWorkspace[] {
   const keyed = list.map((ws) => ({
     ws,
@@ -39,7 +46,7 @@ function sortWorkspaces(state: SimState, list: SimWorkspace[]): SimWorkspace[] {
   return keyed.map((k) => k.ws);
 }
 
-export function workspaceRoutes({ state }: RouteEnv): Route[] {
+export function workspaceRoutes({ state, allowWorkspaceRenames }: RouteEnv): Route[] {
   const workspaceReply = (ws: SimWorkspace, includeDeleted: boolean): Reply => {
     if (ws.deleted && !includeDeleted) {
       throw new CoderApiError(
@@ -90,6 +97,32 @@ export function workspaceRoutes({ state }: RouteEnv): Route[] {
         ctx.url.searchParams.get('include_deleted') === 'true',
       ),
     ),
+    session('PATCH', '/api/v2/workspaces/{workspace}', (ctx, caller) => {
+      // coderd/workspaces.go patchWorkspace: only the name can change; renames are refused unless
+      // the deployment allows them (CODER_ALLOW_WORKSPACE_RENAMES, off by default); a taken name
+      // is 409 (the unique index on owner and lower(name)); a deleted workspace is 405.
+      const ws = state.workspaceForCaller(param(ctx, 'workspace'), caller);
+      const name = String(asObject(ctx.json()).name ?? '');
+      if (name === '' || name === ws.name) return { status: 204 };
+      if (!allowWorkspaceRenames) throw new CoderApiError(400, 'Workspace renames are not allowed.');
+      if (ws.deleted)
+        throw new CoderApiError(405, `Workspace "${ws.name}" is deleted and cannot be updated.`);
+      const problem = workspaceNameProblem(name);
+      if (problem !== undefined) {
+        throw new CoderApiError(400, 'Validation failed.', {
+          validations: [{ field: 'name', detail: problem }],
+        });
+      }
+      const lowered = name.toLowerCase();
+      for (const other of state.workspaces.values()) {
+        if (!other.deleted && other.ownerId === ws.ownerId && other.name.toLowerCase() === lowered) {
+          throw nameTaken(name);
+        }
+      }
+      ws.name = name;
+      ws.updatedAt = new Date().toISOString();
+      return { status: 204 };
+    }),
     session('GET', '/api/v2/workspaces/{workspace}/builds', (ctx, caller) => {
       const ws = state.workspaceForCaller(param(ctx, 'workspace'), caller);
       const limit = queryInt(ctx.url, 'limit', 0);
