@@ -55,46 +55,65 @@ export type BuildOptions = Omit<CreateWorkspaceBuildRequest, 'transition'> & Mut
 const DEFAULT_PAGE_SIZE = 100;
 const DEFAULT_REREADS = 2;
 
-interface ListRead {
-  readonly workspaces: Workspace[];
+/** One page of a list read by offset, with the total the server reported alongside it. */
+export interface ListPage<T> {
+  readonly items: readonly T[];
+  readonly count: number;
+}
+
+interface ListRead<T> {
+  readonly items: T[];
   readonly moved: boolean;
   readonly count: number;
 }
 
 /** One pass over every page; `moved` when a row repeated or the total changed between pages. */
-const readAllPages = async (
-  transport: CoderTransport,
-  options: ListWorkspacesOptions,
+const readAllPages = async <T extends { readonly id: string }>(
+  readPage: (offset: number, limit: number) => Promise<ListPage<T>>,
   pageSize: number,
-): Promise<ListRead> => {
-  const seen = new Map<string, Workspace>();
+): Promise<ListRead<T>> => {
+  const seen = new Map<string, T>();
   let moved = false;
   let firstCount: number | undefined;
   let count = 0;
   let offset = 0;
   for (;;) {
-    const page = await transport.call({
-      method: 'GET',
-      route: CODER_ROUTES.workspaces,
-      query: { q: options.q || undefined, limit: pageSize, offset },
-      schema: workspacesResponseSchema,
-      wording: { subject: `workspace search query ${JSON.stringify(options.q ?? '')}` },
-      signal: options.signal,
-      deadline: options.deadline,
-    });
+    const page = await readPage(offset, pageSize);
     firstCount ??= page.count;
     if (page.count !== firstCount) moved = true;
     count = Math.max(count, page.count);
-    for (const workspace of page.workspaces) {
-      if (seen.has(workspace.id)) moved = true;
-      seen.set(workspace.id, workspace);
+    for (const item of page.items) {
+      if (seen.has(item.id)) moved = true;
+      seen.set(item.id, item);
     }
-    offset += page.workspaces.length;
-    if (page.workspaces.length < pageSize || offset >= page.count) break;
+    offset += page.items.length;
+    if (page.items.length < pageSize || offset >= page.count) break;
   }
   // Fewer rows than the total with no repeat: the list ended early because rows left it.
   if (seen.size < count) moved = true;
-  return { workspaces: [...seen.values()], moved, count };
+  return { items: [...seen.values()], moved, count };
+};
+
+/**
+ * Reads a whole offset-paged list, again while it moves (see WorkspaceList): the rule every list
+ * the controller trusts goes through, whatever reads its pages.
+ */
+export const readWholeList = async <T extends { readonly id: string }>(
+  readPage: (offset: number, limit: number) => Promise<ListPage<T>>,
+  options: { pageSize: number; rereads: number },
+): Promise<{ items: T[]; complete: boolean; count: number; reads: number }> => {
+  // Rows only an earlier, moved read saw: kept (they were there a moment ago), never trusted whole.
+  const earlier = new Map<string, T>();
+  for (let reads = 1; ; reads++) {
+    const read = await readAllPages(readPage, options.pageSize);
+    if (!read.moved) return { items: read.items, complete: true, count: read.count, reads };
+    if (reads > options.rereads) {
+      const ids = new Set(read.items.map((w) => w.id));
+      const missed = [...earlier.values()].filter((w) => !ids.has(w.id));
+      return { items: [...read.items, ...missed], complete: false, count: read.count, reads };
+    }
+    for (const item of read.items) earlier.set(item.id, item);
+  }
 };
 
 export const listWorkspaces = async (
@@ -105,19 +124,22 @@ export const listWorkspaces = async (
   if (!Number.isInteger(pageSize) || pageSize < 1) {
     throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
   }
-  const rereads = options.rereads ?? DEFAULT_REREADS;
-  // Rows only an earlier, moved read saw: kept (they were there a moment ago), never trusted whole.
-  const earlier = new Map<string, Workspace>();
-  for (let reads = 1; ; reads++) {
-    const read = await readAllPages(transport, options, pageSize);
-    if (!read.moved) return { workspaces: read.workspaces, complete: true, count: read.count, reads };
-    if (reads > rereads) {
-      const ids = new Set(read.workspaces.map((w) => w.id));
-      const missed = [...earlier.values()].filter((w) => !ids.has(w.id));
-      return { workspaces: [...read.workspaces, ...missed], complete: false, count: read.count, reads };
-    }
-    for (const w of read.workspaces) earlier.set(w.id, w);
-  }
+  const list = await readWholeList(
+    async (offset, limit) => {
+      const page = await transport.call({
+        method: 'GET',
+        route: CODER_ROUTES.workspaces,
+        query: { q: options.q || undefined, limit, offset },
+        schema: workspacesResponseSchema,
+        wording: { subject: `workspace search query ${JSON.stringify(options.q ?? '')}` },
+        signal: options.signal,
+        deadline: options.deadline,
+      });
+      return { items: page.workspaces, count: page.count };
+    },
+    { pageSize, rereads: options.rereads ?? DEFAULT_REREADS },
+  );
+  return { workspaces: list.items, complete: list.complete, count: list.count, reads: list.reads };
 };
 
 export const getWorkspaceByOwnerAndName = async (
