@@ -4,7 +4,7 @@
  * the create as ambiguous; the run decides what that holder is (decide-child.ts) and settles it.
  */
 import { isDeadlineStop } from '../contracts/deadline.js';
-import { traitsOf } from './action-kinds.js';
+import { isDestructive, traitsOf } from './action-kinds.js';
 import type { ConcurrencyLimit } from './concurrency.js';
 import type { ChildRecord, FamilyKey, PlannedAction, WorkspaceRead } from './model.js';
 import { type FamilyLedger, type FamilyWorkspacesPort, type RunCall, WorkspaceOpError } from './ports.js';
@@ -89,10 +89,15 @@ export const executeFamilyPlan = async (
   for (const action of actions.filter((a) => traitsOf(a.kind).phase === 'report')) {
     settled(action, { outcome: action.kind === 'report-conflict' ? 'conflict' : 'skipped' });
   }
-  await Promise.all(
-    actions
-      .filter((a) => traitsOf(a.kind).phase === 'coder')
-      .map(async (action) => {
+  const coder = actions.filter((a) => traitsOf(a.kind).phase === 'coder');
+  // Removals and stops go before creations (as coder/coder#19937 orders the prebuilds reconciler's
+  // actions): they free provisioner capacity and never wait behind the creates they would make room for.
+  for (const batch of [
+    coder.filter((a) => isDestructive(a.kind)),
+    coder.filter((a) => !isDestructive(a.kind)),
+  ]) {
+    await Promise.all(
+      batch.map(async (action) => {
         if (ctx.dryRun) {
           settled(action, { outcome: 'planned' });
           return;
@@ -115,7 +120,8 @@ export const executeFamilyPlan = async (
         if ('holder' in result) ambiguous.push(result);
         else settled(action, result);
       }),
-  );
+    );
+  }
   return ambiguous;
 };
 
