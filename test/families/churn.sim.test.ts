@@ -5,7 +5,7 @@
  * rename, change a count, rename the template). Fewer worlds than the in-memory property
  * (test/core/families/churn.property.test.ts), with the real client, adapter and wire format.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-workspaces.js';
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { NO_DEADLINE } from '../../lambdas/core/contracts/deadline.js';
