@@ -111,6 +111,7 @@ export const renderScalerReport = (report: ScalerReport, label?: string): string
   lines.push(
     `${report.dryRun ? 'Plan' : 'Applied'}: ${count} group(s) ${verb}${report.failures.length > 0 ? `; problems: ${report.failures.join('; ')}` : ''}.`,
   );
+  for (const warning of report.warnings ?? []) lines.push(`WARNING: ${warning}.`);
   return lines.join('\n');
 };
 

@@ -62,7 +62,8 @@ ${COMMON}`;
 
 export const SCHEDULE_USAGE = `Usage: coder-fleet schedule [options]
 
-The scaling calendar's next transitions, in the schedule's zone and UTC, holidays marked.
+The scaling calendar's next transitions, in the schedule's zone and UTC, holidays marked and named;
+a warning when the calendar has no holiday in the 12 months from --from (a list of dates that ran out).
 
   --config FILE          controller config JSON or its "scaling" section (default: seed 004's schedule)
   --days N               how many days ahead (default: 7, at most 62)

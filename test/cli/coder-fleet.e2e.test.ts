@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seed004ScalingConfig } from '../../config/seed-004.js';
 import { bundleCli } from '../../scripts/bundle.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
@@ -269,6 +270,57 @@ describe('coder-fleet schedule and keys', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
       /Thu 2026-11-26\s+07:00 UTC-5\s+2026-11-26 12:00 UTC\s+off-hours\s+HOLIDAY/,
+    );
+  });
+
+  it('schedule warns when the calendar has no holiday in the next 12 months (a list of dates that ran out)', async () => {
+    await writeFile(
+      path.join(workdir, 'listed.json'),
+      JSON.stringify({
+        scaling: {
+          ...seed004ScalingConfig,
+          schedule: {
+            ...seed004ScalingConfig.schedule,
+            holidayRules: [],
+            holidays: ['2026-05-25', '2026-07-03', '2026-09-07', '2026-11-26', '2026-12-25', '2027-01-01'],
+          },
+        },
+      }),
+    );
+
+    const table = await run(['schedule', '--config', 'listed.json', '--from', '2027-03-01T00:00:00-05:00']);
+    const json = await run([
+      'schedule',
+      '--config',
+      'listed.json',
+      '--from',
+      '2027-03-01T00:00:00-05:00',
+      '--json',
+    ]);
+
+    expect(table.code).toBe(0);
+    const warning =
+      'warning: the scaling calendar has no holiday in the 12 months from 2027-03-01, so holidays would run the working-day profiles (the last date in schedule.holidays is 2027-01-01)';
+    expect(table.stderr).toContain(warning);
+    expect(table.stdout).toContain('NO HOLIDAY in the 12 months from 2027-03-01');
+    expect(json.code).toBe(0);
+    expect(json.stderr).toContain(warning);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.holidays).toMatchObject({ from: '2027-03-01', next12Months: 0 });
+    expect(doc.warnings).toHaveLength(1);
+  });
+
+  it('schedule with the built-in reference calendar names the holidays of 2030 and does not warn', async () => {
+    const result = await run(['schedule', '--from', '2030-11-25T00:00:00-05:00', '--days', '5']);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain('warning:');
+    expect(result.stdout).toMatch(
+      /Thu 2030-11-28\s+07:00 UTC-5\s+2030-11-28 12:00 UTC\s+off-hours\s+HOLIDAY/,
+    );
+    expect(result.stdout).toContain('Holidays: Thu 2030-11-28 Thanksgiving Day.');
+    expect(result.stdout).toContain(
+      'Next holiday: Thu 2030-11-28 Thanksgiving Day (6 in the 12 months from 2030-11-25).',
     );
   });
 

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { ScheduleConfig, TransitionConfig } from './config.js';
-import { holidayOn } from './holidays.js';
+import { type Holiday, holidayOn, holidaysInNextYear, noHolidayAheadWarning } from './holidays.js';
 
 /**
  * The scaling calendar: which profile is active at an instant, and when the profile changes.
@@ -205,4 +205,28 @@ export const upcomingChange = (
   )
     return undefined;
   return next;
+};
+
+/** What the calendar holds ahead: a calendar with no holiday for a year has most likely run out. */
+export interface HolidayOutlook {
+  /** The local date the outlook starts from. */
+  readonly from: string;
+  /** How many holidays on working days the 12 months from `from` hold (`from` included). */
+  readonly next12Months: number;
+  readonly next?: Holiday;
+  /** Set when the 12 months hold no holiday: what is wrong and what to do. */
+  readonly warning?: string;
+}
+
+/** The holidays of the 12 months from `now`'s local date, and a warning when there are none. */
+export const holidayOutlook = (schedule: ScheduleConfig, now: Date): HolidayOutlook => {
+  const from = toLocal(schedule, now).toISODate() ?? now.toISOString().slice(0, 10);
+  const ahead = holidaysInNextYear(schedule, from);
+  const warning = noHolidayAheadWarning(schedule, from);
+  return {
+    from,
+    next12Months: ahead.length,
+    ...(ahead[0] ? { next: ahead[0] } : {}),
+    ...(warning ? { warning } : {}),
+  };
 };

@@ -297,18 +297,30 @@ export const holidaysBetween = (source: HolidaySource, from: string, to: string)
 /** The window the "no holiday ahead" check looks at: a year, from the local date of `today`. */
 export const HOLIDAY_LOOKAHEAD_DAYS = 365;
 
-/** The holidays in the 12 months from `today` (YYYY-MM-DD, local), today included. */
-export const holidaysInNextYear = (source: HolidaySource, today: string): Holiday[] => {
+/**
+ * The holidays in the 12 months from `today` (YYYY-MM-DD, local), today included, that fall on a
+ * working day: the ones that change what the scaler does (4 July on a Saturday does not; the
+ * Friday it is observed on does).
+ */
+export const holidaysInNextYear = (
+  source: HolidaySource & Pick<ScheduleConfig, 'weekendDays'>,
+  today: string,
+): Holiday[] => {
   const [y, m, d] = today.split('-').map(Number) as [number, number, number];
   const end = isoOf(plusDays(utc(y, m, d), HOLIDAY_LOOKAHEAD_DAYS - 1));
-  return holidaysBetween(source, today, end);
+  return holidaysBetween(source, today, end).filter(
+    (h) => !source.weekendDays.includes(isoWeekday(new Date(`${h.date}T00:00:00Z`))),
+  );
 };
 
 /**
- * The warning when the calendar has no holiday in the next 12 months: most likely a list of dates
- * that ran out, after which every holiday would run at peak capacity.
+ * The warning when the calendar has no holiday on a working day in the next 12 months: most
+ * likely a list of dates that ran out, after which every holiday would run at peak capacity.
  */
-export const noHolidayAheadWarning = (source: HolidaySource, today: string): string | undefined => {
+export const noHolidayAheadWarning = (
+  source: HolidaySource & Pick<ScheduleConfig, 'weekendDays'>,
+  today: string,
+): string | undefined => {
   if (holidaysInNextYear(source, today).length > 0) return undefined;
   const lastListed = [...source.holidays].sort().at(-1);
   return (

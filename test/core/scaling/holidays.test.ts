@@ -106,12 +106,20 @@ describe('the reference deployment calendar (config/seed-004.ts)', () => {
 
   it('never goes 12 months without a holiday, whatever the day from 2026 to 2060', () => {
     const schedule = seedConfig().schedule;
+    // Five, not six, from 1 January 2028: that New Year is observed on 31 December 2027, the next on 1 January 2029.
+    expect(holidaysInNextYear(schedule, '2028-01-01').map((h) => h.name)).toEqual([
+      'Memorial Day',
+      'Independence Day',
+      'Labor Day',
+      'Thanksgiving Day',
+      'Christmas Day',
+    ]);
     fc.assert(
       fc.property(
         fc.date({ min: new Date('2026-01-01'), max: new Date('2060-12-31'), noInvalidDate: true }),
         (d) => {
           const today = d.toISOString().slice(0, 10);
-          expect(holidaysInNextYear(schedule, today).length).toBeGreaterThanOrEqual(6);
+          expect(holidaysInNextYear(schedule, today).length).toBeGreaterThanOrEqual(5);
           expect(noHolidayAheadWarning(schedule, today)).toBeUndefined();
         },
       ),
@@ -288,6 +296,24 @@ describe('the "no holiday ahead" warning', () => {
     expect(noHolidayAheadWarning(listOnly, '2027-01-02')).toMatch(
       /^the scaling calendar has no holiday in the 12 months from 2027-01-02, .*\(the last date in schedule\.holidays is 2027-01-01\): add holidayRules/,
     );
+  });
+
+  it('counts only holidays on working days: a Saturday 4 July does not, the Friday it is observed on does', () => {
+    const july = scheduleSchema.parse({
+      holidayRules: [{ kind: 'date', name: 'Fourth', month: 7, day: 4, observed: 'none' }],
+    });
+    // 4 July 2026 and 2027 are a Saturday and a Sunday; 2028's a Tuesday.
+    expect(holidaysInNextYear(july, '2026-01-01')).toEqual([]);
+    expect(noHolidayAheadWarning(july, '2026-01-01')).toContain(
+      'no holiday in the 12 months from 2026-01-01',
+    );
+    expect(holidaysInNextYear(july, '2027-08-01')).toEqual([{ date: '2028-07-04', name: 'Fourth' }]);
+    const observed = scheduleSchema.parse({
+      holidayRules: [{ kind: 'date', name: 'Fourth', month: 7, day: 4, observed: 'nearest-weekday' }],
+    });
+    expect(holidaysInNextYear(observed, '2026-01-01')).toEqual([
+      { date: '2026-07-03', name: 'Fourth (observed)' },
+    ]);
   });
 
   it('looks exactly a year ahead, today included', () => {
