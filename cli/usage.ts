@@ -1,8 +1,8 @@
 /** Help texts; `coder-fleet <command> --help` prints the command's, `coder-fleet --help` all of them. */
 
-const CODER = `  --coder-url URL        Coder's access URL (default: $CODER_URL)
-  --token TOKEN          a Coder session token (default: $CODER_SESSION_TOKEN; prefer the variable,
-                         flags show up in the process list)`;
+export const CODER = `  --coder-url URL        Coder's access URL (default: $CODER_URL)
+  --token-stdin          read the Coder session token from standard input (default: the token is
+                         $CODER_SESSION_TOKEN; never a flag: flags show in ps and the shell history)`;
 
 const COMMON = `  --json                 one JSON document on stdout (progress stays on stderr)
   -h, --help             this help`;
