@@ -182,7 +182,7 @@ export const runSavingsCommand = async (args: readonly string[], io: CliIo): Pro
     report = simulate(config, values);
   }
   if (values.svg) {
-    await writeFile(values.svg, renderSavingsChart(report));
+    await writeFile(values.svg, renderSavingsChart(report, config.schedule));
     out.progress(`Wrote the chart of ${report.chart.from} to ${report.chart.to} to ${values.svg}`);
   }
   if (out.json) out.document({ command, configSource: source, ...report });
