@@ -427,6 +427,12 @@ describe('scaling-preview handler', () => {
       ['2026-12-25T07:00:00.000-05:00', '2026-12-25T12:00:00.000Z', 'off-hours', true],
       ['2026-12-25T18:00:00.000-05:00', '2026-12-25T23:00:00.000Z', 'off-hours', true],
     ]);
+    expect(result.transitions[2]?.holidayName).toBe('Christmas Day');
+    expect(result.holidays).toMatchObject({
+      from: '2026-12-24',
+      next: { date: '2026-12-25', name: 'Christmas Day' },
+    });
+    expect(result.holidays.warning).toBeUndefined();
   });
 
   it('defaults to the next 14 days from now and rejects bad input', async () => {
