@@ -9,6 +9,11 @@ const code = await runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   interactive: process.stderr.isTTY === true,
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks).toString('utf8');
+  },
 });
 // Exit explicitly once stdout has drained: idle keep-alive sockets must not hold the process open.
 process.stdout.write('', () => process.exit(code));

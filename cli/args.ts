@@ -8,10 +8,13 @@ export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
 
-/** How to reach Coder; each falls back to the environment variable the coder CLI also reads. */
+/**
+ * How to reach Coder: the URL from the flag or CODER_URL; the token only from CODER_SESSION_TOKEN
+ * or standard input (`--token-stdin`), never from a flag, which `ps` and the shell history show.
+ */
 export const CODER_OPTIONS = {
   'coder-url': { type: 'string' },
-  token: { type: 'string' },
+  'token-stdin': { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
 export const AWS_OPTIONS = {
@@ -32,7 +35,12 @@ export const parseCommandArgs = <const O extends ParseArgsOptionsConfig>(
   usage: string,
 ) => {
   try {
-    return parseArgs({ args: [...args], options, allowPositionals: false, strict: true }).values;
+    return parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      allowPositionals: false,
+      strict: true,
+    }).values;
   } catch (error) {
     const code = (error as { code?: string }).code;
     const message = error instanceof Error ? error.message : String(error);
@@ -51,17 +59,69 @@ export const parseCommandArgs = <const O extends ParseArgsOptionsConfig>(
           ),
           usage,
         );
-      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+        const name = option?.replace(/^--/, '') ?? '';
+        const takesValue = (options as ParseArgsOptionsConfig)[name]?.type === 'string';
         throw new UsageError(
-          message.includes('argument missing')
-            ? `option ${option ?? ''} needs a value`
+          takesValue
+            ? `option ${option ?? ''} needs a value (one that starts with "-" goes as ${option ?? ''}=-VALUE)`
             : `option ${option ?? ''} does not take a value`,
           usage,
         );
+      }
       default:
         throw new UsageError(message, usage);
     }
   }
+};
+
+/**
+ * `--n -5` as `--n=-5`: node's parseArgs takes a value that starts with "-" for another flag
+ * ("does not take a value"), so a negative number never reached the range check that names it.
+ */
+const joinNegativeValues = (args: readonly string[], options: ParseArgsOptionsConfig): string[] => {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+};
+
+/** A whole number from a flag within [min, max], or a UsageError that gives the range. */
+export const wholeNumber = (value: string, flag: string, usage: string, min: number, max: number): number => {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || n < min || n > max) {
+    throw new UsageError(
+      `${flag} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got "${value}"`,
+      usage,
+    );
+  }
+  return n;
+};
+
+/** A calendar date YYYY-MM-DD from a flag (one that exists: not 2026-13-45 nor 2026-02-30), or a UsageError. */
+export const calendarDate = (value: string, flag: string, usage: string): string => {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+  const parsed = new Date(Date.UTC(year, month - 1, day));
+  const exists =
+    match !== null &&
+    parsed.getUTCFullYear() === year &&
+    parsed.getUTCMonth() === month - 1 &&
+    parsed.getUTCDate() === day;
+  if (!exists) {
+    throw new UsageError(
+      `${flag} must be a date that exists, YYYY-MM-DD (e.g. 2026-03-09), got "${value}"`,
+      usage,
+    );
+  }
+  return value;
 };
 
 /** A whole positive number from a flag, or a UsageError. */

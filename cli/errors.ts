@@ -1,4 +1,4 @@
-import { CoderApiError, CoderError } from '../lambdas/adapters/coder/index.js';
+import { CoderApiError, CoderError, CoderNetworkError } from '../lambdas/adapters/coder/index.js';
 import { ConfigError } from '../lambdas/core/contracts/validation.js';
 
 /** The command line itself is wrong (unknown command or flag, missing value): exit code 2. */
@@ -25,6 +25,12 @@ export interface ErrorContext {
   readonly coderUrl?: string;
 }
 
+/** The one sentence for "no AWS credentials", whichever command and AWS service met it. */
+export const NO_AWS_CREDENTIALS =
+  'no AWS credentials found: configure them (aws configure, AWS_PROFILE or aws sso login) and retry';
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 const awsName = (error: unknown): string | undefined =>
   error instanceof Error && typeof (error as { name?: unknown }).name === 'string' ? error.name : undefined;
 
@@ -37,12 +43,13 @@ export const explainError = (error: unknown, context: ErrorContext = {}): string
   if (error instanceof CliError || error instanceof UsageError) return error.message;
   if (error instanceof CoderError) {
     switch (error.kind) {
+      // Said once, here: the client's own message repeats "could not reach" and advice meant for the Lambdas.
       case 'network':
-        return `could not reach Coder${where}: check --coder-url / network (${error.message})`;
+        return `could not reach Coder${where} (${error instanceof CoderNetworkError && error.code ? error.code : 'no connection'}, ${plural(error.attempts, 'attempt')}): check --coder-url / CODER_URL and the network`;
       case 'timeout':
-        return `Coder${where} did not answer in time: check --coder-url / network and Coder's health (${error.message})`;
+        return `Coder${where} did not answer ${error.method} ${error.route} in time (${plural(error.attempts, 'attempt')}): check --coder-url / CODER_URL, the network and Coder's health`;
       case 'unauthorized':
-        return `Coder rejected the token (401)${where}: check --token / CODER_SESSION_TOKEN (tokens expire; create one with \`coder tokens create\`)`;
+        return `Coder rejected the token (401)${where}: check CODER_SESSION_TOKEN / --token-stdin (tokens expire; create one with \`coder tokens create\`)`;
       case 'forbidden':
         return `Coder refused the request (403)${where}: the token's user lacks a permission this command needs (${error.message})`;
       case 'response_shape':
@@ -60,7 +67,7 @@ export const explainError = (error: unknown, context: ErrorContext = {}): string
   const message = error instanceof Error ? error.message : String(error);
   switch (name) {
     case 'CredentialsProviderError':
-      return `no AWS credentials found: configure them (aws configure / AWS_PROFILE / aws sso login) and retry (${message})`;
+      return NO_AWS_CREDENTIALS;
     case 'ExpiredTokenException':
     case 'ExpiredToken':
       return `the AWS credentials have expired: refresh them (aws sso login) and retry`;

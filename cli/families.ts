@@ -59,11 +59,31 @@ export interface FamiliesResult {
   readonly report: ReconcileReport;
 }
 
+/**
+ * Every --template names a template Coder has (that the token can see): a typo would otherwise plan
+ * nothing and say "0 families checked", as if all were well. Template names are case-insensitive.
+ */
+const requireTemplates = async (wanted: readonly string[], client: CoderClient, coderUrl: string) => {
+  const known = [...new Set((await client.listTemplates()).map((t) => t.name))].sort();
+  const lower = new Set(known.map((name) => name.toLowerCase()));
+  const missing = wanted.filter((name) => !lower.has(name.toLowerCase()));
+  if (missing.length === 0) return;
+  const listed =
+    known.length === 0
+      ? 'the token sees no template at all'
+      : `its templates: ${known.slice(0, 12).join(', ')}${known.length > 12 ? `, … (${known.length})` : ''}`;
+  const lines = missing.map(
+    (name) => `no template "${name}" in Coder at ${coderUrl}${didYouMean(name, known)}`,
+  );
+  throw new UsageError(`${lines.join('\n')} (${listed})`);
+};
+
 /** Templates to manage: --template, else the config's, else every template the token can see. */
 const resolveConfig = async (
   values: { config?: string | undefined; template?: string[] | undefined },
   client: CoderClient,
   out: CliOutput,
+  coderUrl: string,
 ): Promise<FamiliesConfig> => {
   const section = values.config ? await readConfigSection(values.config, 'families') : undefined;
   if (values.config && section === undefined) {
@@ -76,6 +96,8 @@ const resolveConfig = async (
     if (templates.length === 0)
       throw new CliError('Coder has no templates the token can see: nothing to manage');
     out.progress(`No --template or --config: every template is managed (${templates.join(', ')})`);
+  } else if (values.template) {
+    await requireTemplates(values.template, client, coderUrl);
   }
   return parseConfig(
     familiesConfigSchema,
@@ -192,11 +214,11 @@ export const runFamiliesCommand = async (args: readonly string[], io: CliIo): Pr
     throw new UsageError('--lock-table goes with --ledger-table', FAMILIES_USAGE);
   }
 
-  const target = resolveCoderTarget(values, io, out, command, FAMILIES_USAGE);
+  const target = await resolveCoderTarget(values, io, out, command, FAMILIES_USAGE);
   if (!target) throw new UsageError(`${command} needs Coder's URL and token`, FAMILIES_USAGE);
   const client = createCliCoderClient(target);
   await connectToCoder(client, target, out);
-  const config = await resolveConfig(values, client, out);
+  const config = await resolveConfig(values, client, out, target.url);
 
   let source: LedgerSource = { kind: 'none' };
   let store: FamilyEngineParts['store'];

@@ -13,6 +13,7 @@ import { connectToCoder, createCliCoderClient, resolveCoderTarget } from './code
 import { CliError, EXIT, UsageError } from './errors.js';
 import { type KeyStatusResult, loadKeysConfig, readKeyStatus, renderKeyStatus } from './keys.js';
 import { type CliIo, CliOutput, heading } from './output.js';
+import { CODER } from './usage.js';
 
 export const KEYS_ROTATE_USAGE = `Usage: coder-fleet keys rotate --secret-id ID [options]
 
@@ -24,8 +25,7 @@ name and the daemons connected with each key. The old key keeps working until no
   --wait SECONDS         how long to wait for the rotation (default: 300)
   --region REGION        AWS region of the secret (default: the AWS SDK's, e.g. $AWS_REGION)
   --config FILE          controller config JSON or its "provisionerKeys" section
-  --coder-url URL        Coder's access URL (default: $CODER_URL)
-  --token TOKEN          a Coder session token (default: $CODER_SESSION_TOKEN)
+${CODER}
   --json                 one JSON document on stdout (progress stays on stderr)
   -h, --help             this help`;
 
@@ -128,7 +128,7 @@ export const runKeysRotateCommand = async (args: readonly string[], io: CliIo): 
     );
   }
   const waitSeconds = values.wait ? positiveInt(values.wait, '--wait', KEYS_ROTATE_USAGE, 3_600) : 300;
-  const target = resolveCoderTarget(values, io, out, 'keys rotate', KEYS_ROTATE_USAGE);
+  const target = await resolveCoderTarget(values, io, out, 'keys rotate', KEYS_ROTATE_USAGE);
   if (!target) throw new UsageError("keys rotate needs Coder's URL and token", KEYS_ROTATE_USAGE);
   const config = await loadKeysConfig(values.config);
   const client = createCliCoderClient(target);

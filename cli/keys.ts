@@ -174,7 +174,7 @@ export const runKeysCommand = async (args: readonly string[], io: CliIo): Promis
     io.stdout(`${KEYS_USAGE}\n`);
     return EXIT.ok;
   }
-  const target = resolveCoderTarget(values, io, out, 'keys status', KEYS_USAGE);
+  const target = await resolveCoderTarget(values, io, out, 'keys status', KEYS_USAGE);
   if (!target) throw new UsageError("keys status needs Coder's URL and token", KEYS_USAGE);
   const config = await loadKeysConfig(values.config);
   const client = createCliCoderClient(target);

@@ -11,6 +11,11 @@ import { CLI_VERSION } from './version.js';
 
 const COMMANDS = ['families', 'scale', 'schedule', 'keys', 'demo', 'help'] as const;
 
+/** A token on the command line shows in `ps` and the shell history: the CLI takes none there. */
+export const TOKEN_FLAG_REFUSED =
+  'the Coder token is not taken as a flag (--token shows in ps and the shell history): set CODER_SESSION_TOKEN, ' +
+  'or pipe it in with --token-stdin, e.g. `printf %s "$TOKEN" | coder-fleet families plan --token-stdin`';
+
 /**
  * The operator CLI: `coder-fleet <command> …`. Returns the exit code: 0 success, 1 failure, 2 bad
  * usage. Never throws; every failure becomes one message on stderr that says what to do.
@@ -32,6 +37,7 @@ export const runCli = async (argv: readonly string[], io: CliIo): Promise<number
   };
   const coderUrl = flagValue(argv, '--coder-url') ?? io.env.CODER_URL;
   try {
+    if (tokenFlag >= 0) throw new UsageError(TOKEN_FLAG_REFUSED);
     switch (command) {
       case 'families':
         return await runFamiliesCommand(rest, scrubbed);

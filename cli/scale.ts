@@ -111,6 +111,7 @@ export const renderScalerReport = (report: ScalerReport, label?: string): string
   lines.push(
     `${report.dryRun ? 'Plan' : 'Applied'}: ${count} group(s) ${verb}${report.failures.length > 0 ? `; problems: ${report.failures.join('; ')}` : ''}.`,
   );
+  for (const warning of report.warnings ?? []) lines.push(`WARNING: ${warning}.`);
   return lines.join('\n');
 };
 
@@ -191,7 +192,7 @@ export const runScaleCommand = async (args: readonly string[], io: CliIo): Promi
     );
   }
   const config = await loadScalingConfig(values.config);
-  const target = resolveCoderTarget(values, io, out, command, SCALE_USAGE, false);
+  const target = await resolveCoderTarget(values, io, out, command, SCALE_USAGE, false);
   let demand = unknownDemand;
   if (target) {
     const client = createCliCoderClient(target);
@@ -218,10 +219,13 @@ export const runScaleCommand = async (args: readonly string[], io: CliIo): Promi
     out.progress('No --override-table: a stored operator override is not taken into account');
   }
   const log = scaleLog(out);
+  const eks = new EKSClient(region);
+  // Once, in the CLI's words: the run itself would put the SDK's error in every group's row.
+  await eks.config.credentials();
   const deps: ScalerDeps = {
     config,
     nodeGroups: new AwsNodeGroups({
-      eks: new EKSClient(region),
+      eks,
       autoScaling: new AutoScalingClient(region),
       log,
     }),

@@ -3,6 +3,8 @@ import { seed004ScalingConfig } from '../config/seed-004.js';
 import { parseConfig } from '../lambdas/core/contracts/validation.js';
 import {
   activeProfileAt,
+  type HolidayOutlook,
+  holidayOutlook,
   nextTransitions,
   type ProfileDecision,
   type TransitionOccurrence,
@@ -48,6 +50,10 @@ export interface SchedulePreviewResult {
   readonly to: string;
   readonly now: ProfileDecision;
   readonly transitions: readonly TransitionOccurrence[];
+  /** The holidays of the 12 months from `from`. */
+  readonly holidays: HolidayOutlook;
+  /** Things to fix in the config (a calendar with no holiday ahead). */
+  readonly warnings: readonly string[];
 }
 
 /** The calendar's transitions in [from, from + days), with the profile active at `now`. */
@@ -59,6 +65,7 @@ export const previewSchedule = (
   configSource: string,
 ): SchedulePreviewResult => {
   const to = new Date(from.getTime() + days * 86_400_000);
+  const holidays = holidayOutlook(config.schedule, from);
   return {
     command: 'schedule',
     configSource,
@@ -67,8 +74,12 @@ export const previewSchedule = (
     to: to.toISOString(),
     now: activeProfileAt(config.schedule, now),
     transitions: nextTransitions(config.schedule, from, to),
+    holidays,
+    warnings: holidays.warning ? [holidays.warning] : [],
   };
 };
+
+const localDay = (date: string): string => DateTime.fromISO(date).toFormat('ccc yyyy-MM-dd');
 
 const noteOf = (t: TransitionOccurrence): string => {
   const notes: string[] = [];
@@ -98,6 +109,18 @@ export const renderSchedule = (preview: SchedulePreviewResult): string => {
     '',
     `${preview.transitions.length} transitions from ${preview.from} to ${preview.to}${holidays > 0 ? `, ${holidays} on holidays` : ''}. Weekends stay on the non-working-day profile all day.`,
   );
+  const named = new Map(
+    preview.transitions.flatMap((t) => (t.holidayName ? [[t.localDate, t.holidayName] as const] : [])),
+  );
+  if (named.size > 0) {
+    lines.push(`Holidays: ${[...named].map(([date, name]) => `${localDay(date)} ${name}`).join('; ')}.`);
+  }
+  const outlook = preview.holidays;
+  lines.push(
+    outlook.next
+      ? `Next holiday: ${localDay(outlook.next.date)} ${outlook.next.name} (${outlook.next12Months} in the 12 months from ${outlook.from}).`
+      : `NO HOLIDAY in the 12 months from ${outlook.from}: see the warning.`,
+  );
   return lines.join('\n');
 };
 
@@ -113,6 +136,7 @@ export const runScheduleCommand = async (args: readonly string[], io: CliIo): Pr
   const from = values.from === undefined ? now : instant(values.from, '--from', SCHEDULE_USAGE);
   const { config, source } = await scalingConfigOrSeed(values.config, out);
   const preview = previewSchedule(config, from, days, now, source);
+  for (const warning of preview.warnings) out.warn(warning);
   if (out.json) out.document(preview);
   else {
     out.print(heading(`Scaling schedule, next ${days} day(s) (${source})`));

@@ -1,8 +1,8 @@
 /** Help texts; `coder-fleet <command> --help` prints the command's, `coder-fleet --help` all of them. */
 
-const CODER = `  --coder-url URL        Coder's access URL (default: $CODER_URL)
-  --token TOKEN          a Coder session token (default: $CODER_SESSION_TOKEN; prefer the variable,
-                         flags show up in the process list)`;
+export const CODER = `  --coder-url URL        Coder's access URL (default: $CODER_URL)
+  --token-stdin          read the Coder session token from standard input (default: the token is
+                         $CODER_SESSION_TOKEN; never a flag: flags show in ps and the shell history)`;
 
 const COMMON = `  --json                 one JSON document on stdout (progress stays on stderr)
   -h, --help             this help`;
@@ -62,7 +62,8 @@ ${COMMON}`;
 
 export const SCHEDULE_USAGE = `Usage: coder-fleet schedule [options]
 
-The scaling calendar's next transitions, in the schedule's zone and UTC, holidays marked.
+The scaling calendar's next transitions, in the schedule's zone and UTC, holidays marked and named;
+a warning when the calendar has no holiday in the 12 months from --from (a list of dates that ran out).
 
   --config FILE          controller config JSON or its "scaling" section (default: seed 004's schedule)
   --days N               how many days ahead (default: 7, at most 62)

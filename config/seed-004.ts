@@ -48,7 +48,23 @@ export const seed004ScalingConfig = {
       { at: '18:00', profile: 'off-hours' },
     ],
     nonWorkingDayProfile: 'off-hours',
-    holidays: ['2026-05-25', '2026-07-03', '2026-09-07', '2026-11-26', '2026-12-25', '2027-01-01'],
+    // The six US federal holidays the reference deployment's list names (2026-05-25 … 2027-01-01),
+    // as rules so they do not run out; a Saturday or Sunday one is observed the Friday before or the
+    // Monday after, as the list's 2026-07-03 for 4 July is.
+    holidayRules: [
+      {
+        kind: 'public-holidays',
+        calendar: 'us-federal',
+        only: [
+          'new-years-day',
+          'memorial-day',
+          'independence-day',
+          'labor-day',
+          'thanksgiving-day',
+          'christmas-day',
+        ],
+      },
+    ],
     preWarmLeadMinutes: 30,
     driftCheckMinutes: 15,
   },

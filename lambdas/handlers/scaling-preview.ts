@@ -1,5 +1,7 @@
 import {
   activeProfileAt,
+  type HolidayOutlook,
+  holidayOutlook,
   nextTransitions,
   type ProfileDecision,
   type ScalingOverride,
@@ -26,6 +28,8 @@ export interface SchedulePreview {
   readonly now: ProfileDecision;
   readonly override?: ScalingOverride;
   readonly transitions: readonly TransitionOccurrence[];
+  /** The holidays of the 12 months from `from`, with a warning when there are none. */
+  readonly holidays: HolidayOutlook;
 }
 
 export interface SchedulePreviewDeps {
@@ -49,6 +53,7 @@ export const makeHandler =
       now: activeProfileAt(deps.config.schedule, now, override),
       ...(override ? { override } : {}),
       transitions: nextTransitions(deps.config.schedule, from, to),
+      holidays: holidayOutlook(deps.config.schedule, from),
     };
   };
 

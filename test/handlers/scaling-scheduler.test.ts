@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { seed004ScalingConfig } from '../../config/seed-004.js';
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { CoderWorkspaceDemand } from '../../lambdas/adapters/coder/workspace-demand.js';
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import type { DimensionedMetricsSink } from '../../lambdas/core/contracts/metrics-sink.js';
+import { parseConfig } from '../../lambdas/core/contracts/validation.js';
+import { scalingConfigSchema } from '../../lambdas/core/scaling/config.js';
 import { ScalerEventError } from '../../lambdas/core/scaling/events.js';
 import {
   FixedWorkspaceDemand,
@@ -333,6 +336,68 @@ describe('scaling-scheduler handler', () => {
   });
 });
 
+describe('scaling-scheduler handler: a calendar with no holiday ahead', () => {
+  /** The reference config as it was: holidays as a list of dates that ends on 2027-01-01. */
+  const listed = parseConfig(
+    scalingConfigSchema,
+    {
+      ...seed004ScalingConfig,
+      schedule: {
+        ...seed004ScalingConfig.schedule,
+        holidayRules: [],
+        holidays: ['2026-05-25', '2026-07-03', '2026-09-07', '2026-11-26', '2026-12-25', '2027-01-01'],
+      },
+    },
+    'listed',
+  );
+  const run = async (scaling: typeof listed, now: string) => {
+    const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
+    const metrics = new RecordingMetrics();
+    const handler = makeHandler({
+      config: scaling,
+      nodeGroups: new InMemoryNodeGroups()
+        .set(ws, { minSize: 2, desiredSize: 3, maxSize: 30 })
+        .set(prov, { minSize: 0, desiredSize: 0, maxSize: 5 }),
+      demand: new FixedWorkspaceDemand({ 'k8s-dev': 40 }),
+      overrides: new InMemoryOverrideStore(),
+      now: () => at(now),
+      log: { ...silentLog, warn: (message, extra) => warnings.push([message, extra]) },
+      metrics,
+    });
+    const report = await handler({ trigger: 'drift-check' });
+    return { report, warnings, metrics };
+  };
+
+  it('warns in the report and the log, and publishes HolidaysNext12Months 0, once the listed dates have run out', async () => {
+    const { report, warnings, metrics } = await run(listed, '2027-03-01T15:00:00Z');
+
+    expect(report.holidays).toMatchObject({ from: '2027-03-01', next12Months: 0 });
+    expect(report.warnings).toEqual([
+      expect.stringMatching(
+        /^the scaling calendar has no holiday in the 12 months from 2027-03-01, .*the last date in schedule\.holidays is 2027-01-01/,
+      ),
+    ]);
+    expect(warnings.map(([message]) => message)).toEqual(report.warnings);
+    expect(metrics.points.HolidaysNext12Months).toBe(0);
+    // A warning, not a failure: the run scaled as usual.
+    expect(report.failures).toEqual([]);
+    expect(report.profile.profile).toBe('peak');
+  });
+
+  it('the reference config (rules) has holidays ahead in 2027 and later: no warning, the count published', async () => {
+    for (const now of ['2027-03-01T15:00:00Z', '2031-08-12T15:00:00Z']) {
+      const { report, warnings, metrics } = await run(config, now);
+
+      expect(report.warnings).toBeUndefined();
+      expect(warnings).toEqual([]);
+      expect(report.holidays?.next12Months).toBeGreaterThanOrEqual(6);
+      expect(metrics.points.HolidaysNext12Months).toBe(report.holidays?.next12Months);
+    }
+    const { report } = await run(config, '2027-03-01T15:00:00Z');
+    expect(report.holidays?.next).toEqual({ date: '2027-05-31', name: 'Memorial Day' });
+  });
+});
+
 describe('scaling-preview handler', () => {
   it('lists transitions, local and UTC, with holidays and the current override', async () => {
     const overrides = new InMemoryOverrideStore();
@@ -362,6 +427,12 @@ describe('scaling-preview handler', () => {
       ['2026-12-25T07:00:00.000-05:00', '2026-12-25T12:00:00.000Z', 'off-hours', true],
       ['2026-12-25T18:00:00.000-05:00', '2026-12-25T23:00:00.000Z', 'off-hours', true],
     ]);
+    expect(result.transitions[2]?.holidayName).toBe('Christmas Day');
+    expect(result.holidays).toMatchObject({
+      from: '2026-12-24',
+      next: { date: '2026-12-25', name: 'Christmas Day' },
+    });
+    expect(result.holidays.warning).toBeUndefined();
   });
 
   it('defaults to the next 14 days from now and rejects bad input', async () => {

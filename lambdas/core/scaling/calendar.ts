@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { ScheduleConfig, TransitionConfig } from './config.js';
+import { type Holiday, holidayOn, holidaysInNextYear, noHolidayAheadWarning } from './holidays.js';
 
 /**
  * The scaling calendar: which profile is active at an instant, and when the profile changes.
@@ -47,6 +48,8 @@ export interface TransitionOccurrence {
   /** The profile the run will actually choose: the non-working-day one on holidays. */
   readonly effectiveProfile: string;
   readonly holiday: boolean;
+  /** What the holiday is (its rule's name, "… (observed)", or "listed in holidays"). */
+  readonly holidayName?: string;
   /** The local time does not exist that day (spring forward): the schedule skips it, the drift check applies it. */
   readonly inDstGap: boolean;
 }
@@ -55,7 +58,7 @@ const toLocal = (schedule: ScheduleConfig, instant: Date): DateTime =>
   DateTime.fromJSDate(instant, { zone: schedule.timeZone });
 
 const dayKindOf = (schedule: ScheduleConfig, local: DateTime): DayKind => {
-  if (schedule.holidays.includes(local.toISODate() ?? '')) return 'holiday';
+  if (holidayOn(schedule, local.toISODate() ?? '') !== undefined) return 'holiday';
   if (schedule.weekendDays.includes(local.weekday)) return 'weekend';
   return 'working-day';
 };
@@ -83,7 +86,9 @@ const calendarProfileAt = (schedule: ScheduleConfig, now: Date): ProfileDecision
   const date = local.toISODate();
   if (dayKind !== 'working-day') {
     const what =
-      dayKind === 'holiday' ? `${date} is a holiday` : `${local.toFormat('cccc')} is a weekend day`;
+      dayKind === 'holiday'
+        ? `${date} is a holiday (${holidayOn(schedule, date ?? '')})`
+        : `${local.toFormat('cccc')} is a weekend day`;
     return {
       profile: schedule.nonWorkingDayProfile,
       source: 'calendar',
@@ -154,7 +159,8 @@ export const nextTransitions = (schedule: ScheduleConfig, from: Date, to: Date):
   const last = toLocal(schedule, to).startOf('day');
   for (let day = toLocal(schedule, from).startOf('day'); day <= last; day = day.plus({ days: 1 })) {
     if (schedule.weekendDays.includes(day.weekday)) continue;
-    const holiday = schedule.holidays.includes(day.toISODate() ?? '');
+    const holidayName = holidayOn(schedule, day.toISODate() ?? '');
+    const holiday = holidayName !== undefined;
     for (const transition of schedule.weekdayTransitions) {
       const at = instantOn(schedule, day, transition);
       const millis = at.toMillis();
@@ -168,6 +174,7 @@ export const nextTransitions = (schedule: ScheduleConfig, from: Date, to: Date):
         scheduledProfile: transition.profile,
         effectiveProfile: holiday ? schedule.nonWorkingDayProfile : transition.profile,
         holiday,
+        ...(holidayName !== undefined ? { holidayName } : {}),
         inDstGap: at.toFormat('HH:mm') !== transition.at,
       });
     }
@@ -198,4 +205,28 @@ export const upcomingChange = (
   )
     return undefined;
   return next;
+};
+
+/** What the calendar holds ahead: a calendar with no holiday for a year has most likely run out. */
+export interface HolidayOutlook {
+  /** The local date the outlook starts from. */
+  readonly from: string;
+  /** How many holidays on working days the 12 months from `from` hold (`from` included). */
+  readonly next12Months: number;
+  readonly next?: Holiday;
+  /** Set when the 12 months hold no holiday: what is wrong and what to do. */
+  readonly warning?: string;
+}
+
+/** The holidays of the 12 months from `now`'s local date, and a warning when there are none. */
+export const holidayOutlook = (schedule: ScheduleConfig, now: Date): HolidayOutlook => {
+  const from = toLocal(schedule, now).toISODate() ?? now.toISOString().slice(0, 10);
+  const ahead = holidaysInNextYear(schedule, from);
+  const warning = noHolidayAheadWarning(schedule, from);
+  return {
+    from,
+    next12Months: ahead.length,
+    ...(ahead[0] ? { next: ahead[0] } : {}),
+    ...(warning ? { warning } : {}),
+  };
 };

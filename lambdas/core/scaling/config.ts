@@ -1,5 +1,11 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import {
+  OBSERVED_RULES,
+  PUBLIC_HOLIDAY_CALENDARS,
+  US_FEDERAL_HOLIDAY_IDS,
+  WEEKDAY_NAMES,
+} from './holidays.js';
 
 /**
  * The node group scaling configuration. The CDK construct validates it at synth (so a bad config
@@ -102,6 +108,99 @@ export const transitionSchema = z.strictObject({
 });
 export type TransitionConfig = z.output<typeof transitionSchema>;
 
+/** Calendar dates YYYY-MM-DD, each once. */
+const isoDates = z
+  .array(
+    z
+      .string()
+      .regex(ISO_DATE, 'must be a date YYYY-MM-DD')
+      .refine((day) => !ISO_DATE.test(day) || isCalendarDate(day), 'is not a day of the calendar'),
+  )
+  .default([])
+  .refine((days) => new Set(days).size === days.length, 'must not repeat a date');
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+const month = z.int().min(1, 'must be a month 1-12').max(12, 'must be a month 1-12');
+const holidayName = z
+  .string({ error: 'must name the holiday (plans and the schedule show it)' })
+  .trim()
+  .min(1, 'must name the holiday (plans and the schedule show it)')
+  .max(64);
+
+/** One holiday rule; `kind` says which. Evaluated by core/scaling/holidays.ts. */
+export const holidayRuleSchema = z.discriminatedUnion(
+  'kind',
+  [
+    /** Every holiday of a built-in public calendar, or `only` some, or all `except` some. */
+    z
+      .strictObject({
+        kind: z.literal('public-holidays'),
+        calendar: z.enum(Object.keys(PUBLIC_HOLIDAY_CALENDARS) as ['us-federal'], {
+          error: `must be one of: ${Object.keys(PUBLIC_HOLIDAY_CALENDARS).join(', ')} (other calendars: list their holidays as "date" and "weekday-of-month" rules)`,
+        }),
+        only: z
+          .array(
+            z.enum(US_FEDERAL_HOLIDAY_IDS, {
+              error: `must be a us-federal holiday: ${US_FEDERAL_HOLIDAY_IDS.join(', ')}`,
+            }),
+          )
+          .min(1)
+          .optional(),
+        except: z
+          .array(
+            z.enum(US_FEDERAL_HOLIDAY_IDS, {
+              error: `must be a us-federal holiday: ${US_FEDERAL_HOLIDAY_IDS.join(', ')}`,
+            }),
+          )
+          .default([]),
+      })
+      .refine((rule) => rule.only === undefined || rule.except.length === 0, {
+        path: ['except'],
+        message: 'give only or except, not both',
+      }),
+    /** A fixed date every year, e.g. 25 December; `observed` moves a weekend one to a weekday too. */
+    z
+      .strictObject({
+        kind: z.literal('date'),
+        name: holidayName,
+        month,
+        day: z.int().min(1).max(31),
+        observed: z
+          .enum(OBSERVED_RULES, { error: `must be one of: ${OBSERVED_RULES.join(', ')}` })
+          .default('none'),
+      })
+      .superRefine((rule, ctx) => {
+        const last = DAYS_IN_MONTH[rule.month - 1];
+        if (last !== undefined && rule.day > last) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['day'],
+            message: `month ${rule.month} has ${last} days, not ${rule.day}`,
+          });
+        } else if (rule.month === 2 && rule.day === 29) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['day'],
+            message: "29 February is not in every year: list the years' dates in holidays instead",
+          });
+        }
+      }),
+    /** The nth (or last) weekday of a month, optionally days before or after it ("the day after Thanksgiving"). */
+    z.strictObject({
+      kind: z.literal('weekday-of-month'),
+      name: holidayName,
+      month,
+      weekday: z.enum(WEEKDAY_NAMES, { error: `must be one of: ${WEEKDAY_NAMES.join(', ')}` }),
+      nth: z.union([z.literal([1, 2, 3, 4]), z.literal('last')], {
+        error: 'must be 1, 2, 3, 4 or "last" (not every month has a fifth)',
+      }),
+      offsetDays: z.int().min(-7, 'must be from -7 to 7 days').max(7, 'must be from -7 to 7 days').default(0),
+    }),
+  ],
+  { error: 'must have kind "public-holidays", "date" or "weekday-of-month"' },
+);
+export type HolidayRule = z.output<typeof holidayRuleSchema>;
+
 export const scheduleSchema = z
   .strictObject({
     timeZone: z
@@ -124,16 +223,15 @@ export const scheduleSchema = z
       .refine((days) => new Set(days).size === days.length, 'must not repeat a day'),
     /** The profile for weekends and holidays, all day. */
     nonWorkingDayProfile: profileName.default('off-hours'),
-    /** Dates (YYYY-MM-DD, in the schedule's time zone) that stay on the non-working-day profile. */
-    holidays: z
-      .array(
-        z
-          .string()
-          .regex(ISO_DATE, 'must be a date YYYY-MM-DD')
-          .refine((day) => !ISO_DATE.test(day) || isCalendarDate(day), 'is not a day of the calendar'),
-      )
-      .default([])
-      .refine((days) => new Set(days).size === days.length, 'must not repeat a date'),
+    /**
+     * Holidays as rules, evaluated for every year (core/scaling/holidays.ts): a built-in public
+     * calendar, fixed dates with an observed-day rule, the nth weekday of a month.
+     */
+    holidayRules: z.array(holidayRuleSchema).default([]),
+    /** Extra holidays by date (YYYY-MM-DD, in the schedule's time zone): stay on the non-working-day profile. */
+    holidays: isoDates,
+    /** Dates a rule makes a holiday that are working days all the same (a weekend stays a weekend). */
+    notHolidays: isoDates,
     /** How long before a transition that raises a workspace group's minimum to start pre-warming it. */
     preWarmLeadMinutes: z.int().min(0).max(180).default(30),
     /** Pre-warm sizes for the workspaces Coder will autostart within this many minutes. */
@@ -152,6 +250,16 @@ export const scheduleSchema = z
         });
       }
       seen.add(t.at);
+    });
+    const removed = new Set(schedule.notHolidays);
+    schedule.holidays.forEach((day, i) => {
+      if (removed.has(day)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['holidays', i],
+          message: `${day} is also in notHolidays: keep it in one of them`,
+        });
+      }
     });
     if (schedule.weekendDays.length === 7) {
       ctx.addIssue({ code: 'custom', path: ['weekendDays'], message: 'must leave at least one working day' });

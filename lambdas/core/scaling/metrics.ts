@@ -14,6 +14,8 @@ export const SCALING_METRICS = {
   actualMax: 'ActualMaxSize',
   /** Nodes the peak profile would hold now minus what the schedule holds (core/scaling/savings.ts). */
   nodesSavedVsPeak: 'NodesSavedVsPeak',
+  /** Holidays in the calendar's next 12 months: 0 means the holiday list has run out. */
+  holidaysNext12Months: 'HolidaysNext12Months',
 } as const;
 
 /** The dimension of per-group metrics. */
@@ -31,6 +33,9 @@ export const scalingDatapoints = (report: ScalerReport): ScalingDatapoint[] => {
   const points: ScalingDatapoint[] = [
     { name: SCALING_METRICS.updates, value: report.updates },
     { name: SCALING_METRICS.failures, value: report.failures.length },
+    ...(report.holidays
+      ? [{ name: SCALING_METRICS.holidaysNext12Months, value: report.holidays.next12Months }]
+      : []),
   ];
   for (const g of report.groups) {
     if (g.current) {

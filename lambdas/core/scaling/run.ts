@@ -1,6 +1,6 @@
 import { isDeadlineStop } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
-import type { ScalingOverride } from './calendar.js';
+import { type HolidayOutlook, holidayOutlook, type ScalingOverride } from './calendar.js';
 import { managedGroups, profileNames, type ScalingConfig } from './config.js';
 import type { ScalerRequest } from './events.js';
 import { type ActionOutcome, executeScalingPlan } from './executor.js';
@@ -64,6 +64,10 @@ export interface ScalerReport {
    * "demand unknown" (nodes kept), which is safe, and the next run reads them. Not a failure.
    */
   readonly incomplete?: { readonly reason: 'deadline'; readonly groups: readonly string[] };
+  /** The holidays ahead (a report from a scaler before holiday rules has none). */
+  readonly holidays?: HolidayOutlook;
+  /** Things to fix that do not fail the run (a calendar with no holiday ahead). */
+  readonly warnings?: readonly string[];
 }
 
 export class OverrideRequestError extends Error {
@@ -211,6 +215,10 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
     };
   });
 
+  const holidays = holidayOutlook(config.schedule, now);
+  const warnings = holidays.warning ? [holidays.warning] : [];
+  if (holidays.warning) log.warn(holidays.warning, { holidays });
+
   const report: ScalerReport = {
     request,
     dryRun,
@@ -226,6 +234,8 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
     ...(outOfTime.length > 0
       ? { incomplete: { reason: 'deadline' as const, groups: outOfTime.sort() } }
       : {}),
+    holidays,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
   log.info('scaling plan', { ...report });
   return report;

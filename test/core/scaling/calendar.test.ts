@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { activeProfileAt, nextTransitions, upcomingChange } from '../../../lambdas/core/scaling/calendar.js';
 import { scheduleSchema } from '../../../lambdas/core/scaling/config.js';
+import { holidayOn } from '../../../lambdas/core/scaling/holidays.js';
 import { at, seedConfig } from './fixtures.js';
 
 const schedule = seedConfig().schedule;
@@ -47,7 +48,7 @@ describe('activeProfileAt', () => {
       'working day: peak since 07:00 EST',
     );
     expect(activeProfileAt(schedule, at('2026-12-25T15:00:00Z')).reason).toBe(
-      '2026-12-25 is a holiday: off-hours all day',
+      '2026-12-25 is a holiday (Christmas Day): off-hours all day',
     );
     expect(activeProfileAt(schedule, at('2026-03-09T10:00:00Z')).reason).toMatch(/before 07:00: off-hours/);
   });
@@ -181,7 +182,7 @@ describe('calendar properties', () => {
     fc.assert(
       fc.property(instant, (now) => {
         const local = DateTime.fromJSDate(now, { zone: ZONE });
-        fc.pre(local.weekday < 6 && !schedule.holidays.includes(local.toISODate() ?? ''));
+        fc.pre(local.weekday < 6 && holidayOn(schedule, local.toISODate() ?? '') === undefined);
         const minutes = local.hour * 60 + local.minute;
         const expected = minutes >= 7 * 60 && minutes < 18 * 60 ? 'peak' : 'off-hours';
         expect(activeProfileAt(schedule, now).profile).toBe(expected);
@@ -222,7 +223,7 @@ describe('calendar properties', () => {
         if (before !== after) expect(between.length).toBeGreaterThan(0);
         const last = between.filter((t) => !t.holiday).at(-1);
         const local = DateTime.fromJSDate(later, { zone: ZONE });
-        const dayOff = local.weekday >= 6 || schedule.holidays.includes(local.toISODate() ?? '');
+        const dayOff = local.weekday >= 6 || holidayOn(schedule, local.toISODate() ?? '') !== undefined;
         if (last && !dayOff && last.localDate === local.toISODate())
           expect(after).toBe(last.effectiveProfile);
       }),

@@ -182,3 +182,111 @@ describe('scaling config', () => {
     expect(problems).toContain('scaling.schedule.weekendDays: must leave at least one working day');
   });
 });
+
+describe('holiday rules in the scaling config', () => {
+  const withRules = (holidayRules: unknown, extra: Record<string, unknown> = {}) => ({
+    ...seed004ScalingConfig,
+    schedule: { ...seed004ScalingConfig.schedule, holidayRules, ...extra },
+  });
+
+  it('accepts each rule shape and fills the defaults (observed none, offset 0, except none)', () => {
+    const config = parse(
+      withRules([
+        { kind: 'public-holidays', calendar: 'us-federal', except: ['columbus-day'] },
+        { kind: 'date', name: 'Christmas Eve', month: 12, day: 24 },
+        { kind: 'date', name: 'Boxing Day', month: 12, day: 26, observed: 'following-monday' },
+        {
+          kind: 'weekday-of-month',
+          name: 'Day after Thanksgiving',
+          month: 11,
+          weekday: 'thursday',
+          nth: 4,
+          offsetDays: 1,
+        },
+        { kind: 'weekday-of-month', name: 'Memorial Day', month: 5, weekday: 'monday', nth: 'last' },
+      ]),
+    );
+    expect(config.schedule.holidayRules).toEqual([
+      { kind: 'public-holidays', calendar: 'us-federal', except: ['columbus-day'] },
+      { kind: 'date', name: 'Christmas Eve', month: 12, day: 24, observed: 'none' },
+      { kind: 'date', name: 'Boxing Day', month: 12, day: 26, observed: 'following-monday' },
+      {
+        kind: 'weekday-of-month',
+        name: 'Day after Thanksgiving',
+        month: 11,
+        weekday: 'thursday',
+        nth: 4,
+        offsetDays: 1,
+      },
+      {
+        kind: 'weekday-of-month',
+        name: 'Memorial Day',
+        month: 5,
+        weekday: 'monday',
+        nth: 'last',
+        offsetDays: 0,
+      },
+    ]);
+    expect(config.schedule.notHolidays).toEqual([]);
+  });
+
+  it.each([
+    [
+      { kind: 'easter' },
+      'holidayRules[0].kind: must have kind "public-holidays", "date" or "weekday-of-month"',
+    ],
+    [
+      { kind: 'public-holidays', calendar: 'uk' },
+      'holidayRules[0].calendar: must be one of: us-federal (other calendars: list their holidays as "date" and "weekday-of-month" rules)',
+    ],
+    [
+      { kind: 'public-holidays', calendar: 'us-federal', only: ['thanksgiving'] },
+      'holidayRules[0].only[0]: must be a us-federal holiday: new-years-day, martin-luther-king-jr-day',
+    ],
+    [
+      { kind: 'public-holidays', calendar: 'us-federal', only: ['labor-day'], except: ['columbus-day'] },
+      'holidayRules[0].except: give only or except, not both',
+    ],
+    [{ kind: 'date', name: 'x', month: 4, day: 31 }, 'holidayRules[0].day: month 4 has 30 days, not 31'],
+    [{ kind: 'date', name: 'x', month: 2, day: 29 }, 'holidayRules[0].day: 29 February is not in every year'],
+    [{ kind: 'date', name: 'x', month: 13, day: 1 }, 'holidayRules[0].month: must be a month 1-12'],
+    [
+      { kind: 'date', name: 'x', month: 7, day: 4, observed: 'nearest' },
+      'holidayRules[0].observed: must be one of: none, nearest-weekday, following-monday',
+    ],
+    [
+      { kind: 'weekday-of-month', name: 'x', month: 11, weekday: 'Thursday', nth: 4 },
+      'holidayRules[0].weekday: must be one of: monday, tuesday',
+    ],
+    [
+      { kind: 'weekday-of-month', name: 'x', month: 11, weekday: 'thursday', nth: 5 },
+      'holidayRules[0].nth: must be 1, 2, 3, 4 or "last" (not every month has a fifth)',
+    ],
+    [
+      { kind: 'weekday-of-month', name: 'x', month: 11, weekday: 'thursday', nth: 4, offsetDays: 10 },
+      'holidayRules[0].offsetDays: must be from -7 to 7 days',
+    ],
+    [
+      { kind: 'weekday-of-month', month: 11, weekday: 'thursday', nth: 4 },
+      'holidayRules[0].name: must name the holiday',
+    ],
+    [{ kind: 'date', name: 'x', month: 1, day: 1, year: 2027 }, 'holidayRules[0]: Unrecognized key: "year"'],
+  ])('rejects %j: %s', (rule, message) => {
+    const problems = problemsOf(withRules([rule]));
+    expect(
+      problems.some((p) => p.startsWith(`scaling.schedule.${message}`)),
+      problems.join('\n'),
+    ).toBe(true);
+  });
+
+  it('rejects a date both added and taken away, and a bad date in notHolidays', () => {
+    const problems = problemsOf(
+      withRules([], { holidays: ['2026-12-24'], notHolidays: ['2026-12-26', '2026-02-30'] }),
+    );
+    expect(problems).toEqual(['scaling.schedule.notHolidays[1]: is not a day of the calendar']);
+    const both = problemsOf(withRules([], { holidays: ['2026-12-24'], notHolidays: ['2026-12-24'] }));
+    expect(both).toEqual([
+      'scaling.schedule.holidays[0]: 2026-12-24 is also in notHolidays: keep it in one of them',
+    ]);
+  });
+});
