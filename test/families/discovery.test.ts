@@ -101,4 +101,52 @@ describe('count discovery with param: searches', () => {
     expect(report.summary.created).toBe(10);
     expect(h.client.stats().byRoute[PARAMS_ROUTE]).toBe(10);
   });
+
+  it('remembers a rejected param: filter across warm runs that each carry their own deadline', async () => {
+    // Prepare: a release that rejects the filter, and ten parents whose counts are not cached.
+    h = await startFamilyHarness({ config: { maxChildren: 3 } });
+    for (let f = 0; f < 10; f++) {
+      h.sim.seed.workspace({
+        owner: 'alice',
+        name: `proj${f}`,
+        template: TEMPLATE,
+        parameters: { [COUNT]: '0' },
+      });
+    }
+    let searches = 0;
+    const list = h.client.listWorkspaces.bind(h.client);
+    h.client.listWorkspaces = async (options = {}) => {
+      if (options.q?.includes('param:')) {
+        searches++;
+        throw new CoderApiError('Invalid workspace search query.', {
+          kind: 'validation',
+          status: 400,
+          method: 'GET',
+          route: '/api/v2/workspaces',
+          attempts: 1,
+        });
+      }
+      return list(options);
+    };
+    const withDeadline = () => ({
+      scope: { kind: 'all' as const },
+      dryRun: false,
+      trigger: 'schedule' as const,
+      deadline: { remainingMs: () => 60_000 },
+    });
+
+    // Act: a run, then every parent restarted (new builds, counts unknown again), then a warm run.
+    await reconcileFamilies(h.deps, withDeadline());
+    const firstRun = searches;
+    for (const ws of liveWorkspaces(h.sim).values()) {
+      await h.userClient('alice').createBuild(ws.id, { transition: 'start' });
+    }
+    h.sim.advanceBuilds();
+    await reconcileFamilies(h.deps, withDeadline());
+
+    // Assess: the filter was tried in the first run only (its searches go out together), not once per run.
+    expect(firstRun).toBeGreaterThan(0);
+    expect(searches).toBe(firstRun);
+    expect(h.client.stats().byRoute[PARAMS_ROUTE]).toBe(20);
+  });
 });

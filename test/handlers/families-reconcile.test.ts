@@ -143,6 +143,28 @@ describe('families-reconcile handler', () => {
     expect(steady.coder.requests).toBe(2);
   });
 
+  it('fails a run whose configured template Coder no longer has, with the name and did-you-mean, and publishes FamilyTemplatesUnknown', async () => {
+    // Prepare: an admin renames the template the config names.
+    const template = (await client.listTemplates()).find((t) => t.name === 'dev');
+    await fetch(`${sim.url}/api/v2/templates/${template?.id}`, {
+      method: 'PATCH',
+      headers: { 'Coder-Session-Token': sim.adminToken, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'devs' }),
+    });
+
+    // Act
+    const run = handler()({ trigger: 'schedule' });
+
+    // Assess: refused, named, counted; nothing created. A green run publishes 0 again.
+    await expect(run).rejects.toThrow(/"dev"; did you mean "devs"\?: no such template in Coder/);
+    expect(metrics).toEqual([['FamilyTemplatesUnknown', 1]]);
+    expect(sim.workspacesSnapshot()).toHaveLength(2);
+    engine = { ...engine, config: { ...engine.config, templates: ['devs'] } };
+    metrics.length = 0;
+    await handler()({ trigger: 'schedule' });
+    expect(Object.fromEntries(metrics)).toMatchObject({ FamilyTemplatesUnknown: 0, FamiliesPartialView: 0 });
+  });
+
   it('previews with {"dryRun":true}: the plan with reasons, no change, no metrics', async () => {
     const report = await handler()({ dryRun: true });
 

@@ -53,4 +53,24 @@ describe.each([
     );
     expect(results.filter(Boolean)).toHaveLength(1);
   });
+
+  it('renews only its own lease, and a renewal after the release never brings the lock back', async () => {
+    // Prepare: run-a holds the family.
+    expect(await locks.tryAcquire('family#carol/ml', 'run-a', 60_000, 1_000)).toBe(true);
+    // Act / Assess: its renewal extends the lease past the first expiry.
+    expect(await locks.renew('family#carol/ml', 'run-a', 60_000, 50_000)).toBe(true);
+    expect(await locks.tryAcquire('family#carol/ml', 'run-b', 60_000, 70_000)).toBe(false);
+    // Another holder cannot renew it.
+    expect(await locks.renew('family#carol/ml', 'run-b', 60_000, 70_000)).toBe(false);
+    // Released, then a renewal that was in flight lands: the lock stays free.
+    await locks.release('family#carol/ml', 'run-a');
+    expect(await locks.renew('family#carol/ml', 'run-a', 60_000, 71_000)).toBe(false);
+    expect(await locks.tryAcquire('family#carol/ml', 'run-c', 60_000, 71_001)).toBe(true);
+  });
+
+  it('a renewal finds the lease gone once another run took it over after it expired', async () => {
+    await locks.tryAcquire('family#dan/x', 'slow', 60_000, 0);
+    expect(await locks.tryAcquire('family#dan/x', 'next', 60_000, 60_001)).toBe(true);
+    expect(await locks.renew('family#dan/x', 'slow', 60_000, 60_002)).toBe(false);
+  });
 });
