@@ -8,6 +8,7 @@ import { makeWebhookHandler } from '../../lambdas/handlers/families-webhook.js';
 import { makeWorkerHandler } from '../../lambdas/handlers/families-worker.js';
 import { type CoderVersionName, SUPPORTED_PROFILES } from '../../sim/index.js';
 import type { NotificationMessage } from '../../sim/types.js';
+import { eventually } from '../sim/http.js';
 import { PATH_SECRET, recordingLog, recordingMetrics } from '../core/families/webhook/function-url.js';
 import {
   COUNT,
@@ -205,9 +206,15 @@ describe.each(SUPPORTED_PROFILES)(
       for (const request of path.reconciles) {
         expect(request).toMatchObject({ trigger: 'webhook', dryRun: false, scope: { kind: 'workspace' } });
       }
-      const created = path.h.sim
-        .webhookDeliveries()
-        .filter((d) => d.notificationName === 'Workspace Created' && d.status === 202);
+      // The simulator records a delivery once the webhook's answer is read, which can come after the
+      // queue has drained: wait on its log, not on the children.
+      const created = await eventually(
+        () =>
+          path.h.sim
+            .webhookDeliveries()
+            .filter((d) => d.notificationName === 'Workspace Created' && d.status === 202),
+        (accepted) => accepted.length >= 1,
+      );
       expect(created.length).toBeGreaterThanOrEqual(1);
 
       // Act again: the first Workspace Created message about my-team is delivered twice more, within
