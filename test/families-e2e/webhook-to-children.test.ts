@@ -8,7 +8,6 @@ import { makeWebhookHandler } from '../../lambdas/handlers/families-webhook.js';
 import { makeWorkerHandler } from '../../lambdas/handlers/families-worker.js';
 import { type CoderVersionName, SUPPORTED_PROFILES } from '../../sim/index.js';
 import type { NotificationMessage } from '../../sim/types.js';
-import { eventually } from '../sim/http.js';
 import { PATH_SECRET, recordingLog, recordingMetrics } from '../core/families/webhook/function-url.js';
 import {
   COUNT,
@@ -18,6 +17,7 @@ import {
   startFamilyHarness,
   TEMPLATE,
 } from '../families/harness.js';
+import { eventually } from '../sim/http.js';
 
 /** What AWS hands the webhook Lambda for one HTTP request to its Function URL. */
 const toFunctionUrlEvent = (req: IncomingMessage, body: string): LambdaFunctionURLEvent => {
