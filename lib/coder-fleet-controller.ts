@@ -3,12 +3,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CODER_API_METRICS } from '../lambdas/contracts/coder-api-metrics.js';
+import { METRICS_NAMESPACE } from '../lambdas/contracts/names.js';
 import { FAMILY_METRICS } from '../lambdas/core/families/metrics.js';
 import { WEBHOOK_METRICS } from '../lambdas/core/families/webhook/metrics.js';
 import { KEY_HEALTH_METRICS } from '../lambdas/core/keys/metrics.js';
 import { SCALING_METRICS } from '../lambdas/core/scaling/metrics.js';
-import { CODER_API_METRICS } from '../lambdas/wiring/coder-connection.js';
-import { METRICS_NAMESPACE } from '../lambdas/wiring/names.js';
 import { ControllerAlerting, runbookLink } from './alerting/construct.js';
 import { ControllerDashboard } from './alerting/dashboard.js';
 import {

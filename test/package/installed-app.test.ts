@@ -105,7 +105,9 @@ describe('the packed package', () => {
     for (const fn of ['scaling-scheduler', 'families-reconcile', 'keys-rotation']) {
       expect(paths).toContain(`dist/${fn}/index.mjs`);
     }
-    expect(paths.filter((p) => /^(test|bench|sim|scripts|lambdas|lib|cli)\//.test(p))).toEqual([]);
+    expect(paths.filter((p) => /^(test|bench|sim|scripts|lambdas|lib|cli|vendor)\//.test(p))).toEqual([]);
+    // The compiled constructs carry no Lambda runtime: no wiring, adapter or handler came along with them.
+    expect(paths.filter((p) => /^dist\/js\/lambdas\/(wiring|adapters|handlers)\//.test(p))).toEqual([]);
     expect(paths.filter((p) => p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')))).toEqual(
       [],
     );
