@@ -70,6 +70,11 @@ export const alarmThresholdsSchema = z
  */
 export const controllerConfigSchema = z
   .strictObject({
+    /**
+     * The JSON Schema an editor checks a configuration file against
+     * (`schema/config.schema.json`, generated from this schema); ignored by the controller.
+     */
+    $schema: z.string().optional(),
     coder: z.strictObject({
       /** Coder's access URL. HTTPS, except for a loopback address (the embedded simulator). */
       url: z.string().superRefine((value, ctx) => {
