@@ -1,7 +1,12 @@
 /** The package's CDK surface: drop `CoderFleetController` into your own app. */
 
 export { seed004ControllerConfig } from '../config/seed-004.js';
-export { CoderFleetController, type CoderFleetControllerProps } from './coder-fleet-controller.js';
+export { SEVERITIES, type Severity } from './alerting/severity.js';
+export {
+  CoderFleetController,
+  type CoderFleetControllerProps,
+  type SecretToFill,
+} from './coder-fleet-controller.js';
 export { ControllerFunction, type ControllerFunctionProps } from './common/controller-function.js';
 export {
   type ControllerConfig,
