@@ -20,6 +20,7 @@ const root = process.cwd();
 const packageJson = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
   name: string;
   version: string;
+  files: string[];
 };
 
 let work: string;
@@ -37,6 +38,7 @@ const npm = (args: string[], cwd: string) =>
 
 interface Template {
   Resources: Record<string, { Type: string; Properties?: { Code?: { S3Key?: string }; Handler?: string } }>;
+  Outputs?: Record<string, { Value: unknown }>;
 }
 
 const synth = async (app: string, outdir: string) => {
@@ -62,7 +64,12 @@ beforeAll(async () => {
     bundleCli(path.join(stage, 'dist'), root),
     ...(await handlerNames(root)).map((name) => bundleHandler(name, path.join(stage, 'dist'), root)),
   ]);
-  for (const file of ['package.json', 'README.md', 'config/seed-004.json']) {
+  // package.json, README.md and every file the package lists that is not built.
+  for (const file of [
+    'package.json',
+    'README.md',
+    ...packageJson.files.filter((f) => !f.startsWith('dist/')),
+  ]) {
     await cp(path.join(root, file), path.join(stage, file));
   }
   const pack = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work, stage], work);
@@ -102,6 +109,16 @@ describe('the packed package', () => {
     expect(paths).toContain('dist/js/lib/index.js');
     expect(paths).toContain('dist/js/lib/index.d.ts');
     expect(paths).toContain('dist/cli/coder-fleet.mjs');
+    // What a package of the field carries: its license text, its changelog, and the config's JSON Schema
+    // at the path the example config names.
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'CHANGELOG.md',
+        'schema/config.schema.json',
+        'config/seed-004.json',
+      ]),
+    );
     for (const fn of ['scaling-scheduler', 'families-reconcile', 'keys-rotation']) {
       expect(paths).toContain(`dist/${fn}/index.mjs`);
     }
@@ -121,7 +138,7 @@ describe('the packed package', () => {
     // Prepare: the whole controller (seed 004's configuration, every function).
     await writeFile(
       path.join(consumer, 'app.ts'),
-      `import { App, Stack, Validations } from 'aws-cdk-lib';
+      `import { App, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CoderFleetController, type CoderFleetControllerProps, seed004ControllerConfig } from '${packageJson.name}';
 
@@ -129,7 +146,13 @@ const app = new App({ outdir: process.argv[2] });
 const stack = new Stack(app, 'PlatformTs', { env: { account: '123456789012', region: 'us-east-1' } });
 const props: CoderFleetControllerProps = { config: seed004ControllerConfig };
 const controller: CoderFleetController = new CoderFleetController(stack, 'CoderFleet', props);
-void controller;
+// The README's CfnOutput pattern: what a deployer needs next, from the construct's properties.
+if (controller.webhookUrl) new CfnOutput(stack, 'WebhookUrl', { value: controller.webhookUrl });
+for (const { name, secret, action } of controller.secretsToFill) {
+  new CfnOutput(stack, \`\${name}SecretArn\`, { value: secret.secretArn, description: action });
+}
+new CfnOutput(stack, 'DashboardName', { value: controller.dashboardName });
+new CfnOutput(stack, 'CriticalAlarmTopicArn', { value: controller.alarmTopics.critical.topicArn });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 app.synth();
 `,
@@ -162,6 +185,13 @@ app.synth();
     // Assess: every function deploys its own prebuilt folder; nothing was bundled at synth.
     const [template] = result.templates;
     expect(template).toBeDefined();
+    expect(Object.keys((template as Template).Outputs ?? {}).sort()).toEqual([
+      'CoderTokenSecretArn',
+      'CriticalAlarmTopicArn',
+      'DashboardName',
+      'ProvisionerKeySecretArn',
+      'WebhookUrl',
+    ]);
     const functions = functionsOf(template as Template);
     expect(functions).toHaveLength(7);
     expect(new Set(functions.map((f) => f.Properties?.Code?.S3Key)).size).toBe(7);
