@@ -13,20 +13,20 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleCli, bundleHandler, compileConstructs, handlerNames } from '../../scripts/bundle.js';
+import { npmPack, type PackResult, stagePackage } from '../../scripts/pack.js';
+import { staleRegions } from '../../scripts/readme-figures.js';
 
 const exec = promisify(execFile);
 const root = process.cwd();
 const packageJson = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
   name: string;
   version: string;
-  files: string[];
 };
 
 let work: string;
 let consumer: string;
 let tarball: string;
-let packed: { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
+let packed: PackResult;
 let installedBy: 'npm install --offline' | 'unpacked';
 
 const npm = (args: string[], cwd: string) =>
@@ -59,21 +59,8 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'cfc-package-'));
   // Prepare: the build, in a staging copy of the package (the repository's own dist/ is left alone).
   const stage = path.join(work, 'stage');
-  await Promise.all([
-    compileConstructs(root, path.join(stage, 'dist/js')),
-    bundleCli(path.join(stage, 'dist'), root),
-    ...(await handlerNames(root)).map((name) => bundleHandler(name, path.join(stage, 'dist'), root)),
-  ]);
-  // package.json, README.md and every file the package lists that is not built.
-  for (const file of [
-    'package.json',
-    'README.md',
-    ...packageJson.files.filter((f) => !f.startsWith('dist/')),
-  ]) {
-    await cp(path.join(root, file), path.join(stage, file));
-  }
-  const pack = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work, stage], work);
-  packed = (JSON.parse(pack.stdout) as (typeof packed)[])[0] as typeof packed;
+  await stagePackage(root, stage);
+  packed = await npmPack(stage, work);
   tarball = path.join(work, packed.filename);
 
   // A platform team's app: its own folder; the project's node_modules one level up stands in for
@@ -134,17 +121,22 @@ describe('the packed package', () => {
     );
   });
 
+  it('is what README.md says it is: its size, unpacked size and file count (npm run readme-figures)', async () => {
+    const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+    expect(staleRegions(readme, { pack: packed })).toEqual([]);
+  });
+
   it('synthesizes in a TypeScript CDK app, type-checked against its declarations, cdk-nag clean, from the prebuilt bundles', async () => {
-    // Prepare: the whole controller (seed 004's configuration, every function).
+    // Prepare: the whole controller (the reference deployment's configuration, every function).
     await writeFile(
       path.join(consumer, 'app.ts'),
       `import { App, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CoderFleetController, type CoderFleetControllerProps, seed004ControllerConfig } from '${packageJson.name}';
+import { CoderFleetController, type CoderFleetControllerProps, referenceControllerConfig } from '${packageJson.name}';
 
 const app = new App({ outdir: process.argv[2] });
 const stack = new Stack(app, 'PlatformTs', { env: { account: '123456789012', region: 'us-east-1' } });
-const props: CoderFleetControllerProps = { config: seed004ControllerConfig };
+const props: CoderFleetControllerProps = { config: referenceControllerConfig };
 const controller: CoderFleetController = new CoderFleetController(stack, 'CoderFleet', props);
 // The README's CfnOutput pattern: what a deployer needs next, from the construct's properties.
 if (controller.webhookUrl) new CfnOutput(stack, 'WebhookUrl', { value: controller.webhookUrl });
