@@ -2,13 +2,14 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { CODER_API_METRICS } from '../lambdas/contracts/coder-api-metrics.js';
+import { METRICS_NAMESPACE } from '../lambdas/contracts/names.js';
 import { FAMILY_METRICS } from '../lambdas/core/families/metrics.js';
 import { WEBHOOK_METRICS } from '../lambdas/core/families/webhook/metrics.js';
 import { KEY_HEALTH_METRICS } from '../lambdas/core/keys/metrics.js';
 import { SCALING_METRICS } from '../lambdas/core/scaling/metrics.js';
-import { CODER_API_METRICS } from '../lambdas/wiring/coder-connection.js';
-import { METRICS_NAMESPACE } from '../lambdas/wiring/names.js';
 import { ControllerAlerting, runbookLink } from './alerting/construct.js';
 import { ControllerDashboard } from './alerting/dashboard.js';
 import {
@@ -17,6 +18,7 @@ import {
   scheduleInterval,
   webhookUnauthorizedAlarm,
 } from './alerting/heartbeat.js';
+import type { Severity } from './alerting/severity.js';
 import { CoderRequestBudget } from './common/coder-budget.js';
 import type { ControllerFunction } from './common/controller-function.js';
 import { type ControllerConfig, type ControllerConfigInput, parseControllerConfig } from './config.js';
@@ -27,6 +29,15 @@ import { NodeGroupScaling } from './scaling/construct.js';
 export interface CoderFleetControllerProps {
   /** The whole configuration; validated here, so a bad value fails `cdk synth` naming every bad field. */
   readonly config: ControllerConfigInput;
+}
+
+/** A secret the deployer puts a value in after the first deploy, and how. */
+export interface SecretToFill {
+  /** What it is, in PascalCase; the project's stack outputs its ARN as `<name>SecretArn`. */
+  readonly name: string;
+  readonly secret: secretsmanager.ISecret;
+  /** What to do with it, in a sentence (the project's stack uses it as the output's description). */
+  readonly action: string;
 }
 
 /** A function the root watches, and whether its capability already alarms on its errors. */
@@ -51,6 +62,28 @@ export class CoderFleetController extends Construct {
   readonly families?: WorkspaceFamilies;
   readonly provisionerKeys?: ProvisionerKeyRotation;
   readonly coderBudget: CoderRequestBudget;
+
+  // What a deployer needs once the stack is up (README: after the first deploy). The project's
+  // stack makes its outputs from these; in your own app, give them to CfnOutput the same way.
+
+  /**
+   * The families webhook's Function URL (with `families` configured). Not the whole endpoint:
+   * Coder's `CODER_NOTIFICATIONS_WEBHOOK_ENDPOINT` is this URL followed by the `pathSecret` held in
+   * `webhookSecret`, which authenticates the request. The URL alone admits nothing.
+   */
+  readonly webhookUrl: string | undefined;
+  /** The webhook's path secret, `{"pathSecret": "..."}`, generated at deploy (with `families`). */
+  readonly webhookSecret: secretsmanager.ISecret | undefined;
+  /**
+   * The secrets that need the deployer after the first deploy, in order: the Coder token (when this
+   * construct created its secret rather than using `coder.tokenSecretArn`), then the provisioner key
+   * (with `provisionerKeys`: its first rotation can only succeed once the token is in).
+   */
+  readonly secretsToFill: readonly SecretToFill[];
+  /** The CloudWatch dashboard's name (a row per capability, then the Coder API and the Lambdas). */
+  readonly dashboardName: string;
+  /** One SNS topic per severity; subscribe a pager to `critical`, email or chat to the others. */
+  readonly alarmTopics: Readonly<Record<Severity, sns.ITopic>>;
 
   constructor(scope: Construct, id: string, props: CoderFleetControllerProps) {
     super(scope, id);
@@ -206,6 +239,33 @@ export class CoderFleetController extends Construct {
       coderFacingServices: watched.filter((w) => w.callsCoder).map((w) => w.fn.serviceName),
       alarmsBySeverity: this.alerting.alarmsBySeverity,
     });
+
+    this.webhookUrl = this.families?.functionUrl.url;
+    this.webhookSecret = this.families?.webhookSecret;
+    this.dashboardName = this.dashboard.dashboard.dashboardName;
+    this.alarmTopics = { ...this.alerting.topics };
+    this.secretsToFill = [
+      ...(config.coder.tokenSecretArn
+        ? []
+        : [
+            {
+              name: 'CoderToken',
+              secret: this.coderTokenSecret,
+              action:
+                'Put the Coder service account token here: aws secretsmanager put-secret-value --secret-id <arn> --secret-string \'{"token":"..."}\'',
+            },
+          ]),
+      ...(this.provisionerKeys
+        ? [
+            {
+              name: 'ProvisionerKey',
+              secret: this.provisionerKeys.secret,
+              action:
+                'Filled by rotation: once the Coder token is in, aws secretsmanager rotate-secret --secret-id <arn> creates the first key',
+            },
+          ]
+        : []),
+    ];
   }
 
   /** The controller's Coder token: an existing secret, or an empty one the operator fills after deploy. */

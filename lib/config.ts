@@ -15,7 +15,7 @@ const coderUrlProblem = (value: string): string | undefined => {
   if (!URL.canParse(value)) return 'is not a URL (expected e.g. https://coder.example.com)';
   const url = new URL(value);
   if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname)))) {
-    return 'must be an https:// URL (seed 004: HTTPS everywhere)';
+    return 'must be an https:// URL (plain http only to a loopback address)';
   }
   if (url.username || url.password) {
     return 'must not carry user:password@ (the token comes from its secret)';
@@ -70,6 +70,11 @@ export const alarmThresholdsSchema = z
  */
 export const controllerConfigSchema = z
   .strictObject({
+    /**
+     * The JSON Schema an editor checks a configuration file against
+     * (`schema/config.schema.json`, generated from this schema); ignored by the controller.
+     */
+    $schema: z.string().optional(),
     coder: z.strictObject({
       /** Coder's access URL. HTTPS, except for a loopback address (the embedded simulator). */
       url: z.string().superRefine((value, ctx) => {

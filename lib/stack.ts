@@ -10,8 +10,9 @@ export interface CoderFleetControllerStackProps extends StackProps {
 
 /**
  * The project's own stack: the controller construct, tagged, with outputs an operator needs for
- * ad-hoc invocations and the first-deploy steps. Names and ARNs only: no secret value, and not the
- * webhook URL (its path is the secret).
+ * ad-hoc invocations and the first-deploy steps, made from the construct's public properties
+ * (README: "Use it in your own CDK app" shows the same pattern). Names, ARNs and the webhook's
+ * Function URL only: never a secret value (the webhook's path secret stays in its secret).
  */
 export class CoderFleetControllerStack extends Stack {
   readonly controller: CoderFleetController;
@@ -31,16 +32,29 @@ export class CoderFleetControllerStack extends Stack {
       const label = severityLabel(severity);
       output(
         `${label}AlarmTopicArn`,
-        controller.alerting.topics[severity].topicArn,
+        controller.alarmTopics[severity].topicArn,
         `SNS topic of ${label} alarms`,
       );
     }
-    output('DashboardName', controller.dashboard.dashboard.dashboardName, 'CloudWatch dashboard');
-    output(
-      'CoderTokenSecretArn',
-      controller.coderTokenSecret.secretArn,
-      'Put {"token": "..."} here after deploy',
-    );
+    output('DashboardName', controller.dashboardName, 'CloudWatch dashboard');
+    for (const { name, secret, action } of controller.secretsToFill) {
+      output(`${name}SecretArn`, secret.secretArn, action);
+    }
+    if (!controller.secretsToFill.some((s) => s.secret === controller.coderTokenSecret)) {
+      output(
+        'CoderTokenSecretArn',
+        controller.coderTokenSecret.secretArn,
+        'The Coder token secret (coder.tokenSecretArn)',
+      );
+    }
+    if (controller.webhookUrl !== undefined && controller.webhookSecret !== undefined) {
+      output(
+        'WebhookUrl',
+        controller.webhookUrl,
+        "Coder's webhook endpoint is this URL followed by the pathSecret in WebhookSecretArn",
+      );
+      output('WebhookSecretArn', controller.webhookSecret.secretArn, 'Holds the webhook path secret');
+    }
     if (controller.scaling) {
       output(
         'ScalerFunctionName',
@@ -62,20 +76,10 @@ export class CoderFleetControllerStack extends Stack {
       output(
         'WebhookFunctionName',
         controller.families.webhookFunction.functionName,
-        'Webhook: its URL is in Lambda',
-      );
-      output(
-        'WebhookSecretArn',
-        controller.families.webhookSecret.secretArn,
-        'Holds the webhook path secret',
+        'Webhook function (its URL: WebhookUrl)',
       );
     }
     if (controller.provisionerKeys) {
-      output(
-        'ProvisionerKeySecretArn',
-        controller.provisionerKeys.secret.secretArn,
-        'Provisioner key (rotate-secret)',
-      );
       output(
         'KeyHealthFunctionName',
         controller.provisionerKeys.healthFunction.functionName,

@@ -300,7 +300,7 @@ const sum = (c: Convergence, key: 'requests' | 'throttled') => c.runs.reduce((s,
 
 export const coldScale: Scenario = {
   id: 'cold-scale',
-  title: "7. Cold start at seed scale under Coder's limit and Lambda's timeout",
+  title: "7. Cold start at the reference scale under Coder's limit and Lambda's timeout",
   async run(): Promise<ScenarioResult> {
     const baseline = await loadBaselineEngine();
     const dynamo = await startLocalDynamo();

@@ -27,7 +27,7 @@ const CREATE_ROUTE = `POST ${CODER_ROUTES.userWorkspaces}`;
 
 export const familyCreation: Scenario = {
   id: 'family-creation',
-  title: '2. Family creation vs seed 000 (sequential `coder create`)',
+  title: '2. Family creation vs a startup script (sequential `coder create`)',
   async run(): Promise<ScenarioResult> {
     const sim = await startCoderSimulator({ rateLimit: false, record: false, buildDurationMs: 50 });
     try {

@@ -6,6 +6,7 @@ import {
   type CoderReleaseOptions,
   emptyCoderClientStats,
 } from '../adapters/coder/client.js';
+import { CODER_API_METRICS } from '../contracts/coder-api-metrics.js';
 import { METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
 import { ConfigError } from '../core/contracts/validation.js';
 import { type CoderBudgetSettings, coderBudgetFromEnvironment, sharedCoderBudget } from './coder-budget.js';
@@ -81,13 +82,8 @@ export const coderStatsOfAllClients = (): CoderClientStats => {
   return total;
 };
 
-/** Metric names shared by every Coder-facing Lambda; alarms and the dashboard use them. */
-export const CODER_API_METRICS = {
-  requests: 'CoderApiRequests',
-  throttled: 'CoderApiThrottled',
-  unreachable: 'CoderApiUnreachable',
-  latency: 'CoderApiLatency',
-} as const;
+/** Metric names shared by every Coder-facing Lambda (lambdas/contracts/, where lib/ reads them too). */
+export { CODER_API_METRICS };
 
 /**
  * Publishes what one run cost in Coder API calls: the difference between two `stats()` readings,

@@ -1,12 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { CODER_API_METRICS } from '../../lambdas/contracts/coder-api-metrics.js';
+import { METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
 import { WEBHOOK_METRICS, WORKER_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
 import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
 import { managedGroups } from '../../lambdas/core/scaling/config.js';
 import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/metrics.js';
-import { CODER_API_METRICS } from '../../lambdas/wiring/coder-connection.js';
-import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 import type { ControllerFunction } from '../common/controller-function.js';
 import {
   FAMILIES_ALARM_METRICS,

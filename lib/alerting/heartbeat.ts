@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
+import { METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
 import { runbookLink } from './construct.js';
 
 /**

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/wiring/names.js';
+import { ENV } from '../../lambdas/contracts/names.js';
 
 export interface CoderRequestBudgetProps {
   /** Coder requests per minute for the whole deployment (config `coder.requestsPerMinute`). */

@@ -6,7 +6,7 @@ import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { FunctionName } from '../../lambdas/wiring/names.js';
+import type { FunctionName } from '../../lambdas/contracts/names.js';
 import { HANDLERS_DIR } from './function-bundling.js';
 
 /**

@@ -2,7 +2,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as destinations from 'aws-cdk-lib/aws-logs-destinations';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FUNCTION } from '../../lambdas/wiring/names.js';
+import { FUNCTION } from '../../lambdas/contracts/names.js';
 import { ControllerFunction } from '../common/controller-function.js';
 
 export interface FamilyAuditLogsProps {

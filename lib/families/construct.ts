@@ -8,13 +8,13 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/contracts/names.js';
 import { ConfigError, parseConfig } from '../../lambdas/core/contracts/validation.js';
 import {
   type FamiliesConfig,
   type FamiliesConfigInput,
   familiesConfigSchema,
 } from '../../lambdas/core/families/config.js';
-import { ENV } from '../../lambdas/wiring/names.js';
 import { coderEnvironment } from '../common/coder-environment.js';
 import type { ControllerFunction } from '../common/controller-function.js';
 import { createFamiliesAlarms } from './alarms.js';

@@ -5,7 +5,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV, FUNCTION } from '../../lambdas/wiring/names.js';
+import { ENV, FUNCTION } from '../../lambdas/contracts/names.js';
 import { ControllerFunction } from '../common/controller-function.js';
 import type { WorkspaceFamiliesWebhookOptions } from './construct.js';
 

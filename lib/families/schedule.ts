@@ -5,7 +5,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { FUNCTION } from '../../lambdas/wiring/names.js';
+import { FUNCTION } from '../../lambdas/contracts/names.js';
 import { ControllerFunction } from '../common/controller-function.js';
 
 export const FAMILIES_RECONCILE_HANDLER = FUNCTION.familiesReconcile;

@@ -9,6 +9,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV, FUNCTION, METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
 import { parseConfig } from '../../lambdas/core/contracts/validation.js';
 import {
   type ProvisionerKeyRotationConfig,
@@ -16,7 +17,6 @@ import {
   provisionerKeyRotationConfigSchema,
 } from '../../lambdas/core/keys/config.js';
 import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
-import { ENV, FUNCTION, METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 import { runbookLink } from '../alerting/construct.js';
 import { coderEnvironment } from '../common/coder-environment.js';
 import { ControllerFunction } from '../common/controller-function.js';

@@ -9,10 +9,11 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV, FUNCTION, METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
 import {
   OVERRIDE_PARTITION_KEY,
   OVERRIDE_TTL_ATTRIBUTE,
-} from '../../lambdas/adapters/aws/scaling-override-store.js';
+} from '../../lambdas/contracts/scaling-override-table.js';
 import { parseConfig } from '../../lambdas/core/contracts/validation.js';
 import {
   managedGroups,
@@ -21,7 +22,6 @@ import {
   scalingConfigSchema,
 } from '../../lambdas/core/scaling/config.js';
 import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/metrics.js';
-import { ENV, FUNCTION, METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 import { coderEnvironment } from '../common/coder-environment.js';
 import { ControllerFunction } from '../common/controller-function.js';
 

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
 import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/metrics.js';
-import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 
 const WEEK_HOURS = 7 * 24;
 

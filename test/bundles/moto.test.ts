@@ -70,8 +70,13 @@ import { createFamilyTables } from '../../lib/families/tables.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { functionUrlEvent, PATH_SECRET } from '../core/families/webhook/function-url.js';
 import { type BuiltBundles, buildBundles, emfDocuments, emfMetricNames } from '../support/bundles.js';
+import { MOTO_SERVER, toolAvailable } from '../support/external-tools.js';
 import { FAMILY_TEMPLATE, seedFamilyParent, seedFamilyTemplate } from '../support/family-seed.js';
 import { type MotoServer, startMotoServer } from '../support/moto.js';
+
+// Without moto_server: one line saying so and every test here skipped; with CI set, a failure.
+const motoAvailable = toolAvailable(MOTO_SERVER, 'the bundles against moto (test/bundles/moto.test.ts)');
+const describeWithMoto = describe.skipIf(!motoAvailable);
 
 const ACCOUNT = '123456789012';
 const CODER_TOKEN_SECRET = 'coder-fleet/coder-token';
@@ -90,6 +95,7 @@ let aws: {
 };
 
 beforeAll(async () => {
+  if (!motoAvailable) return;
   [moto, bundles, sim] = await Promise.all([
     startMotoServer(),
     buildBundles(),
@@ -128,7 +134,7 @@ const invoke = (name: string, event: unknown, env: Record<string, string>) =>
     ...env,
   });
 
-describe('scaling-scheduler against moto: EKS, Auto Scaling, DynamoDB', () => {
+describeWithMoto('scaling-scheduler against moto: EKS, Auto Scaling, DynamoDB', () => {
   // Seed 004's groups, with coder-prov as a self-managed Auto Scaling group so both APIs are used.
   const scalingConfig = {
     ...seed004ScalingConfig,
@@ -339,202 +345,210 @@ describe('scaling-scheduler against moto: EKS, Auto Scaling, DynamoDB', () => {
   });
 });
 
-describe('families-webhook, families-worker and families-reconcile against moto: SQS FIFO, DynamoDB', () => {
-  const env: Record<string, string> = {
-    [ENV.familiesConfig]: JSON.stringify({ templates: [FAMILY_TEMPLATE] }),
-    [ENV.familiesLedgerTable]: 'families-ledger',
-    [ENV.familiesLockTable]: 'families-locks',
-    [ENV.webhookSecretArn]: 'coder-fleet/families-webhook',
-  };
-  let queueArn = '';
+describeWithMoto(
+  'families-webhook, families-worker and families-reconcile against moto: SQS FIFO, DynamoDB',
+  () => {
+    const env: Record<string, string> = {
+      [ENV.familiesConfig]: JSON.stringify({ templates: [FAMILY_TEMPLATE] }),
+      [ENV.familiesLedgerTable]: 'families-ledger',
+      [ENV.familiesLockTable]: 'families-locks',
+      [ENV.webhookSecretArn]: 'coder-fleet/families-webhook',
+    };
+    let queueArn = '';
 
-  /** Every item of a table in moto. */
-  const scan = async (table: string): Promise<Array<Record<string, unknown>>> =>
-    (await aws.documents.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? [];
+    /** Every item of a table in moto. */
+    const scan = async (table: string): Promise<Array<Record<string, unknown>>> =>
+      (await aws.documents.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? [];
 
-  const childRows = async (owner: string, parent: string) =>
-    (await scan(env[ENV.familiesLedgerTable] ?? ''))
-      .filter((item) => item.pk === `owner#${owner}` && String(item.sk).startsWith(`child#${parent}#`))
-      .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    const childRows = async (owner: string, parent: string) =>
+      (await scan(env[ENV.familiesLedgerTable] ?? ''))
+        .filter((item) => item.pk === `owner#${owner}` && String(item.sk).startsWith(`child#${parent}#`))
+        .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
 
-  const liveWorkspaceIds = (owner: string): Map<string, string> =>
-    new Map(
-      sim
-        .workspacesSnapshot()
-        .filter((w) => w.ownerName === owner)
-        .map((w) => [w.name, w.id]),
-    );
+    const liveWorkspaceIds = (owner: string): Map<string, string> =>
+      new Map(
+        sim
+          .workspacesSnapshot()
+          .filter((w) => w.ownerName === owner)
+          .map((w) => [w.name, w.id]),
+      );
 
-  /** A received message as the SQS event source hands it to the worker. */
-  const sqsRecord = (message: Message): SQSRecord => ({
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    attributes: message.Attributes as unknown as SQSRecord['attributes'],
-    messageAttributes: {},
-    md5OfBody: message.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: 'us-east-1',
-  });
+    /** A received message as the SQS event source hands it to the worker. */
+    const sqsRecord = (message: Message): SQSRecord => ({
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: message.Attributes as unknown as SQSRecord['attributes'],
+      messageAttributes: {},
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: queueArn,
+      awsRegion: 'us-east-1',
+    });
 
-  beforeAll(async () => {
-    // The ledger and lock tables exactly as the construct synthesizes them (lib/families/tables.ts).
-    const stack = new Stack(new App(), 'FamilyTables');
-    createFamilyTables(stack);
-    const tables = Template.fromStack(stack).findResources('AWS::DynamoDB::Table');
-    for (const [logicalId, { Properties }] of Object.entries(tables)) {
-      const name = logicalId.startsWith('LedgerTable')
-        ? env[ENV.familiesLedgerTable]
-        : env[ENV.familiesLockTable];
-      await aws.dynamo.send(
-        new CreateTableCommand({
-          TableName: name,
-          KeySchema: Properties.KeySchema,
-          AttributeDefinitions: Properties.AttributeDefinitions,
-          BillingMode: Properties.BillingMode,
+    beforeAll(async () => {
+      // The ledger and lock tables exactly as the construct synthesizes them (lib/families/tables.ts).
+      const stack = new Stack(new App(), 'FamilyTables');
+      createFamilyTables(stack);
+      const tables = Template.fromStack(stack).findResources('AWS::DynamoDB::Table');
+      for (const [logicalId, { Properties }] of Object.entries(tables)) {
+        const name = logicalId.startsWith('LedgerTable')
+          ? env[ENV.familiesLedgerTable]
+          : env[ENV.familiesLockTable];
+        await aws.dynamo.send(
+          new CreateTableCommand({
+            TableName: name,
+            KeySchema: Properties.KeySchema,
+            AttributeDefinitions: Properties.AttributeDefinitions,
+            BillingMode: Properties.BillingMode,
+          }),
+        );
+        await aws.dynamo.send(
+          new UpdateTimeToLiveCommand({
+            TableName: name,
+            TimeToLiveSpecification: Properties.TimeToLiveSpecification,
+          }),
+        );
+      }
+      expect(Object.keys(tables)).toHaveLength(2);
+      // The work queue as lib/families/ingress.ts defines it: FIFO, deduplicated by message id only.
+      const { QueueUrl } = await aws.sqs.send(
+        new CreateQueueCommand({
+          QueueName: 'families-work.fifo',
+          Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '60' },
         }),
       );
-      await aws.dynamo.send(
-        new UpdateTimeToLiveCommand({
-          TableName: name,
-          TimeToLiveSpecification: Properties.TimeToLiveSpecification,
+      env[ENV.familiesQueueUrl] = QueueUrl ?? '';
+      const { Attributes } = await aws.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      queueArn = Attributes?.QueueArn ?? '';
+      await aws.secrets.send(
+        new CreateSecretCommand({
+          Name: env[ENV.webhookSecretArn],
+          SecretString: JSON.stringify({ pathSecret: PATH_SECRET }),
         }),
       );
-    }
-    expect(Object.keys(tables)).toHaveLength(2);
-    // The work queue as lib/families/ingress.ts defines it: FIFO, deduplicated by message id only.
-    const { QueueUrl } = await aws.sqs.send(
-      new CreateQueueCommand({
-        QueueName: 'families-work.fifo',
-        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '60' },
-      }),
-    );
-    env[ENV.familiesQueueUrl] = QueueUrl ?? '';
-    const { Attributes } = await aws.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    queueArn = Attributes?.QueueArn ?? '';
-    await aws.secrets.send(
-      new CreateSecretCommand({
-        Name: env[ENV.webhookSecretArn],
-        SecretString: JSON.stringify({ pathSecret: PATH_SECRET }),
-      }),
-    );
-    seedFamilyTemplate(sim);
-  }, 60_000);
+      seedFamilyTemplate(sim);
+    }, 60_000);
 
-  it("the webhook puts Coder's notification on the FIFO queue; the worker consumes it and creates the children, recorded in the ledger", async () => {
-    // Prepare: alice creates her parent workspace through the API, so Coder notifies about it.
-    const alice = sim.seed.user({ username: 'alice' });
-    const admin = new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false });
-    const template = (await admin.listTemplates()).find((t) => t.name === FAMILY_TEMPLATE);
-    if (!template?.organization_id) throw new Error('template not seeded');
-    const parent = await new CoderClient({
-      baseUrl: sim.url,
-      token: alice.token,
-      rateLimitPerMinute: false,
-    }).createWorkspace(template.organization_id, 'alice', {
-      name: 'my-team',
-      template_id: template.id,
-      rich_parameter_values: [
-        { name: 'additional_workspaces', value: '2' },
-        { name: 'cpu', value: '4' },
-      ],
-    });
-    sim.advanceBuilds();
-    const notification = sim
-      .notifications()
-      .find(
-        (n) =>
-          n.payload.notification_name === 'Workspace Created' && n.payload.labels.workspace === 'my-team',
+    it("the webhook puts Coder's notification on the FIFO queue; the worker consumes it and creates the children, recorded in the ledger", async () => {
+      // Prepare: alice creates her parent workspace through the API, so Coder notifies about it.
+      const alice = sim.seed.user({ username: 'alice' });
+      const admin = new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false });
+      const template = (await admin.listTemplates()).find((t) => t.name === FAMILY_TEMPLATE);
+      if (!template?.organization_id) throw new Error('template not seeded');
+      const parent = await new CoderClient({
+        baseUrl: sim.url,
+        token: alice.token,
+        rateLimitPerMinute: false,
+      }).createWorkspace(template.organization_id, 'alice', {
+        name: 'my-team',
+        template_id: template.id,
+        rich_parameter_values: [
+          { name: 'additional_workspaces', value: '2' },
+          { name: 'cpu', value: '4' },
+        ],
+      });
+      sim.advanceBuilds();
+      const notification = sim
+        .notifications()
+        .find(
+          (n) =>
+            n.payload.notification_name === 'Workspace Created' && n.payload.labels.workspace === 'my-team',
+        );
+      if (!notification) throw new Error('no Workspace Created notification for my-team');
+
+      // Act: Coder's POST reaches the webhook's Function URL.
+      const accepted = await invoke(
+        'families-webhook',
+        functionUrlEvent({
+          body: JSON.stringify(notification),
+          headers: { 'x-message-id': notification.msg_id },
+        }),
+        env,
       );
-    if (!notification) throw new Error('no Workspace Created notification for my-team');
 
-    // Act: Coder's POST reaches the webhook's Function URL.
-    const accepted = await invoke(
-      'families-webhook',
-      functionUrlEvent({
-        body: JSON.stringify(notification),
-        headers: { 'x-message-id': notification.msg_id },
-      }),
-      env,
-    );
+      // Assess: 202, and moto's queue holds one minimal work item for the parent, grouped by owner.
+      expect(accepted.error).toBeUndefined();
+      expect((accepted.result as { statusCode: number }).statusCode).toBe(202);
+      const { Messages = [] } = await aws.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: env[ENV.familiesQueueUrl],
+          MaxNumberOfMessages: 10,
+          MessageSystemAttributeNames: ['All'],
+          WaitTimeSeconds: 1,
+        }),
+      );
+      expect(Messages).toHaveLength(1);
+      const message = Messages[0] as Message;
+      const item = familyWorkItemSchema.parse(JSON.parse(message.Body ?? ''));
+      expect(item).toMatchObject({
+        event: 'workspace_created',
+        workspaceId: parent.id,
+        workspaceName: 'my-team',
+      });
+      expect(message.Attributes).toMatchObject({
+        MessageGroupId: familyMessageGroupId(item),
+        MessageDeduplicationId: familyDeduplicationId(item),
+      });
+      // Never the raw body: no email, no labels.
+      expect(message.Body).not.toContain('@');
 
-    // Assess: 202, and moto's queue holds one minimal work item for the parent, grouped by owner.
-    expect(accepted.error).toBeUndefined();
-    expect((accepted.result as { statusCode: number }).statusCode).toBe(202);
-    const { Messages = [] } = await aws.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: env[ENV.familiesQueueUrl],
-        MaxNumberOfMessages: 10,
-        MessageSystemAttributeNames: ['All'],
-        WaitTimeSeconds: 1,
-      }),
-    );
-    expect(Messages).toHaveLength(1);
-    const message = Messages[0] as Message;
-    const item = familyWorkItemSchema.parse(JSON.parse(message.Body ?? ''));
-    expect(item).toMatchObject({
-      event: 'workspace_created',
-      workspaceId: parent.id,
-      workspaceName: 'my-team',
+      // Act: the event source hands the message to the worker, and deletes it when it succeeded.
+      const worked = await invoke('families-worker', { Records: [sqsRecord(message)] }, env);
+      expect(worked.error).toBeUndefined();
+      expect((worked.result as SQSBatchResponse).batchItemFailures).toEqual([]);
+      await aws.sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: env[ENV.familiesQueueUrl],
+          ReceiptHandle: message.ReceiptHandle,
+        }),
+      );
+
+      // Assess: the children exist in Coder, and moto's ledger confirms each one with its id.
+      const ids = liveWorkspaceIds('alice');
+      expect([...ids.keys()].sort()).toEqual(['my-team', 'my-team-1', 'my-team-2']);
+      const rows = await childRows('alice', 'my-team');
+      expect(rows.map((r) => [r.childName, r.state, r.childId, r.parentId])).toEqual([
+        ['my-team-1', 'confirmed', ids.get('my-team-1'), parent.id],
+        ['my-team-2', 'confirmed', ids.get('my-team-2'), parent.id],
+      ]);
+      // The family lock was released.
+      expect(await scan(env[ENV.familiesLockTable] ?? '')).toEqual([]);
     });
-    expect(message.Attributes).toMatchObject({
-      MessageGroupId: familyMessageGroupId(item),
-      MessageDeduplicationId: familyDeduplicationId(item),
+
+    it("the scheduled reconcile creates the missing child of another family and leaves the worker's family as it is", async () => {
+      // Prepare: bob's family, seeded with one child wanted and none created.
+      seedFamilyParent(sim, { owner: 'bob', parent: 'squad', children: 1 });
+      const aliceRows = await childRows('alice', 'my-team');
+
+      // Act
+      const run = await invoke(
+        'families-reconcile',
+        { trigger: 'schedule', scheduledTime: new Date().toISOString() },
+        env,
+      );
+
+      // Assess
+      expect(run.error).toBeUndefined();
+      const report = run.result as ReconcileReport;
+      const creates = report.actions.filter((a) => a.kind === 'create-child');
+      expect(creates.map((a) => [a.family, a.outcome])).toEqual([
+        [{ owner: 'bob', parent: 'squad' }, 'done'],
+      ]);
+      const bob = liveWorkspaceIds('bob');
+      expect([...bob.keys()].sort()).toEqual(['squad', 'squad-1']);
+      expect((await childRows('bob', 'squad')).map((r) => [r.childName, r.state, r.childId])).toEqual([
+        ['squad-1', 'confirmed', bob.get('squad-1')],
+      ]);
+      expect(await childRows('alice', 'my-team')).toEqual(aliceRows);
+      expect(await scan(env[ENV.familiesLockTable] ?? '')).toEqual([]);
     });
-    // Never the raw body: no email, no labels.
-    expect(message.Body).not.toContain('@');
+  },
+);
 
-    // Act: the event source hands the message to the worker, and deletes it when it succeeded.
-    const worked = await invoke('families-worker', { Records: [sqsRecord(message)] }, env);
-    expect(worked.error).toBeUndefined();
-    expect((worked.result as SQSBatchResponse).batchItemFailures).toEqual([]);
-    await aws.sqs.send(
-      new DeleteMessageCommand({ QueueUrl: env[ENV.familiesQueueUrl], ReceiptHandle: message.ReceiptHandle }),
-    );
-
-    // Assess: the children exist in Coder, and moto's ledger confirms each one with its id.
-    const ids = liveWorkspaceIds('alice');
-    expect([...ids.keys()].sort()).toEqual(['my-team', 'my-team-1', 'my-team-2']);
-    const rows = await childRows('alice', 'my-team');
-    expect(rows.map((r) => [r.childName, r.state, r.childId, r.parentId])).toEqual([
-      ['my-team-1', 'confirmed', ids.get('my-team-1'), parent.id],
-      ['my-team-2', 'confirmed', ids.get('my-team-2'), parent.id],
-    ]);
-    // The family lock was released.
-    expect(await scan(env[ENV.familiesLockTable] ?? '')).toEqual([]);
-  });
-
-  it("the scheduled reconcile creates the missing child of another family and leaves the worker's family as it is", async () => {
-    // Prepare: bob's family, seeded with one child wanted and none created.
-    seedFamilyParent(sim, { owner: 'bob', parent: 'squad', children: 1 });
-    const aliceRows = await childRows('alice', 'my-team');
-
-    // Act
-    const run = await invoke(
-      'families-reconcile',
-      { trigger: 'schedule', scheduledTime: new Date().toISOString() },
-      env,
-    );
-
-    // Assess
-    expect(run.error).toBeUndefined();
-    const report = run.result as ReconcileReport;
-    const creates = report.actions.filter((a) => a.kind === 'create-child');
-    expect(creates.map((a) => [a.family, a.outcome])).toEqual([[{ owner: 'bob', parent: 'squad' }, 'done']]);
-    const bob = liveWorkspaceIds('bob');
-    expect([...bob.keys()].sort()).toEqual(['squad', 'squad-1']);
-    expect((await childRows('bob', 'squad')).map((r) => [r.childName, r.state, r.childId])).toEqual([
-      ['squad-1', 'confirmed', bob.get('squad-1')],
-    ]);
-    expect(await childRows('alice', 'my-team')).toEqual(aliceRows);
-    expect(await scan(env[ENV.familiesLockTable] ?? '')).toEqual([]);
-  });
-});
-
-describe('keys-rotation and keys-health against moto: Secrets Manager', () => {
+describeWithMoto('keys-rotation and keys-health against moto: Secrets Manager', () => {
   const secretId = 'coder-fleet/provisioner-key';
   const env = {
     [ENV.keysConfig]: JSON.stringify({ organization: 'default', keyTags: { pool: 'coder-prov' } }),

@@ -17,6 +17,7 @@ import {
   startFamilyHarness,
   TEMPLATE,
 } from '../families/harness.js';
+import { eventually } from '../sim/http.js';
 
 /** What AWS hands the webhook Lambda for one HTTP request to its Function URL. */
 const toFunctionUrlEvent = (req: IncomingMessage, body: string): LambdaFunctionURLEvent => {
@@ -205,9 +206,15 @@ describe.each(SUPPORTED_PROFILES)(
       for (const request of path.reconciles) {
         expect(request).toMatchObject({ trigger: 'webhook', dryRun: false, scope: { kind: 'workspace' } });
       }
-      const created = path.h.sim
-        .webhookDeliveries()
-        .filter((d) => d.notificationName === 'Workspace Created' && d.status === 202);
+      // The simulator records a delivery once the webhook's answer is read, which can come after the
+      // queue has drained: wait on its log, not on the children.
+      const created = await eventually(
+        () =>
+          path.h.sim
+            .webhookDeliveries()
+            .filter((d) => d.notificationName === 'Workspace Created' && d.status === 202),
+        (accepted) => accepted.length >= 1,
+      );
       expect(created.length).toBeGreaterThanOrEqual(1);
 
       // Act again: the first Workspace Created message about my-team is delivered twice more, within

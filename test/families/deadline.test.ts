@@ -1,8 +1,10 @@
 /**
- * Deadline-aware runs (issue 12): a run with little time left against a slow Coder stops cleanly,
- * releases its locks and reports what is left; the next run finishes the work with no duplicate and
- * no wrongful delete. Time is scaled ×10 so the test runs in seconds: "20 s left" is 2 s of wall
- * time, and the simulator's 150 ms latency stands for 1.5 s.
+ * Deadline-aware runs: a run with little time left against a slow Coder stops cleanly, releases its
+ * locks and reports what is left; the next run finishes the work with no duplicate and no wrongful
+ * delete. The run's time is spent by what the simulator records, not by the wall clock: every
+ * request Coder receives costs 1.5 s of the Lambda's time, so "20 s left" runs out after the same
+ * requests however loaded the machine is (a wall-clock deadline ran out before the families were
+ * even read on a busy machine).
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,11 +13,12 @@ import { FAMILY_METRICS, familyRunMetrics } from '../../lambdas/core/families/me
 import { reconcileFamilies } from '../../lambdas/core/families/run.js';
 import { COUNT, type FamilyHarness, startFamilyHarness, TEMPLATE } from './harness.js';
 
-const SCALE = 10;
-/** `seconds` of scaled time left from now. */
-const scaledDeadline = (seconds: number): Deadline => {
-  const start = Date.now();
-  return { remainingMs: () => seconds * 1000 - (Date.now() - start) * SCALE };
+/** What one request to a slow Coder costs the run. */
+const REQUEST_MS = 1500;
+/** `seconds` of the run's time left from now, spent REQUEST_MS by each request the simulator records. */
+const requestDeadline = (harness: FamilyHarness, seconds: number): Deadline => {
+  const start = harness.sim.totalRequests();
+  return { remainingMs: () => seconds * 1000 - (harness.sim.totalRequests() - start) * REQUEST_MS };
 };
 
 const USERS = ['alice', 'bob', 'carol'];
@@ -60,7 +63,7 @@ describe('a run against its deadline', () => {
       scope: { kind: 'all' },
       dryRun: false,
       trigger: 'schedule',
-      deadline: scaledDeadline(20),
+      deadline: requestDeadline(h, 20),
     });
 
     expect(cut.incomplete).toMatchObject({ reason: 'deadline' });

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleCli, bundleHandler, compileConstructs, handlerNames } from '../../scripts/bundle.js';
+import { npmPack, type PackResult, stagePackage } from '../../scripts/pack.js';
+import { staleRegions } from '../../scripts/readme-figures.js';
 
 const exec = promisify(execFile);
 const root = process.cwd();
@@ -25,7 +26,7 @@ const packageJson = JSON.parse(await readFile(path.join(root, 'package.json'), '
 let work: string;
 let consumer: string;
 let tarball: string;
-let packed: { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
+let packed: PackResult;
 let installedBy: 'npm install --offline' | 'unpacked';
 
 const npm = (args: string[], cwd: string) =>
@@ -37,6 +38,7 @@ const npm = (args: string[], cwd: string) =>
 
 interface Template {
   Resources: Record<string, { Type: string; Properties?: { Code?: { S3Key?: string }; Handler?: string } }>;
+  Outputs?: Record<string, { Value: unknown }>;
 }
 
 const synth = async (app: string, outdir: string) => {
@@ -57,16 +59,8 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'cfc-package-'));
   // Prepare: the build, in a staging copy of the package (the repository's own dist/ is left alone).
   const stage = path.join(work, 'stage');
-  await Promise.all([
-    compileConstructs(root, path.join(stage, 'dist/js')),
-    bundleCli(path.join(stage, 'dist'), root),
-    ...(await handlerNames(root)).map((name) => bundleHandler(name, path.join(stage, 'dist'), root)),
-  ]);
-  for (const file of ['package.json', 'README.md', 'config/seed-004.json']) {
-    await cp(path.join(root, file), path.join(stage, file));
-  }
-  const pack = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work, stage], work);
-  packed = (JSON.parse(pack.stdout) as (typeof packed)[])[0] as typeof packed;
+  await stagePackage(root, stage);
+  packed = await npmPack(stage, work);
   tarball = path.join(work, packed.filename);
 
   // A platform team's app: its own folder; the project's node_modules one level up stands in for
@@ -102,10 +96,22 @@ describe('the packed package', () => {
     expect(paths).toContain('dist/js/lib/index.js');
     expect(paths).toContain('dist/js/lib/index.d.ts');
     expect(paths).toContain('dist/cli/coder-fleet.mjs');
+    // What a package of the field carries: its license text, its changelog, and the config's JSON Schema
+    // at the path the example config names.
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'CHANGELOG.md',
+        'schema/config.schema.json',
+        'config/seed-004.json',
+      ]),
+    );
     for (const fn of ['scaling-scheduler', 'families-reconcile', 'keys-rotation']) {
       expect(paths).toContain(`dist/${fn}/index.mjs`);
     }
-    expect(paths.filter((p) => /^(test|bench|sim|scripts|lambdas|lib|cli)\//.test(p))).toEqual([]);
+    expect(paths.filter((p) => /^(test|bench|sim|scripts|lambdas|lib|cli|vendor)\//.test(p))).toEqual([]);
+    // The compiled constructs carry no Lambda runtime: no wiring, adapter or handler came along with them.
+    expect(paths.filter((p) => /^dist\/js\/lambdas\/(wiring|adapters|handlers)\//.test(p))).toEqual([]);
     expect(paths.filter((p) => p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')))).toEqual(
       [],
     );
@@ -115,19 +121,30 @@ describe('the packed package', () => {
     );
   });
 
+  it('is what README.md says it is: its size, unpacked size and file count (npm run readme-figures)', async () => {
+    const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+    expect(staleRegions(readme, { pack: packed })).toEqual([]);
+  });
+
   it('synthesizes in a TypeScript CDK app, type-checked against its declarations, cdk-nag clean, from the prebuilt bundles', async () => {
-    // Prepare: the whole controller (seed 004's configuration, every function).
+    // Prepare: the whole controller (the reference deployment's configuration, every function).
     await writeFile(
       path.join(consumer, 'app.ts'),
-      `import { App, Stack, Validations } from 'aws-cdk-lib';
+      `import { App, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CoderFleetController, type CoderFleetControllerProps, seed004ControllerConfig } from '${packageJson.name}';
+import { CoderFleetController, type CoderFleetControllerProps, referenceControllerConfig } from '${packageJson.name}';
 
 const app = new App({ outdir: process.argv[2] });
 const stack = new Stack(app, 'PlatformTs', { env: { account: '123456789012', region: 'us-east-1' } });
-const props: CoderFleetControllerProps = { config: seed004ControllerConfig };
+const props: CoderFleetControllerProps = { config: referenceControllerConfig };
 const controller: CoderFleetController = new CoderFleetController(stack, 'CoderFleet', props);
-void controller;
+// The README's CfnOutput pattern: what a deployer needs next, from the construct's properties.
+if (controller.webhookUrl) new CfnOutput(stack, 'WebhookUrl', { value: controller.webhookUrl });
+for (const { name, secret, action } of controller.secretsToFill) {
+  new CfnOutput(stack, \`\${name}SecretArn\`, { value: secret.secretArn, description: action });
+}
+new CfnOutput(stack, 'DashboardName', { value: controller.dashboardName });
+new CfnOutput(stack, 'CriticalAlarmTopicArn', { value: controller.alarmTopics.critical.topicArn });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 app.synth();
 `,
@@ -160,6 +177,13 @@ app.synth();
     // Assess: every function deploys its own prebuilt folder; nothing was bundled at synth.
     const [template] = result.templates;
     expect(template).toBeDefined();
+    expect(Object.keys((template as Template).Outputs ?? {}).sort()).toEqual([
+      'CoderTokenSecretArn',
+      'CriticalAlarmTopicArn',
+      'DashboardName',
+      'ProvisionerKeySecretArn',
+      'WebhookUrl',
+    ]);
     const functions = functionsOf(template as Template);
     expect(functions).toHaveLength(7);
     expect(new Set(functions.map((f) => f.Properties?.Code?.S3Key)).size).toBe(7);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { goDuration } from '../../sim/rate-limit.js';
-import { api } from './http.js';
+import { api, eventually } from './http.js';
 
 let sim: CoderSimulator | undefined;
 afterEach(async () => {
@@ -236,7 +236,11 @@ describe('fault injection', () => {
   it('closes promptly with a held socket and pending builds', async () => {
     sim = await startCoderSimulator({ faults: { timeoutRate: 1 }, buildDurationMs: 60_000 });
     const hanging = fetch(`${sim.url}/api/v2/users/me`).catch((err: unknown) => err);
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait until the simulator holds the request (it counts it on arrival), not for a fixed time.
+    await eventually(
+      () => sim?.totalRequests() ?? 0,
+      (n) => n === 1,
+    );
     const started = Date.now();
     await sim.close();
     expect(Date.now() - started).toBeLessThan(1000);

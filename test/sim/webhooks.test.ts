@@ -14,8 +14,15 @@ interface Received {
   body: NotificationMessage;
 }
 
-/** A local webhook receiver; `failFirst` answers 503 to that many requests before accepting. */
-async function startReceiver(failFirst = 0): Promise<{ url: string; received: Received[]; server: Server }> {
+/**
+ * A local webhook receiver; `failFirst` answers 503 to that many requests before accepting.
+ * `answerDelayMs` holds each accepted request's answer after it has been counted as received, the
+ * window in which a test that waits on the receiver reads a delivery log still missing it.
+ */
+async function startReceiver(
+  failFirst = 0,
+  answerDelayMs = 0,
+): Promise<{ url: string; received: Received[]; server: Server }> {
   const received: Received[] = [];
   let failures = failFirst;
   const server = createServer((req, res) => {
@@ -31,7 +38,7 @@ async function startReceiver(failFirst = 0): Promise<{ url: string; received: Re
         headers: req.headers,
         body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as NotificationMessage,
       });
-      res.writeHead(204).end();
+      setTimeout(() => res.writeHead(204).end(), answerDelayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,7 +57,7 @@ afterEach(async () => {
 
 describe('notification webhook', () => {
   it('posts "Workspace Created" to every template admin with data.parameters and X-Message-Id', async () => {
-    const hook = await startReceiver();
+    const hook = await startReceiver(0, 50);
     receiver = hook.server;
     sim = await startCoderSimulator({ webhookUrl: hook.url, buildDurationMs: 10 });
     const t = sim.seed.template({ name: 'docker', parameters: [{ name: 'region', defaultValue: 'eu' }] });
@@ -66,10 +73,14 @@ describe('notification webhook', () => {
       },
     );
     expect(res.status).toBe(201);
-    await eventually(
-      () => hook.received.length,
-      (n) => n === 2,
+    // Wait on what the simulator recorded (it records a delivery after the receiver has answered),
+    // not on the receiver, so every read below sees both deliveries complete.
+    const deliveries = await eventually(
+      () => sim?.webhookDeliveries() ?? [],
+      (d) => d.length >= 2,
     );
+    expect(deliveries.map((d) => d.status)).toEqual([204, 204]);
+    expect(hook.received).toHaveLength(2);
     const recipients = hook.received.map((r) => r.body.payload.user_username).sort();
     expect(recipients).toEqual(['admin', 'tadmin']);
     const msg = hook.received[0] as Received;
@@ -93,7 +104,6 @@ describe('notification webhook', () => {
       parameters: [{ name: 'region', value: 'us' }],
     });
     expect(new Set(hook.received.map((r) => r.body.msg_id)).size).toBe(2);
-    expect(sim.webhookDeliveries().every((d) => d.status === 204)).toBe(true);
   });
 
   it('sends "Workspace Manually Updated" only for a new template version, and "Workspace Deleted" to the owner', async () => {
@@ -165,7 +175,8 @@ describe('notification webhook', () => {
   });
 
   it('retries failed deliveries and records every attempt', async () => {
-    const hook = await startReceiver(2);
+    // A receiver slow to answer its accepted request: the delivery is received well before it is recorded.
+    const hook = await startReceiver(2, 100);
     receiver = hook.server;
     sim = await startCoderSimulator({ webhookUrl: hook.url, webhookRetry: { intervalMs: 10 } });
     const t = sim.seed.template({ name: 'docker' });
@@ -174,16 +185,18 @@ describe('notification webhook', () => {
       token: alice.token,
       body: { name: 'w1', template_id: t.id },
     });
-    await eventually(
-      () => hook.received.length,
-      (n) => n === 1,
+    // Wait on the simulator's delivery log until the third attempt is recorded. The receiver sees the
+    // third request before the simulator records its answer, so waiting on the receiver raced.
+    const deliveries = await eventually(
+      () => sim?.webhookDeliveries() ?? [],
+      (d) => d.length >= 3,
     );
-    const attempts = sim.webhookDeliveries().map((d) => [d.attempt, d.status]);
-    expect(attempts).toEqual([
+    expect(deliveries.map((d) => [d.attempt, d.status])).toEqual([
       [1, 503],
       [2, 503],
       [3, 204],
     ]);
+    expect(hook.received).toHaveLength(1);
   });
 
   it('records network errors when the receiver is down and gives up after the configured attempts', async () => {

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { MOTO_SERVER } from './external-tools.js';
 
 /**
  * `moto_server` (moto, a widely used AWS emulator: https://github.com/getmoto/moto) on a free
- * 127.0.0.1 port, one process serving every AWS service at one endpoint. It is installed on every
- * machine here and in CI; elsewhere: `pip install 'moto[server]'`.
+ * 127.0.0.1 port, one process serving every AWS service at one endpoint. A prerequisite of the
+ * full suite (README); test/bundles/moto.test.ts checks for it first (support/external-tools.ts).
  */
 export interface MotoServer {
   readonly endpoint: string;
@@ -23,7 +24,7 @@ export class MotoServerError extends Error {
   override readonly name = 'MotoServerError';
 }
 
-const INSTALL_HINT = "moto_server must be on PATH (it is in CI); install it with: pip install 'moto[server]'";
+const INSTALL_HINT = `moto_server must be on PATH (it is in CI); install it with: ${MOTO_SERVER.install}`;
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 /**
  * Every place where the project knowingly departs from Coder's generated spec
- * (../shared/coder-api/swagger.json), each with its reason. The contract tests apply these and
- * nothing else; see ../shared/docs/coder-api.md §15 for the upstream gaps.
+ * (vendor/coder/swagger.json), each with its reason. The contract tests apply these and
+ * nothing else; see docs/coder-api.md §15 for the upstream gaps.
  */
 export interface SpecException {
   /** `METHOD /path/template` as in swagger.json, or `*` for a rule that applies to every body. */
@@ -80,7 +80,7 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     },
     reason:
       'The spec lists only initiator|autostart|autostop, but coderd returns the reason the build was requested ' +
-      'with (codersdk.CreateWorkspaceBuildReason: dashboard, cli, ...), see coder-api.md §3.',
+      'with (codersdk.CreateWorkspaceBuildReason: dashboard, cli, ...), see docs/coder-api.md §3.',
   },
   {
     operation: 'GET /healthz',

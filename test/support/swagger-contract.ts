@@ -1,6 +1,6 @@
 /**
- * Checks requests and responses against Coder's real API spec (../shared/coder-api/swagger.json)
- * with a real JSON Schema validator. Swagger 2.0 schemas are JSON Schema draft-04.
+ * Checks requests and responses against Coder's real API spec (vendor/coder/swagger.json, where it
+ * came from: vendor/coder/README.md) with a real JSON Schema validator. Swagger 2.0 schemas are JSON Schema draft-04.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +11,7 @@ import ajvFormats from 'ajv-formats';
 import { definitionPatches, findException } from './spec-exceptions.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const SPEC_PATH = path.resolve(here, '../../../shared/coder-api/swagger.json');
+export const SPEC_PATH = path.resolve(here, '../../vendor/coder/swagger.json');
 
 interface SwaggerParameter {
   readonly in: string;

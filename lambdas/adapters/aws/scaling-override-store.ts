@@ -1,11 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { OVERRIDE_PARTITION_KEY, OVERRIDE_TTL_ATTRIBUTE } from '../../contracts/scaling-override-table.js';
 import type { ScalingOverride } from '../../core/scaling/calendar.js';
 import { OverrideConflictError, type OverrideStore, type StoredOverride } from '../../core/scaling/ports.js';
 
-/** The attribute DynamoDB's TTL deletes expired overrides by (epoch seconds). */
-export const OVERRIDE_TTL_ATTRIBUTE = 'expiresAt';
-export const OVERRIDE_PARTITION_KEY = 'pk';
+// The table's layout is shared with the construct through lambdas/contracts/; re-exported for callers.
+export { OVERRIDE_PARTITION_KEY, OVERRIDE_TTL_ATTRIBUTE };
 
 interface OverrideItem {
   pk: string;

@@ -1,5 +1,5 @@
 /**
- * Typed client for the Coder REST API (swagger: shared/coder-api/swagger.json), the only way the
+ * Typed client for the Coder REST API (swagger: vendor/coder/swagger.json), the only way the
  * controller talks to Coder. It paces itself per route, retries what is safe to retry, and turns
  * every failure into a typed CoderError whose message tells an operator what to do.
  *

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-/** Coder's limit on a provisioner key name (coder-api.md §8). */
+/** Coder's limit on a provisioner key name (docs/coder-api.md §8). */
 export const MAX_KEY_NAME_LENGTH = 64;
 /** Names Coder reserves, compared case-insensitively. */
 export const RESERVED_KEY_NAMES: readonly string[] = ['built-in', 'user-auth', 'psk'];
