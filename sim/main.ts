@@ -4,7 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import { seedDemoFleet } from './demo-seed.js';
-import { CODER_VERSION_NAMES, DEFAULT_CODER_VERSION, isCoderVersionName } from './profiles/index.js';
+import {
+  CODER_VERSION_NAMES,
+  DEFAULT_CODER_VERSION,
+  DISAGREEING_PROFILE_NAMES,
+  isSimProfileName,
+} from './profiles/index.js';
 import { startCoderSimulator } from './server.js';
 
 const { values } = parseArgs({
@@ -29,8 +34,10 @@ if (values.seed !== undefined && values.seed !== 'demo') {
 }
 
 const coderVersion = values['coder-version'];
-if (!isCoderVersionName(coderVersion)) {
-  process.stderr.write(`--coder-version knows ${CODER_VERSION_NAMES.join(', ')}; got ${coderVersion}\n`);
+if (!isSimProfileName(coderVersion)) {
+  process.stderr.write(
+    `--coder-version knows ${[...CODER_VERSION_NAMES, ...DISAGREEING_PROFILE_NAMES].join(', ')}; got ${coderVersion}\n`,
+  );
   process.exit(2);
 }
 
