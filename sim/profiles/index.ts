@@ -20,7 +20,10 @@ export interface SimProfile {
   readonly provisionerDaemonFilters: boolean;
   /** coder/coder#16985 (v2.21): `payload.targets` in notification payloads. */
   readonly notificationTargets: boolean;
-  /** coder/coder#22049 (after v2.30): the API rate limit is keyed by user, before it by client address. */
+  /**
+   * coder/coder#22049 (2.31 or 2.32, unverified): the API rate limit is keyed by user, before it by
+   * client address with the bypass header ignored.
+   */
   readonly rateLimitKeyBy: RateLimitKeyBy;
 }
 
@@ -129,6 +132,8 @@ export const notificationTargetsRule = (profile: SimProfile): boolean => profile
 /**
  * What one API rate-limit bucket is keyed by besides the path: coderd/httpmw/ratelimit.go prefers
  * the API key's user, but until coder/coder#22049 the limiter ran before the key was read
- * (coder/coder#20857), so every caller was keyed by its address.
+ * (coder/coder#20857), so every caller was keyed by its address and `X-Coder-Bypass-Ratelimit` was
+ * ignored entirely. From it on an Owner's bypass works and a non-owner's gets 428
+ * (sim/rate-limit.ts `rateLimitKeyDecision`).
  */
 export const rateLimitKeyRule = (profile: SimProfile): RateLimitKeyBy => profile.rateLimitKeyBy;
