@@ -139,6 +139,9 @@ export class CoderFleetController extends Construct {
         alarms: {
           consecutiveBadRuns: config.alarms.familiesBadRuns,
           consecutiveErrorPeriods: config.alarms.familiesErrorPeriods,
+          ...(config.alarms.auditLogSilenceHours
+            ? { auditLogSilence: Duration.hours(config.alarms.auditLogSilenceHours) }
+            : {}),
         },
       });
       this.alerting.notify(...this.families.alarms);

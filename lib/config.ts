@@ -48,6 +48,11 @@ export const alarmThresholdsSchema = z
     familiesErrorPeriods: z.int().min(1).max(288).default(2),
     /** Minutes the oldest families work message may wait (2 checks in a row) before alarming. */
     queueAgeMinutes: z.int().min(5).max(1440).default(30),
+    /**
+     * With `coder.auditLogGroupName`: hours without a single audit entry before alarming (a broken
+     * shipper). Unset: no such alarm, since only you know how long your Coder can be quiet.
+     */
+    auditLogSilenceHours: z.int().min(1).max(24).optional(),
   })
   .default({
     emails: [],
@@ -119,6 +124,13 @@ export const controllerConfigSchema = z
         code: 'custom',
         path: [],
         message: 'enables nothing: configure at least one of scaling, families, provisionerKeys',
+      });
+    }
+    if (config.alarms.auditLogSilenceHours !== undefined && !config.coder.auditLogGroupName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarms', 'auditLogSilenceHours'],
+        message: 'watches the audit-log subscription: set coder.auditLogGroupName too',
       });
     }
   });

@@ -5,7 +5,12 @@
  */
 import { parseArgs } from 'node:util';
 import { seedDemoFamilies } from './demo-families.js';
-import { CODER_VERSION_NAMES, DEFAULT_CODER_VERSION, isCoderVersionName } from './profiles/index.js';
+import {
+  CODER_VERSION_NAMES,
+  DEFAULT_CODER_VERSION,
+  DISAGREEING_PROFILE_NAMES,
+  isSimProfileName,
+} from './profiles/index.js';
 import { startCoderSimulator } from './server.js';
 
 const USAGE = `Usage: npx tsx sim/main.ts [options]
@@ -72,8 +77,10 @@ if (!/^\d+$/.test(values['build-duration-ms'])) {
 }
 
 const coderVersion = values['coder-version'];
-if (!isCoderVersionName(coderVersion)) {
-  usageError(`--coder-version knows ${CODER_VERSION_NAMES.join(', ')}; got "${coderVersion}"`);
+if (!isSimProfileName(coderVersion)) {
+  usageError(
+    `--coder-version knows ${[...CODER_VERSION_NAMES, ...DISAGREEING_PROFILE_NAMES].join(', ')}; got "${coderVersion}"`,
+  );
 }
 
 const sim = await startCoderSimulator({

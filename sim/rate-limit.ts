@@ -13,15 +13,51 @@
  */
 export type RateLimitKeyBy = 'user' | 'client-address';
 
-/** The limiter key of one request. */
-export const rateLimitKey = (
+/** What the limiter's key function makes of one request. */
+export type RateLimitKeyDecision =
+  | { readonly kind: 'key'; readonly key: string }
+  /** An Owner's `X-Coder-Bypass-Ratelimit`: a fresh random key per request, so never limited. */
+  | { readonly kind: 'bypass' }
+  /** A non-owner asked to bypass: the key function's error, which httprate answers with 428. */
+  | { readonly kind: 'precondition-required'; readonly message: string };
+
+export const BYPASS_RATELIMIT_HEADER = 'X-Coder-Bypass-Ratelimit';
+
+/** Go's strconv.ParseBool true values; anything else (an error included) is false in the key function. */
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+
+/**
+ * coderd/httpmw/ratelimit.go's key function (`httprate.WithKeyFuncs(<this>, httprate.KeyByEndpoint)`):
+ * without an API key in the request's context, `httprate.KeyByIP` and no look at the bypass header;
+ * with one, the user id unless `X-Coder-Bypass-Ratelimit` parses true, then an Owner gets a random
+ * key (`cryptorand.String(16)`, "de facto disable rate limiting") and anyone else the error
+ * `"X-Coder-Bypass-Ratelimit" provided but user is not owner`. Before coder/coder#22049 the API key
+ * was never in the context when the limiter ran (coder/coder#20857), so every request took the first
+ * branch: keyed by address, the header ignored entirely.
+ */
+export const rateLimitKeyDecision = (
   keyBy: RateLimitKeyBy,
-  request: { userId: string | undefined; clientAddress: string | undefined; path: string },
-): string => {
-  const identity =
-    keyBy === 'user' && request.userId !== undefined ? request.userId : (request.clientAddress ?? 'unknown');
+  request: {
+    userId: string | undefined;
+    isOwner: boolean;
+    bypassHeader: string | undefined;
+    clientAddress: string | undefined;
+    path: string;
+  },
+): RateLimitKeyDecision => {
   // httprate's composedKeyFunc joins the key parts with ':'.
-  return `${identity}:${request.path}`;
+  const keyed = (identity: string): RateLimitKeyDecision => ({
+    kind: 'key',
+    key: `${identity}:${request.path}`,
+  });
+  if (keyBy === 'client-address' || request.userId === undefined)
+    return keyed(request.clientAddress ?? 'unknown');
+  if (!GO_TRUE.has(request.bypassHeader ?? '')) return keyed(request.userId);
+  if (request.isOwner) return { kind: 'bypass' };
+  return {
+    kind: 'precondition-required',
+    message: `"${BYPASS_RATELIMIT_HEADER}" provided but user is not owner`,
+  };
 };
 
 export interface RateLimitDecision {
@@ -65,6 +101,19 @@ export class SlidingWindowLimiter {
     return Math.max(1, Math.ceil(this.windowMs / 1000));
   }
 
+  /** The headers httprate sends for a key it has never seen (an Owner's random bypass key); nothing is kept. */
+  untracked(now: number): RateLimitDecision {
+    const windowStart = Math.floor(now / this.windowMs) * this.windowMs;
+    return {
+      allowed: true,
+      headers: {
+        'X-RateLimit-Limit': String(this.limit),
+        'X-RateLimit-Remaining': String(this.limit - 1),
+        'X-RateLimit-Reset': String(Math.floor((windowStart + this.windowMs) / 1000)),
+      },
+    };
+  }
+
   take(key: string, now: number): RateLimitDecision {
     const windowStart = Math.floor(now / this.windowMs) * this.windowMs;
     let counter = this.counters.get(key);
@@ -80,12 +129,14 @@ export class SlidingWindowLimiter {
     const elapsed = now - windowStart;
     const rate = Math.round((counter.previous * (this.windowMs - elapsed)) / this.windowMs + counter.current);
     const reset = String(Math.floor((windowStart + this.windowMs) / 1000));
-    if (rate >= this.limit) {
+    // httprate: over the limit when rate + increment > limit, and then Remaining is `limit - rate`
+    // (go-chi/httprate limiter.go); the request is not counted.
+    if (rate + 1 > this.limit) {
       return {
         allowed: false,
         headers: {
           'X-RateLimit-Limit': String(this.limit),
-          'X-RateLimit-Remaining': '0',
+          'X-RateLimit-Remaining': String(this.limit - rate),
           'X-RateLimit-Reset': reset,
           'Retry-After': String(this.retryAfterSeconds()),
         },
@@ -96,7 +147,7 @@ export class SlidingWindowLimiter {
       allowed: true,
       headers: {
         'X-RateLimit-Limit': String(this.limit),
-        'X-RateLimit-Remaining': String(Math.max(0, this.limit - rate - 1)),
+        'X-RateLimit-Remaining': String(this.limit - rate - 1),
         'X-RateLimit-Reset': reset,
       },
     };

@@ -7,7 +7,7 @@ import { FaultInjector } from './faults.js';
 import { latestBuild, latestStatus, newId, type SimUser } from './model.js';
 import { WebhookDispatcher, WorkspaceNotifier } from './notifications.js';
 import { rateLimitKeyRule, simProfile } from './profiles/index.js';
-import { rateLimitKey, SlidingWindowLimiter } from './rate-limit.js';
+import { BYPASS_RATELIMIT_HEADER, rateLimitKeyDecision, SlidingWindowLimiter } from './rate-limit.js';
 import { buildRoutes, type RequestContext, RouteTable } from './routes.js';
 import { isOwner, SimState } from './state.js';
 import type {
@@ -20,7 +20,6 @@ import type {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SIGNED_OUT = 'You are signed out or your session has expired. Please sign in again to continue.';
-const BYPASS_HEADER = 'x-coder-bypass-ratelimit';
 
 interface RawBody {
   bytes: Buffer;
@@ -213,27 +212,27 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
     const user: SimUser | undefined = token === undefined ? undefined : state.userByToken(token);
 
     if (limiter !== undefined && url.pathname.startsWith('/api/')) {
-      const bypass = req.headers[BYPASS_HEADER] === 'true';
-      if (bypass && (user === undefined || !isOwner(user))) {
-        const message =
-          user === undefined
-            ? 'API key required to bypass the rate limit.'
-            : '"X-Coder-Bypass-Ratelimit" provided but user is not owner';
-        sendError(new CoderApiError(428, message), 'rate-limit');
+      const bypassHeader = req.headers[BYPASS_RATELIMIT_HEADER.toLowerCase()];
+      const decision = rateLimitKeyDecision(keyBy, {
+        userId: user?.id,
+        isOwner: user !== undefined && isOwner(user),
+        bypassHeader: Array.isArray(bypassHeader) ? bypassHeader[0] : bypassHeader,
+        clientAddress: req.socket.remoteAddress,
+        path: url.pathname,
+      });
+      if (decision.kind === 'precondition-required') {
+        // httprate answers a key function's error with http.Error(w, err.Error(), 428): plain text,
+        // a trailing newline, nosniff, and no X-RateLimit headers (go-chi/httprate limiter.go).
+        responseHeaders['X-Content-Type-Options'] = 'nosniff';
+        send(428, undefined, 'rate-limit', `${decision.message}\n`);
         return;
       }
-      if (!bypass) {
-        const key = rateLimitKey(keyBy, {
-          userId: user?.id,
-          clientAddress: req.socket.remoteAddress,
-          path: url.pathname,
-        });
-        const decision = limiter.take(key, Date.now());
-        Object.assign(responseHeaders, decision.headers);
-        if (!decision.allowed) {
-          send(429, { message: limiter.message() } satisfies CoderResponseBody, 'rate-limit');
-          return;
-        }
+      const taken =
+        decision.kind === 'bypass' ? limiter.untracked(Date.now()) : limiter.take(decision.key, Date.now());
+      Object.assign(responseHeaders, taken.headers);
+      if (!taken.allowed) {
+        send(429, { message: limiter.message() } satisfies CoderResponseBody, 'rate-limit');
+        return;
       }
     }
 

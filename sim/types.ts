@@ -1,5 +1,5 @@
 /** Public types of the Coder API simulator. */
-import type { CoderVersionName, SimProfile } from './profiles/index.js';
+import type { SimProfile, SimProfileName } from './profiles/index.js';
 import type { RateLimitKeyBy } from './rate-limit.js';
 
 export type { RateLimitKeyBy } from './rate-limit.js';
@@ -11,9 +11,11 @@ export interface CoderSimulatorOptions {
   buildDurationMs?: number;
   /**
    * The Coder release to behave as (sim/profiles): buildinfo, query parameters, notification
-   * payloads and rate-limit keying follow it. @default '2.37' (the newest the swagger describes)
+   * payloads and rate-limit keying follow it; `DISAGREEING_PROFILE_NAMES` are builds whose buildinfo
+   * and answers disagree with the controller's release table. @default '2.37' (the newest the
+   * swagger describes)
    */
-  coderVersion?: CoderVersionName;
+  coderVersion?: SimProfileName;
   /**
    * Coder's per-route sliding window (httprate). `false` disables it, like
    * `CODER_API_RATE_LIMIT=0`. `keyBy` defaults to the release profile's (user from

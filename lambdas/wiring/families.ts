@@ -20,7 +20,7 @@ import { type FamilyProgressSink, ignoreProgress } from '../core/families/progre
 import { reconcileFamilies } from '../core/families/run.js';
 import { webhookSecretSchema } from '../core/families/webhook/path-secret.js';
 import { coderConnectionFromEnvironment, createCoderClient } from './coder-connection.js';
-import { coderReleaseReporter } from './coder-version.js';
+import { coderReleaseHooks } from './coder-version.js';
 import { configFromEnvironment, requireEnv } from './env.js';
 import { ENV } from './names.js';
 import { logSinkOf, type Observability } from './observability.js';
@@ -126,7 +126,7 @@ export const createFamilyReconcileDeps = (
   const deps = createFamilyEngine({
     config,
     client: createCoderClient(coderConnectionFromEnvironment(env), {
-      onRelease: coderReleaseReporter(logSinkOf(logger), options.metrics),
+      ...coderReleaseHooks(logSinkOf(logger), options.metrics),
     }),
     store: {
       documentClient: familyDocumentClient(

@@ -9,7 +9,7 @@ import {
 } from '../core/keys/config.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../core/keys/ports.js';
 import { coderConnectionFromEnvironment, createCoderClient } from './coder-connection.js';
-import { coderReleaseReporter } from './coder-version.js';
+import { coderReleaseHooks } from './coder-version.js';
 import { configFromEnvironment, requireEnv } from './env.js';
 import { ENV } from './names.js';
 import { logSinkOf, type Observability } from './observability.js';
@@ -34,7 +34,7 @@ export const createProvisionerKeyPorts = (
   ),
   keys: new CoderProvisionerKeyDirectory(
     createCoderClient(coderConnectionFromEnvironment(env), {
-      onRelease: coderReleaseReporter(logSinkOf(observability.logger), observability.metrics),
+      ...coderReleaseHooks(logSinkOf(observability.logger), observability.metrics),
     }),
   ),
   log: logSinkOf(observability.logger),

@@ -7,7 +7,7 @@ import { DynamoOverrideStore } from '../adapters/aws/scaling-override-store.js';
 import { CoderWorkspaceDemand } from '../adapters/coder/workspace-demand.js';
 import { scalingConfigSchema } from '../core/scaling/config.js';
 import { coderConnectionFromEnvironment, createCoderClient } from './coder-connection.js';
-import { coderReleaseReporter } from './coder-version.js';
+import { coderReleaseHooks } from './coder-version.js';
 import { configFromEnvironment, requireEnv } from './env.js';
 import { ENV } from './names.js';
 import { logSinkOf, type Observability } from './observability.js';
@@ -35,7 +35,7 @@ export const createScalingSchedulerDeps = (observability: Observability, env = p
     }),
     demand: new CoderWorkspaceDemand(
       createCoderClient(coderConnectionFromEnvironment(env), {
-        onRelease: coderReleaseReporter(log, metrics),
+        ...coderReleaseHooks(log, metrics),
       }),
     ),
     overrides: overrideStore(observability, env, config.clusterName),

@@ -3,7 +3,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { CODER_API_METRICS } from '../../lambdas/contracts/coder-api-metrics.js';
 import { METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
-import { WEBHOOK_METRICS, WORKER_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
+import {
+  AUDIT_LOG_METRICS,
+  AUDIT_LOG_SHAPE_METRICS,
+  WEBHOOK_METRICS,
+  WORKER_METRICS,
+} from '../../lambdas/core/families/webhook/metrics.js';
 import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
 import { managedGroups } from '../../lambdas/core/scaling/config.js';
 import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/metrics.js';
@@ -126,6 +131,32 @@ export class ControllerDashboard extends Construct {
           width: 8,
         }),
       );
+      const auditLogs = props.families.auditLogs;
+      if (auditLogs) {
+        const service = auditLogs.function.serviceName;
+        this.dashboard.addWidgets(
+          new cloudwatch.GraphWidget({
+            title: 'Audit log lines received, by shape (runbook: families-audit-logs-silent)',
+            left: [
+              emf(service, AUDIT_LOG_METRICS.received),
+              ...Object.values(AUDIT_LOG_SHAPE_METRICS).map((name) => emf(service, name)),
+            ],
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Audit log lines: enqueued, ignored, rejected; failed batches',
+            left: Object.values(WEBHOOK_METRICS).map((name) => emf(service, name)),
+            right: [
+              auditLogs.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+                period,
+                statistic: 'Maximum',
+                label: 'Failed batches (DLQ)',
+              }),
+            ],
+            width: 12,
+          }),
+        );
+      }
     }
 
     if (props.provisionerKeys) {

@@ -25,7 +25,7 @@ const RULES: ReadonlyArray<readonly [RegExp, Severity]> = [
   [/^(BelowFloorAlarm-.+|CurrentKeyMissingAlarm|NodeGroupScalerHeartbeat)$/, 'critical'],
   // Slow burns: hours or days before anyone is affected.
   [
-    /^(DaemonsOnOldKeyAlarm|FamiliesDriftingAlarm|HealthCheckFailedAlarm|ProvisionerKeyHealthHeartbeat|WebhookUnauthorizedAlarm|.+Throttles|.+CoderThrottled)$/,
+    /^(AuditLogsSilentAlarm|DaemonsOnOldKeyAlarm|FamiliesDriftingAlarm|HealthCheckFailedAlarm|ProvisionerKeyHealthHeartbeat|WebhookUnauthorizedAlarm|.+Throttles|.+CoderThrottled)$/,
     'medium',
   ],
   // Something failed or work is waiting: within the hour.

@@ -97,6 +97,13 @@ export interface WorkspaceFamiliesAlarmProps {
    * @default 2
    */
   readonly consecutiveErrorPeriods?: number;
+  /**
+   * With `auditLogGroupName`: alarm when no audit entry has arrived for this long (whole hours,
+   * 1 to 24; missing data is breaching). Off by default: only the operator knows how long the
+   * deployment can be quiet (lib/families/audit-logs.ts, docs/families-webhook.md).
+   * @default no silence alarm
+   */
+  readonly auditLogSilence?: Duration;
 }
 
 /**
@@ -194,7 +201,11 @@ export class WorkspaceFamilies extends Construct {
       props.coder.tokenSecret.grantRead(fn);
     }
     this.auditLogs = props.auditLogGroupName
-      ? new FamilyAuditLogs(this, 'AuditLogs', { logGroupName: props.auditLogGroupName, queue: this.queue })
+      ? new FamilyAuditLogs(this, 'AuditLogs', {
+          logGroupName: props.auditLogGroupName,
+          queue: this.queue,
+          silenceAlarmAfter: props.alarms?.auditLogSilence,
+        })
       : undefined;
     this.functions = [this.reconcileFunction, this.webhookFunction, this.workerFunction];
     if (this.auditLogs) this.functions.push(this.auditLogs.function);
@@ -205,6 +216,7 @@ export class WorkspaceFamilies extends Construct {
       queueDeadLetters: this.queueDeadLetters,
       scheduleDeadLetters: this.scheduleDeadLetters,
     });
+    if (this.auditLogs) this.alarms.push(...this.auditLogs.alarms);
     this.acknowledgeNagFindings();
   }
 

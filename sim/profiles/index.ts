@@ -10,8 +10,8 @@ import type { RateLimitKeyBy } from '../rate-limit.js';
 export type { RateLimitKeyBy };
 
 export interface SimProfile {
-  /** `--coder-version` value: the release's minor line. */
-  readonly name: CoderVersionName;
+  /** `--coder-version` value: the release's minor line, or a build whose answers disagree with the table. */
+  readonly name: SimProfileName;
   /** What `/api/v2/buildinfo` reports. */
   readonly buildVersion: string;
   /** In the controller's support window (an older profile exists only to test refusing it). */
@@ -20,7 +20,10 @@ export interface SimProfile {
   readonly provisionerDaemonFilters: boolean;
   /** coder/coder#16985 (v2.21): `payload.targets` in notification payloads. */
   readonly notificationTargets: boolean;
-  /** coder/coder#22049 (after v2.30): the API rate limit is keyed by user, before it by client address. */
+  /**
+   * coder/coder#22049 (2.31 or 2.32, unverified): the API rate limit is keyed by user, before it by
+   * client address with the bypass header ignored.
+   */
   readonly rateLimitKeyBy: RateLimitKeyBy;
 }
 
@@ -66,6 +69,29 @@ export const SIM_PROFILES: Readonly<Record<CoderVersionName, SimProfile>> = {
   },
 };
 
+/**
+ * Builds whose buildinfo and answers disagree with the controller's release table
+ * (lambdas/adapters/coder/capabilities.ts), so the client must learn from what Coder answers:
+ * - `2.26-without-19378`: reports v2.26 but its daemons list is the one before coder/coder#19378
+ *   (the table's release for that change is a guess from its date; a v2.26 cut before the merge
+ *   answers `offline` with 400).
+ * - `main`: a build of Coder's main branch, which reports `v0.0.0-devel+<sha>` (buildinfo/buildinfo.go,
+ *   `develPrefix`) and answers like the newest release.
+ * They are not in CODER_VERSION_NAMES: the suites that run against every release do not run them.
+ */
+export const DISAGREEING_PROFILE_NAMES = ['2.26-without-19378', 'main'] as const;
+export type DisagreeingProfileName = (typeof DISAGREEING_PROFILE_NAMES)[number];
+export type SimProfileName = CoderVersionName | DisagreeingProfileName;
+
+export const DISAGREEING_PROFILES: Readonly<Record<DisagreeingProfileName, SimProfile>> = {
+  '2.26-without-19378': {
+    ...SIM_PROFILES['2.25'],
+    name: '2.26-without-19378',
+    buildVersion: 'v2.26.0+sim',
+  },
+  main: { ...SIM_PROFILES['2.37'], name: 'main', buildVersion: 'v0.0.0-devel+5ac1e2f' },
+};
+
 /** The profiles CI runs the end-to-end suites against, oldest first. */
 export const SUPPORTED_PROFILES: readonly CoderVersionName[] = CODER_VERSION_NAMES.filter(
   (name) => SIM_PROFILES[name].supported,
@@ -76,7 +102,11 @@ export const DEFAULT_CODER_VERSION: CoderVersionName = '2.37';
 export const isCoderVersionName = (value: string): value is CoderVersionName =>
   (CODER_VERSION_NAMES as readonly string[]).includes(value);
 
-export const simProfile = (name: CoderVersionName = DEFAULT_CODER_VERSION): SimProfile => SIM_PROFILES[name];
+export const isSimProfileName = (value: string): value is SimProfileName =>
+  isCoderVersionName(value) || (DISAGREEING_PROFILE_NAMES as readonly string[]).includes(value);
+
+export const simProfile = (name: SimProfileName = DEFAULT_CODER_VERSION): SimProfile =>
+  isCoderVersionName(name) ? SIM_PROFILES[name] : DISAGREEING_PROFILES[name];
 
 /**
  * Query parameters `GET /organizations/{org}/provisionerdaemons` parses; any other is a 400
@@ -102,6 +132,8 @@ export const notificationTargetsRule = (profile: SimProfile): boolean => profile
 /**
  * What one API rate-limit bucket is keyed by besides the path: coderd/httpmw/ratelimit.go prefers
  * the API key's user, but until coder/coder#22049 the limiter ran before the key was read
- * (coder/coder#20857), so every caller was keyed by its address.
+ * (coder/coder#20857), so every caller was keyed by its address and `X-Coder-Bypass-Ratelimit` was
+ * ignored entirely. From it on an Owner's bypass works and a non-owner's gets 428
+ * (sim/rate-limit.ts `rateLimitKeyDecision`).
  */
 export const rateLimitKeyRule = (profile: SimProfile): RateLimitKeyBy => profile.rateLimitKeyBy;

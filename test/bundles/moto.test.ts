@@ -8,6 +8,7 @@
  *
  * Where moto differs from AWS, the test says so at that step.
  */
+import { gzipSync } from 'node:zlib';
 import {
   AutoScalingClient,
   CreateAutoScalingGroupCommand,
@@ -52,6 +53,7 @@ import {
 import { CoderClient } from '../../lambdas/adapters/coder/client.js';
 import { CoderProvisionerKeyDirectory } from '../../lambdas/adapters/coder/provisioner-keys.js';
 import type { ReconcileReport } from '../../lambdas/core/families/run.js';
+import { AUDIT_LOG_METRICS, AUDIT_LOG_SHAPE_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
 import {
   familyDeduplicationId,
   familyMessageGroupId,
@@ -69,6 +71,7 @@ import { ENV, METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 import { createFamilyTables } from '../../lib/families/tables.js';
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { functionUrlEvent, PATH_SECRET } from '../core/families/webhook/function-url.js';
+import { distinctRows, ordinaryLines, shippedAuditLines } from '../core/families/webhook/shipped-lines.js';
 import { type BuiltBundles, buildBundles, emfDocuments, emfMetricNames } from '../support/bundles.js';
 import { MOTO_SERVER, toolAvailable } from '../support/external-tools.js';
 import { FAMILY_TEMPLATE, seedFamilyParent, seedFamilyTemplate } from '../support/family-seed.js';
@@ -544,6 +547,69 @@ describeWithMoto(
       ]);
       expect(await childRows('alice', 'my-team')).toEqual(aliceRows);
       expect(await scan(env[ENV.familiesLockTable] ?? '')).toEqual([]);
+    });
+
+    it("families-logs: a subscription batch with coderd's audit line in every shipper's shape puts one work item each on the FIFO queue", async () => {
+      // Prepare: CloudWatch Logs' awslogs event (base64 of gzip), as the subscription delivers it:
+      // each shipper's shape of a distinct audit row, and ordinary lines the Lambda must ignore.
+      const shipped = shippedAuditLines(distinctRows);
+      const lines = [...shipped.map((l) => l.message), ...ordinaryLines().map((l) => l.message)];
+      const event = {
+        awslogs: {
+          data: gzipSync(
+            JSON.stringify({
+              messageType: 'DATA_MESSAGE',
+              owner: ACCOUNT,
+              logGroup: '/aws/containerinsights/coder/application',
+              logStream: 'ip-10-0-12-34.ec2.internal-application.var.log.containers.coder',
+              subscriptionFilters: ['AuditLogSubscription'],
+              logEvents: lines.map((message, i) => ({
+                id: String(38_000_000_000_000 + i).padEnd(56, '0'),
+                timestamp: 1_748_779_200_000 + i,
+                message,
+              })),
+            }),
+          ).toString('base64'),
+        },
+      };
+
+      // Act
+      const run = await invoke('families-logs', event, env);
+
+      // Assess: every shape accepted, counted per shape in EMF; one message per audit row in moto.
+      expect(run.error).toBeUndefined();
+      expect(run.result).toMatchObject({
+        events: lines.length,
+        received: shipped.length,
+        accepted: shipped.length,
+        ignored: ordinaryLines().length,
+        invalid: 0,
+        shapes: { line: 2, merged: 2, 'log-string': 2, 'cri-line': 1 },
+      });
+      expect(emfMetricNames(run.stdout)).toEqual(
+        expect.arrayContaining([AUDIT_LOG_METRICS.received, ...Object.values(AUDIT_LOG_SHAPE_METRICS)]),
+      );
+      const received: Message[] = [];
+      for (let i = 0; i < 5 && received.length < shipped.length; i++) {
+        const { Messages = [] } = await aws.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: env[ENV.familiesQueueUrl],
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        received.push(...Messages);
+        for (const m of Messages) {
+          await aws.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: env[ENV.familiesQueueUrl], ReceiptHandle: m.ReceiptHandle }),
+          );
+        }
+      }
+      const items = received.map((m) => familyWorkItemSchema.parse(JSON.parse(m.Body ?? '')));
+      expect(items.map((item) => item.messageId).sort()).toEqual(
+        shipped.map((_, i) => `audit-${String(distinctRows(i).ID)}`).sort(),
+      );
+      expect(new Set(items.map((item) => item.event))).toEqual(new Set(['workspace_created']));
     });
   },
 );

@@ -1,11 +1,14 @@
 import { gzipSync } from 'node:zlib';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { InMemoryFamilyQueue } from '../../lambdas/adapters/aws/family-queue.js';
-import { WEBHOOK_IGNORED_REASONS, WEBHOOK_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
+import {
+  AUDIT_LOG_METRICS,
+  AUDIT_LOG_SHAPE_METRICS,
+  WEBHOOK_IGNORED_REASONS,
+  WEBHOOK_METRICS,
+} from '../../lambdas/core/families/webhook/metrics.js';
 import { makeLogsHandler } from '../../lambdas/handlers/families-logs.js';
 import { makeWebhookHandler } from '../../lambdas/handlers/families-webhook.js';
-import { WorkspaceFamilies } from '../../lib/families/construct.js';
 import { flatBuildAudit, IDS, slogAuditLine } from '../core/families/webhook/fixtures.js';
 import {
   functionUrlEvent,
@@ -13,7 +16,7 @@ import {
   recordingLog,
   recordingMetrics,
 } from '../core/families/webhook/function-url.js';
-import { synthWithNag } from '../support/cdk.js';
+import { distinctRows, ordinaryLines, shippedAuditLines } from '../core/families/webhook/shipped-lines.js';
 
 /** What CloudWatch Logs hands a subscribed Lambda: base64 of gzip of the subscription payload. */
 const awslogsEvent = (messages: string[], messageType = 'DATA_MESSAGE') => ({
@@ -59,7 +62,14 @@ describe('families-logs: audit_log lines from a CloudWatch Logs subscription', (
       ]),
     );
 
-    expect(report).toEqual({ events: 2, accepted: 1, ignored: 1, invalid: 0 });
+    expect(report).toEqual({
+      events: 2,
+      received: 1,
+      accepted: 1,
+      ignored: 1,
+      invalid: 0,
+      shapes: { 'log-string': 1 },
+    });
     expect(queue.depth).toBe(1);
     expect(JSON.parse(queue.sent[0]?.body ?? '{}')).toMatchObject({
       source: 'audit',
@@ -99,9 +109,11 @@ describe('families-logs: audit_log lines from a CloudWatch Logs subscription', (
     });
     expect(await handler(awslogsEvent([], 'CONTROL_MESSAGE'))).toEqual({
       events: 0,
+      received: 0,
       accepted: 0,
       ignored: 0,
       invalid: 0,
+      shapes: {},
     });
     expect(await handler({ awslogs: { data: 'bm90IGd6aXA=' } })).toMatchObject({ invalid: 1 });
     expect(
@@ -113,27 +125,45 @@ describe('families-logs: audit_log lines from a CloudWatch Logs subscription', (
     expect(log.lines.join('\n')).toContain('awslogs.data is not base64 of gzipped JSON');
   });
 
-  it('makes the construct subscribe a Lambda to $.msg = "audit_log" only when a log group is named', () => {
-    const build = (auditLogGroupName?: string) =>
-      synthWithNag((stack) => {
-        const tokenSecret = secretsmanager.Secret.fromSecretCompleteArn(
-          stack,
-          'CoderToken',
-          'arn:aws:secretsmanager:us-east-1:123456789012:secret:coder-token-AbCdEf',
-        );
-        new WorkspaceFamilies(stack, 'Families', {
-          config: { templates: ['dev'] },
-          coder: { url: 'https://coder.example.com', tokenSecret },
-          ...(auditLogGroupName ? { auditLogGroupName } : {}),
-        });
-      }, 'FamiliesLogsStack');
+  it.each(shippedAuditLines(distinctRows))(
+    'queues the workspace of $shipper, counted as shape $shape',
+    async ({ message, shape }) => {
+      const { handler, queue, metrics } = setup();
 
-    const { template: withLogs, nagErrors } = build('/aws/containerinsights/coder/application');
-    expect(nagErrors).toEqual([]);
-    withLogs.hasResourceProperties('AWS::Logs::SubscriptionFilter', {
-      LogGroupName: '/aws/containerinsights/coder/application',
-      FilterPattern: '{ $.msg = "audit_log" }',
+      const report = await handler(awslogsEvent([message]));
+
+      expect(report).toMatchObject({ received: 1, accepted: 1, invalid: 0, shapes: { [shape]: 1 } });
+      expect(JSON.parse(queue.sent[0]?.body ?? '{}')).toMatchObject({ event: 'workspace_created' });
+      expect(metrics.total(AUDIT_LOG_METRICS.received)).toBe(1);
+      expect(metrics.total(AUDIT_LOG_SHAPE_METRICS[shape])).toBe(1);
+    },
+  );
+
+  it('counts a batch of every shape once each, and ordinary lines not at all', async () => {
+    const { handler, queue, metrics } = setup();
+    const shipped = shippedAuditLines(distinctRows);
+
+    const report = await handler(
+      awslogsEvent([...shipped.map((l) => l.message), ...ordinaryLines().map((l) => l.message)]),
+    );
+
+    expect(report).toMatchObject({
+      received: shipped.length,
+      accepted: shipped.length,
+      ignored: ordinaryLines().length,
+      invalid: 0,
+      shapes: { line: 2, merged: 2, 'log-string': 2, 'cri-line': 1 },
     });
-    expect(Object.keys(build().template.findResources('AWS::Logs::SubscriptionFilter'))).toEqual([]);
+    expect(queue.depth).toBe(shipped.length);
+    expect(metrics.total(AUDIT_LOG_METRICS.received)).toBe(shipped.length);
+    expect(metrics.total(WEBHOOK_IGNORED_REASONS['not-audit'])).toBe(ordinaryLines().length);
+  });
+
+  it('publishes no received datapoint for a batch without audit entries (the silence alarm counts it as silence)', async () => {
+    const { handler, metrics } = setup();
+
+    await handler(awslogsEvent(ordinaryLines().map((l) => l.message)));
+
+    expect(metrics.total(AUDIT_LOG_METRICS.received)).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import { managedKeyName } from '../../lambdas/core/keys/key-names.js';
 import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
 import * as health from '../../lambdas/handlers/keys-health.js';
 import * as rotation from '../../lambdas/handlers/keys-rotation.js';
-import { SUPPORTED_PROFILES } from '../../sim/index.js';
+import { DISAGREEING_PROFILE_NAMES, SUPPORTED_PROFILES } from '../../sim/index.js';
 import {
   createRotationWorld,
   INITIAL_KEY_NAME,
@@ -13,6 +13,12 @@ import {
   type RotationWorld,
   runSteps,
 } from '../core/keys/support/rotation-fixture.js';
+
+/**
+ * Every supported release, and the builds whose answers disagree with the release table (a v2.26
+ * without coder/coder#19378's `offline`, a build of main): the client learns from the answer.
+ */
+const PROFILES = [...SUPPORTED_PROFILES, ...DISAGREEING_PROFILE_NAMES];
 
 const TOKEN = '11111111-2222-4333-8444-555555555555';
 const HOUR = 3_600_000;
@@ -32,7 +38,7 @@ const recordingMetrics = () => {
 };
 type RecordingMetrics = ReturnType<typeof recordingMetrics>;
 
-describe.each(SUPPORTED_PROFILES)('provisioner key health handler, Coder %s', (coderVersion) => {
+describe.each(PROFILES)('provisioner key health handler, Coder %s', (coderVersion) => {
   let world: RotationWorld;
   let metrics: RecordingMetrics;
   let clock: number;

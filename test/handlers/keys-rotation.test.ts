@@ -3,7 +3,7 @@ import { managedKeyName } from '../../lambdas/core/keys/key-names.js';
 import { RotationError } from '../../lambdas/core/keys/rotation-gate.js';
 import { parseKeySecret } from '../../lambdas/core/keys/secret.js';
 import { makeHandler } from '../../lambdas/handlers/keys-rotation.js';
-import { SUPPORTED_PROFILES } from '../../sim/index.js';
+import { DISAGREEING_PROFILE_NAMES, SUPPORTED_PROFILES } from '../../sim/index.js';
 import {
   createRotationWorld,
   INITIAL_KEY_NAME,
@@ -15,10 +15,16 @@ import {
   TAGS,
 } from '../core/keys/support/rotation-fixture.js';
 
+/**
+ * Every supported release, and the builds whose answers disagree with the release table (a v2.26
+ * without coder/coder#19378's `offline`, a build of main): the client learns from the answer.
+ */
+const PROFILES = [...SUPPORTED_PROFILES, ...DISAGREEING_PROFILE_NAMES];
+
 const TOKEN = '7d3c1f2e-5a6b-4c8d-9e0f-112233445566';
 const NOW = new Date('2026-06-10T12:00:00Z');
 
-describe.each(SUPPORTED_PROFILES)(
+describe.each(PROFILES)(
   'provisioner key rotation handler, over the Coder simulator at %s and a Secrets Manager model',
   (coderVersion) => {
     let world: RotationWorld;

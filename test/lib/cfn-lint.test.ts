@@ -25,12 +25,23 @@ const minimalConfig = {
 
 describe.skipIf(!available)('cfn-lint on the synthesized templates', () => {
   it('reports no error and no unjustified warning', { timeout: 180_000 }, () => {
-    // Prepare: the project's stack with the seed 004 configuration, and a minimal one.
+    // Prepare: the project's stack with the seed 004 configuration, a minimal one, and one with every option.
     const dir = mkdtempSync(path.join(tmpdir(), 'cfc-cfn-lint-'));
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stacks = [
       new CoderFleetControllerStack(app, 'Seed004', { config: seed004ControllerConfig }),
       new CoderFleetControllerStack(app, 'Minimal', { config: minimalConfig }),
+      // The audit-log subscription, its on-failure queue and its silence alarm.
+      new CoderFleetControllerStack(app, 'AuditLogs', {
+        config: {
+          ...seed004ControllerConfig,
+          coder: {
+            ...seed004ControllerConfig.coder,
+            auditLogGroupName: '/aws/containerinsights/coder/application',
+          },
+          alarms: { ...seed004ControllerConfig.alarms, auditLogSilenceHours: 8 },
+        },
+      }),
     ];
     const assembly = app.synth();
     const files = stacks.map((stack) => {

@@ -292,6 +292,7 @@ describe("audit events from coderd's CloudWatch Logs (coder.auditLogGroupName)",
               ...seed004ControllerConfig.coder,
               auditLogGroupName: '/aws/containerinsights/coder/application',
             },
+            alarms: { ...seed004ControllerConfig.alarms, auditLogSilenceHours: 12 },
           },
         }),
     );
@@ -302,7 +303,28 @@ describe("audit events from coderd's CloudWatch Logs (coder.auditLogGroupName)",
     const ids = Object.keys(synth.template.toJSON().Resources as Record<string, unknown>);
     expect(ids.some((id) => id.includes('FamiliesLogsErrors'))).toBe(true);
     expect(ids.some((id) => id.includes('FamiliesLogsThrottles'))).toBe(true);
+    // Its own alarms reach their severity's topic: silence is a slow burn, a failed batch is not.
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'AuditLogEventsReceived',
+      EvaluationPeriods: 12,
+      AlarmDescription: Match.stringLikeRegexp('^\\[Medium\\] No coderd audit entry'),
+      AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('MediumAlarmTopic') })],
+    });
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('^\\[High\\] A batch of coderd audit log lines failed'),
+    });
     expect(synth.nagErrors).toEqual([]);
+  });
+
+  it('refuses a silence alarm with no subscription to watch', () => {
+    expect(() =>
+      parseControllerConfig({
+        ...seed004ControllerConfig,
+        alarms: { ...seed004ControllerConfig.alarms, auditLogSilenceHours: 6 },
+      }),
+    ).toThrow(
+      /alarms\.auditLogSilenceHours: watches the audit-log subscription: set coder\.auditLogGroupName too/,
+    );
   });
 
   it('is refused when it is not a log group name', () => {

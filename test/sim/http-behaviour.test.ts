@@ -144,16 +144,57 @@ describe('rate limiting', () => {
     expect((await api(sim, 'GET', '/api/v2/users/me', { token: other.token })).status).toBe(429);
   });
 
-  it('lets owners bypass with X-Coder-Bypass-Ratelimit and answers 428 to anyone else', async () => {
-    sim = await startCoderSimulator({ rateLimit: { perMinute: 1, windowMs: 60_000 } });
+  // coderd/httpmw/ratelimit.go's key function; httprate answers its error with http.Error(..., 428).
+  it('from #22049 on: an Owner bypasses with X-Coder-Bypass-Ratelimit, a member gets 428 as plain text, an anonymous caller is keyed by address', async () => {
+    sim = await startCoderSimulator({ coderVersion: '2.37', rateLimit: { perMinute: 1, windowMs: 60_000 } });
     const bypass = { 'X-Coder-Bypass-Ratelimit': 'true' };
     for (let i = 0; i < 3; i++) {
-      expect((await api(sim, 'GET', '/api/v2/users/me', { headers: bypass })).status).toBe(200);
+      const owner = await api(sim, 'GET', '/api/v2/users/me', { headers: bypass });
+      expect(owner.status).toBe(200);
+      // A fresh random key each time: httprate's headers for a key it has never seen.
+      expect(owner.headers.get('x-ratelimit-remaining')).toBe('0');
     }
-    const user = sim.seed.user({ username: 'u1' });
-    expect((await api(sim, 'GET', '/api/v2/users/me', { token: user.token, headers: bypass })).status).toBe(
-      428,
+    const member = sim.seed.user({ username: 'u1' });
+    const refused = await api(sim, 'GET', '/api/v2/users/me', { token: member.token, headers: bypass });
+    expect(refused.status).toBe(428);
+    expect(refused.body).toBe('"X-Coder-Bypass-Ratelimit" provided but user is not owner\n');
+    expect(refused.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(refused.headers.get('x-ratelimit-limit')).toBeNull();
+    // Go's strconv.ParseBool: "1" and "True" ask too; "yes" does not (a parse error is "no").
+    for (const value of ['1', 'True']) {
+      const res = await api(sim, 'GET', '/api/v2/users/me', {
+        token: member.token,
+        headers: { 'X-Coder-Bypass-Ratelimit': value },
+      });
+      expect(res.status).toBe(428);
+    }
+    expect(
+      (
+        await api(sim, 'GET', '/api/v2/users/me', {
+          token: member.token,
+          headers: { 'X-Coder-Bypass-Ratelimit': 'yes' },
+        })
+      ).status,
+    ).toBe(200);
+    // No API key: keyed by address, never 428, whatever the header says (then 401 from the route).
+    const anonymous = await api(sim, 'GET', '/api/v2/organizations', { token: null, headers: bypass });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect((await api(sim, 'GET', '/api/v2/organizations', { token: null, headers: bypass })).status).toBe(
+      429,
     );
+  });
+
+  it('before #22049 the header is ignored entirely: no bypass for an Owner, no 428 for anyone (coder/coder#20857)', async () => {
+    sim = await startCoderSimulator({ coderVersion: '2.29', rateLimit: { perMinute: 1, windowMs: 60_000 } });
+    const bypass = { 'X-Coder-Bypass-Ratelimit': 'true' };
+    expect((await api(sim, 'GET', '/api/v2/users/me', { headers: bypass })).status).toBe(200);
+    expect((await api(sim, 'GET', '/api/v2/users/me', { headers: bypass })).status).toBe(429);
+    const member = sim.seed.user({ username: 'u1' });
+    // Same address, same path: the member shares the Owner's spent budget, and is not told 428.
+    const res = await api(sim, 'GET', '/api/v2/users/me', { token: member.token, headers: bypass });
+    expect(res.status).toBe(429);
   });
 
   it('recovers after the window slides', async () => {

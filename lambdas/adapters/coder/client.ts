@@ -7,7 +7,8 @@
  * (operations-*.ts), sent through CoderTransport (transport.ts) to a route of routes.ts.
  */
 
-import type { CoderRelease } from './capabilities.js';
+import type { CoderCapabilityName, CoderRelease } from './capabilities.js';
+import { LearnedCapabilities, type LearnedRefusal, refusesQueryParameter } from './learned-capabilities.js';
 import type { ListAuditLogsOptions } from './operations-deployment.js';
 import * as deployment from './operations-deployment.js';
 import type { ListProvisionerDaemonsOptions } from './operations-provisioners.js';
@@ -21,6 +22,7 @@ import type {
 } from './operations-workspaces.js';
 import * as workspaces from './operations-workspaces.js';
 import { CoderReleaseCache, FirstContactTransport } from './release.js';
+import { CODER_ROUTES } from './routes.js';
 import type { CoderClientOptions, CoderClientStats, MutationOptions, ReadOptions } from './transport.js';
 import type {
   AuditLogResponse,
@@ -42,6 +44,7 @@ import type {
 } from './types.js';
 
 export { CoderDeadlineError, type DeadlineStep } from './deadline.js';
+export type { LearnedRefusal } from './learned-capabilities.js';
 export type { ListAuditLogsOptions } from './operations-deployment.js';
 export type { ListProvisionerDaemonsOptions } from './operations-provisioners.js';
 export type {
@@ -75,14 +78,22 @@ export interface CoderReleaseOptions {
    * is reported once; without it, buildinfo is read only when an operation depends on the release.
    */
   onRelease?: (release: CoderRelease) => void;
+  /**
+   * Called once per capability when Coder refuses one the release table granted (the table's
+   * release is a guess there): the client has retried without it and stops using it.
+   */
+  onCapabilityLearned?: (refusal: LearnedRefusal) => void;
 }
 
 export class CoderClient {
   private readonly transport: FirstContactTransport;
   private readonly releaseCache: CoderReleaseCache;
+  /** What Coder refused although the release table granted it, for the client's (the container's) life. */
+  private readonly learned: LearnedCapabilities;
 
   constructor(options: CoderClientOptions & CoderReleaseOptions) {
-    const { onRelease, ...transportOptions } = options;
+    const { onRelease, onCapabilityLearned, ...transportOptions } = options;
+    this.learned = new LearnedCapabilities(onCapabilityLearned);
     this.releaseCache = new CoderReleaseCache(
       async (deadline) => (await deployment.buildInfo(this.transport, { deadline })).version,
       onRelease,
@@ -96,6 +107,17 @@ export class CoderClient {
   /** The release and what it supports, from buildinfo read once per client (a failed read is retried next time). */
   release(options: ReadOptions = {}): Promise<CoderRelease> {
     return this.releaseCache.get(options.deadline);
+  }
+
+  /** Whether to use a capability: the release has it (buildinfo, read once) and Coder has not refused it. */
+  async capability(name: CoderCapabilityName, options: ReadOptions = {}): Promise<boolean> {
+    if (this.learned.refused(name)) return false;
+    return (await this.release(options)).capabilities[name];
+  }
+
+  /** The capabilities Coder refused although the release table granted them, oldest first. */
+  learnedRefusals(): LearnedRefusal[] {
+    return this.learned.all();
   }
 
   /** Counts since construction; a copy, safe to keep. */
@@ -246,16 +268,28 @@ export class CoderClient {
   /**
    * Daemons of an organization; only online ones unless `offline`. Releases before
    * coder/coder#19378 reject `offline` and list offline daemons anyway, so it is only sent to
-   * releases that have it (which costs one buildinfo read per client).
+   * releases that have it (which costs one buildinfo read per client). Which release first has it
+   * is a guess: a 400 "Invalid query parameters." for `offline` is retried once without it, and
+   * this client never sends it again.
    */
   async listProvisionerDaemons(
     organization: string,
     options: ListProvisionerDaemonsOptions = {},
   ): Promise<ProvisionerDaemon[]> {
-    const filter = options.offline
-      ? (await this.release(options)).capabilities.provisionerDaemonsOfflineFilter
-      : false;
-    return provisioners.listProvisionerDaemons(this.transport, organization, options, filter);
+    const capability = 'provisionerDaemonsOfflineFilter';
+    const filter = options.offline ? await this.capability(capability, options) : false;
+    try {
+      return await provisioners.listProvisionerDaemons(this.transport, organization, options, filter);
+    } catch (error) {
+      if (!filter || !refusesQueryParameter(error, 'offline')) throw error;
+      this.learned.refuse({
+        capability,
+        reported: (await this.release(options)).reported,
+        route: CODER_ROUTES.provisionerDaemons,
+        answer: '400 "Invalid query parameters." for offline',
+      });
+      return provisioners.listProvisionerDaemons(this.transport, organization, options, false);
+    }
   }
 
   /** One page of audit logs, newest first. `count` stops at `count_cap` (2000). */

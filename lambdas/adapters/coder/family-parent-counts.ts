@@ -2,7 +2,8 @@
  * Cheap discovery of each parent's count N: instead of one parameters read per parent (a cold run,
  * or every parent after a mass stop/start, since each start or stop is a new build), one workspace
  * search per count value with Coder's `param:<name>=<value>` filter, which matches the latest
- * build's parameters (coderd/searchquery/search.go, `param:<name>[=<value>]`; feature request
+ * build's parameters (coderd/searchquery/search.go, `param:<name>[=<value>]`, added by PR
+ * coder/coder#12694, merged 2024-03-20 and first released in v2.10; it closed the feature request
  * coder/coder#10661; present in every supported release, v2.25 on). A release or proxy that
  * rejects the filter (400) falls back to per-build reads for the rest of the container's life.
  *

@@ -1,9 +1,11 @@
 /** Public API of the Coder adapter: import from here, not from the individual files. */
 
 export {
+  type CapabilityReleaseCertainty,
   CODER_CAPABILITIES,
   type CoderCapabilities,
   type CoderCapabilityName,
+  type CoderDevelopmentBuild,
   type CoderRelease,
   type CoderSupport,
   coderReleaseOf,
@@ -25,6 +27,7 @@ export {
   expandPath,
   type GetWorkspaceOptions,
   type HttpMethod,
+  type LearnedRefusal,
   type ListAuditLogsOptions,
   type ListProvisionerDaemonsOptions,
   type ListWorkspacesOptions,

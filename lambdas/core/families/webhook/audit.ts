@@ -5,9 +5,10 @@ import { type FamilyEventKind, type FamilyWorkItem, queueSafeId } from './work-i
 /**
  * Audit entries forwarded from coderd's structured logs. coderd logs every audit row as
  * `msg:"audit_log"` (`enterprise/audit/backends/slog.go`) with the row's columns as fields; the
- * slog JSON sink nests them under `fields` with Go names (`ResourceType`, `AdditionalFields`).
- * A log shipper may send those lines as they are, wrapped (`{"log": "<line>"}`), already flattened
- * to the REST API's snake_case `AuditLog`, one object, an array, or JSON lines. All are accepted.
+ * slog JSON sink (cdr.dev/slog `sloggers/slogjson`) nests them under `fields` with Go names
+ * (`ResourceType`, `AdditionalFields`). A log shipper may send those lines as they are, wrapped
+ * (see `AuditLineShape`), already flattened to the REST API's snake_case `AuditLog`, one object,
+ * an array, or JSON lines. All are accepted.
  */
 const auditEntrySchema = z.looseObject({
   id: z.string().min(1).max(256),
@@ -21,7 +22,22 @@ const auditEntrySchema = z.looseObject({
 });
 type AuditEntry = z.infer<typeof auditEntrySchema>;
 
-export type AuditClassification =
+/**
+ * How the audit line reached us, by what wraps it (docs/families-webhook.md maps shippers to shapes):
+ * - `line`: coderd's JSON line itself (stdout straight to CloudWatch Logs, the CloudWatch agent
+ *   tailing `CODER_LOGGING_JSON`'s file, Fluent Bit with `log_key log`), or a flattened row.
+ * - `merged`: a parsed copy in the shipper's record: Fluent Bit's kubernetes filter with
+ *   `Merge_Log On` puts it under `Merge_Log_Key` (Container Insights: `log_processed`), or at the
+ *   record's top level without one.
+ * - `log-string`: only the text, as a string in `log` (Fluent Bit without `Merge_Log`, Docker's
+ *   json-file log).
+ * - `cri-line`: the container runtime's log line, `<time> <stream> <F|P> <line>` (a file tailer such
+ *   as the CloudWatch agent reading /var/log/containers).
+ */
+export const AUDIT_LINE_SHAPES = ['line', 'merged', 'log-string', 'cri-line'] as const;
+export type AuditLineShape = (typeof AUDIT_LINE_SHAPES)[number];
+
+export type AuditClassification = (
   | { readonly outcome: 'work'; readonly label: string; readonly item: FamilyWorkItem }
   | {
       readonly outcome: 'ignored';
@@ -29,7 +45,11 @@ export type AuditClassification =
       readonly messageId?: string;
       readonly reason: WebhookIgnoredReason;
     }
-  | { readonly outcome: 'invalid'; readonly problem: string };
+  | { readonly outcome: 'invalid'; readonly problem: string }
+) & {
+  /** Set for every audit entry (acted on, ignored or invalid); absent for other log lines. */
+  readonly shape?: AuditLineShape;
+};
 
 const ACTIONS: Readonly<Record<string, Readonly<Record<string, FamilyEventKind>>>> = {
   workspace: { create: 'workspace_created', write: 'workspace_updated', delete: 'workspace_deleted' },
@@ -57,16 +77,8 @@ const jsonColumn = (value: unknown): Record<string, unknown> => {
   }
 };
 
-/** Unwraps one shipped record to an audit entry's fields, or undefined when it is some other log line. */
-const auditFields = (record: unknown): Record<string, unknown> | undefined => {
-  if (!isRecord(record)) return undefined;
-  if (typeof record.log === 'string') {
-    try {
-      return auditFields(JSON.parse(record.log));
-    } catch {
-      return undefined;
-    }
-  }
+/** The fields of coderd's audit line itself (or of a flattened row), or undefined for another line. */
+const lineFields = (record: Record<string, unknown>): Record<string, unknown> | undefined => {
   if ('msg' in record) {
     if (record.msg !== 'audit_log') return undefined;
     // Nested under `fields` by slog's JSON sink; some shippers lift them to the top level.
@@ -77,6 +89,44 @@ const auditFields = (record: unknown): Record<string, unknown> | undefined => {
   }
   const flat = snakeKeys(record);
   return 'resource_type' in flat ? flat : undefined;
+};
+
+/** What the kubernetes filter adds beside a merged line (fluent-bit-docs pipeline/filters/kubernetes.md). */
+const isShipperRecord = (record: Record<string, unknown>): boolean =>
+  typeof record.log === 'string' || isRecord(record.kubernetes);
+
+/**
+ * Unwraps one shipped record to an audit entry's fields and the shape it came in, or undefined
+ * when it is some other log line. A parsed copy is preferred to the text beside it.
+ */
+export const unwrapAuditLine = (
+  record: unknown,
+): { readonly fields: Record<string, unknown>; readonly shape: AuditLineShape } | undefined => {
+  if (!isRecord(record)) return undefined;
+  // Fluent Bit kubernetes filter, Merge_Log On with Merge_Log_Key (Container Insights: log_processed).
+  for (const value of Object.values(record)) {
+    if (value === record.fields || !isRecord(value) || value.msg !== 'audit_log') continue;
+    const fields = lineFields(value);
+    if (fields) return { fields, shape: 'merged' };
+  }
+  if ('msg' in record) {
+    const fields = lineFields(record);
+    if (!fields) return undefined;
+    // Merge_Log On without a key puts the line's keys at the top, beside `log` and `kubernetes`.
+    return { fields, shape: isShipperRecord(record) ? 'merged' : 'line' };
+  }
+  if (typeof record.log === 'string') {
+    let inner: unknown;
+    try {
+      inner = JSON.parse(record.log);
+    } catch {
+      return undefined;
+    }
+    const fields = isRecord(inner) ? lineFields(inner) : undefined;
+    return fields ? { fields, shape: 'log-string' } : undefined;
+  }
+  const fields = lineFields(record);
+  return fields ? { fields, shape: 'line' } : undefined;
 };
 
 const guid = z.guid();
@@ -135,14 +185,18 @@ const field = (value: unknown, key: string): unknown => (isRecord(value) ? value
 export const classifyAuditRecords = (body: unknown): AuditClassification[] => {
   const records = Array.isArray(body) ? body : [body];
   return records.map((record): AuditClassification => {
-    const fields = auditFields(record);
-    if (!fields) return { outcome: 'ignored', label: 'not an audit entry', reason: 'not-audit' };
-    const parsed = auditEntrySchema.safeParse(fields);
+    const line = unwrapAuditLine(record);
+    if (!line) return { outcome: 'ignored', label: 'not an audit entry', reason: 'not-audit' };
+    const parsed = auditEntrySchema.safeParse(line.fields);
     if (!parsed.success) {
       const where = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
-      return { outcome: 'invalid', problem: `audit entry with missing or invalid fields: ${where}` };
+      return {
+        outcome: 'invalid',
+        problem: `audit entry with missing or invalid fields: ${where}`,
+        shape: line.shape,
+      };
     }
-    return classifyEntry(parsed.data);
+    return { ...classifyEntry(parsed.data), shape: line.shape };
   });
 };
 

@@ -1,3 +1,5 @@
+import type { AuditLineShape } from './audit.js';
+
 /** EMF metric names of the webhook (service `families-webhook`); the CDK alarms and tests use them. */
 export const WEBHOOK_METRICS = {
   enqueued: 'WebhookWorkEnqueued',
@@ -23,6 +25,23 @@ export const WEBHOOK_IGNORED_REASONS = {
   'not-audit': 'WebhookIgnoredNotAudit',
 } as const;
 export type WebhookIgnoredReason = keyof typeof WEBHOOK_IGNORED_REASONS;
+
+/**
+ * EMF metric names of the CloudWatch Logs path (service `families-logs`), besides the webhook's
+ * names it shares. `received` counts audit entries in any shape, acted on or not: its silence is
+ * what the audit-log silence alarm watches (lib/families/audit-logs.ts).
+ */
+export const AUDIT_LOG_METRICS = {
+  received: 'AuditLogEventsReceived',
+} as const;
+
+/** One metric per shape an audit line arrived in (a fixed set: a name per shape costs no dimension). */
+export const AUDIT_LOG_SHAPE_METRICS: Readonly<Record<AuditLineShape, string>> = {
+  line: 'AuditLogShapeLine',
+  merged: 'AuditLogShapeMerged',
+  'log-string': 'AuditLogShapeLogString',
+  'cri-line': 'AuditLogShapeCriLine',
+};
 
 /** EMF metric names of the worker (service `families-worker`), besides the engine's per-run figures. */
 export const WORKER_METRICS = {

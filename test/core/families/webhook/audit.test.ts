@@ -4,6 +4,7 @@ import {
   parseJsonOrJsonLines,
 } from '../../../../lambdas/core/families/webhook/audit.js';
 import { flatBuildAudit, IDS, slogAuditLine } from './fixtures.js';
+import { distinctRows, shippedAuditLines } from './shipped-lines.js';
 
 describe('classifyAuditRecords', () => {
   it('turns a coderd slog audit_log line (Go field names under `fields`) into a work item', () => {
@@ -13,6 +14,7 @@ describe('classifyAuditRecords', () => {
     // Assess
     expect(result).toEqual({
       outcome: 'work',
+      shape: 'line',
       label: 'audit workspace/create',
       item: {
         v: 1,
@@ -44,6 +46,25 @@ describe('classifyAuditRecords', () => {
     const [result] = classifyAuditRecords({ date: 1717243200.0, log: JSON.stringify(slogAuditLine()) });
 
     expect(result).toMatchObject({ outcome: 'work', item: { workspaceId: IDS.workspace } });
+  });
+
+  it.each(shippedAuditLines(distinctRows).filter((l) => l.shape !== 'cri-line'))(
+    'accepts $shipper, as shape $shape',
+    ({ message, shape }) => {
+      const [result] = classifyAuditRecords(JSON.parse(message));
+
+      expect(result).toMatchObject({ outcome: 'work', shape, item: { event: 'workspace_created' } });
+    },
+  );
+
+  it('prefers the parsed copy to the text beside it, and reports no shape for other lines', () => {
+    const record = {
+      log: 'not the line any more',
+      kubernetes: { pod_name: 'coder-0' },
+      log_processed: slogAuditLine(),
+    };
+    expect(classifyAuditRecords(record)[0]).toMatchObject({ outcome: 'work', shape: 'merged' });
+    expect(classifyAuditRecords({ log: 'plain', kubernetes: {} })[0]).not.toHaveProperty('shape');
   });
 
   it.each([
@@ -81,6 +102,7 @@ describe('classifyAuditRecords', () => {
 
     expect(missingId).toEqual({
       outcome: 'invalid',
+      shape: 'line',
       problem: 'audit entry with missing or invalid fields: id',
     });
     // Well-formed but impossible to place: ignored (2xx), so a shipper does not resend it forever.

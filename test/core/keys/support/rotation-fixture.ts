@@ -4,7 +4,7 @@ import { CoderProvisionerKeyDirectory } from '../../../../lambdas/adapters/coder
 import type { LogSink } from '../../../../lambdas/core/contracts/log-sink.js';
 import { ROTATION_STEPS } from '../../../../lambdas/core/keys/events.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../../../../lambdas/core/keys/ports.js';
-import { type CoderSimulator, type CoderVersionName, startCoderSimulator } from '../../../../sim/index.js';
+import { type CoderSimulator, type SimProfileName, startCoderSimulator } from '../../../../sim/index.js';
 import { SecretsManagerModel } from './secrets-manager-model.js';
 
 export const PREFIX = 'cfc-rot';
@@ -55,7 +55,7 @@ export interface RotationWorld {
  * abandoned rotation, and a key the controller did not create; and a Secrets Manager model
  * whose AWSCURRENT holds the current key.
  */
-export const createRotationWorld = async (coderVersion?: CoderVersionName): Promise<RotationWorld> => {
+export const createRotationWorld = async (coderVersion?: SimProfileName): Promise<RotationWorld> => {
   const sim = await startCoderSimulator({ buildDurationMs: 1, coderVersion });
   const initial = sim.seed.provisionerKey({ name: INITIAL_KEY_NAME, tags: TAGS });
   const abandoned = sim.seed.provisionerKey({ name: `${PREFIX}-abandoned`, tags: TAGS });
