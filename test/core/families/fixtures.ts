@@ -258,7 +258,7 @@ export class MemoryCoder implements FamilyWorkspacesPort {
     return this.controller;
   }
 
-  async createWorkspace(input: CreateInput): Promise<FamilyWorkspace> {
+  async createWorkspace(input: CreateInput, _call?: RunCall): Promise<FamilyWorkspace> {
     this.calls.push(`create ${input.ownerName}/${input.name}`);
     await this.beforeCreate(input);
     const taken = [...this.workspaces, ...this.unlisted].some(
@@ -281,7 +281,7 @@ export class MemoryCoder implements FamilyWorkspacesPort {
     return ws;
   }
 
-  async transition(id: string, transition: 'start' | 'stop' | 'delete'): Promise<void> {
+  async transition(id: string, transition: 'start' | 'stop' | 'delete', _call?: RunCall): Promise<void> {
     this.calls.push(`${transition} ${id}`);
     await this.beforeTransition(id, transition);
     const ws = this.workspaces.find((w) => w.id === id);
