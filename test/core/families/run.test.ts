@@ -371,6 +371,36 @@ describe('reconcileFamilies', () => {
     });
   });
 
+  it.each<{ name: string; readBack: 'vanished' | 'deleted' | 'unreadable'; hard: number | undefined }>([
+    { name: 'free again (unknown to Coder)', readBack: 'vanished', hard: 0 },
+    { name: 'free again (its holder deleted)', readBack: 'deleted', hard: 0 },
+    // Whether a failed read-back counts toward the hard limit: see 'known gaps' below.
+    { name: 'unreadable', readBack: 'unreadable', hard: undefined },
+  ])(
+    'fails a create whose taken name reads back $name, keeping the intent for the next run',
+    async ({ readBack, hard }) => {
+      // Prepare: Coder answers 409, then the name reads back as `readBack`.
+      const w = await world();
+      w.coder.beforeCreate = async () => {
+        throw new WorkspaceOpError('already_exists', 'Workspace "team-2" already exists.');
+      };
+      if (readBack === 'deleted') w.coder.deleted = [workspace('team-2')];
+      if (readBack === 'unreadable') w.coder.unreadable.add('name:alice/team-2');
+
+      // Act
+      const report = await w.reconcile();
+
+      // Assess
+      expect(outcomes(report)).toEqual(['create-child team-2: failed']);
+      const ledger = await w.ledger.loadOwner('alice');
+      expect(ledger.children.find((c) => c.parent === 'team' && c.index === 2)).toMatchObject({
+        state: 'intent',
+      });
+      expect(ledger.failures).toEqual([expect.objectContaining({ parent: 'team', consecutive: 1 })]);
+      if (hard !== undefined) expect(ledger.failures[0]?.hard).toBe(hard);
+    },
+  );
+
   it('reconciles the family of a webhook’s child workspace, under its lock, and no other', async () => {
     // Prepare: web needs a child too, but the webhook names team's child.
     const w = await world();
@@ -453,6 +483,29 @@ describe('known gaps', () => {
       [2, 'intent'],
     ]);
     expect(report.lockLost).toEqual(['alice/team']);
+  });
+
+  // ports.ts: transient failures (429, 5xx, timeouts) "back a family off but never hard-limit it".
+  // A create that times out or gets a 5xx may have created the child, so the name is read back;
+  // when Coder is down that read fails too, and run.ts (settleTakenName) wraps the read's error in
+  // a plain Error, which record.ts counts as hard: `failureCap` runs during a Coder outage
+  // hard-limit the family until its parent gets a new build or an operator resets it.
+  it.fails('counts a create failed by an outage (the read-back failing too) toward backoff only', async () => {
+    // Prepare
+    const w = await world();
+    w.coder.beforeCreate = async () => {
+      throw new WorkspaceOpError('transient', 'Coder answered 503');
+    };
+    w.coder.unreadable.add('name:alice/team-2');
+
+    // Act
+    const report = await w.reconcile();
+
+    // Assess
+    expect(outcomes(report)).toEqual(['create-child team-2: failed']);
+    expect((await w.ledger.loadOwner('alice')).failures).toEqual([
+      expect.objectContaining({ parent: 'team', consecutive: 1, hard: 0 }),
+    ]);
   });
 
   // reconcileAll reports the first snapshot's view; a family re-planned after its lock (recheck.ts)

@@ -24,8 +24,8 @@ const actionsOf = (plans: FamilyPlan[], owner: string, parent: string): string[]
 describe('checkTemplates', () => {
   it('accepts configured templates that match Coder’s names in any case', async () => {
     const coder = new MemoryCoder();
-    coder.templates = ['dev', 'kubernetes-multi'];
-    const { deps } = memoryRun(coder, { templates: ['Dev', 'Kubernetes-Multi'] });
+    coder.templates = ['dev', 'Kubernetes-Multi'];
+    const { deps } = memoryRun(coder, { templates: ['DEV', 'kubernetes-multi'] });
 
     await expect(checkTemplates(deps, call)).resolves.toBeUndefined();
   });
@@ -225,23 +225,28 @@ describe('planWithReads', () => {
       coder.countOnly = true;
       const parent = coder.parent(workspace('team'), { additional_workspaces: '2', cpu: '4' });
       const settled = coder.parent(workspace('web'), { additional_workspaces: '1', cpu: '8' });
+      // api's child is missing from the list: its family waits on a read, not on parameters.
+      const reading = coder.parent(workspace('api'), { additional_workspaces: '1' });
       const teamChild = workspace('team-1');
       const webChild = workspace('web-1');
+      const apiChild = workspace('api-1');
       coder.workspaces.push(teamChild, webChild);
+      coder.unlisted = [apiChild];
       const run = memoryRun(coder);
       await seedLedger(run.ledger, {
         children: [
           child('team', 1, teamChild.id, { parentId: parent.id }),
           child('web', 1, webChild.id, { parentId: settled.id }),
+          child('api', 1, apiChild.id, { parentId: reading.id }),
         ],
       });
       const initial = await loadSnapshot(run.deps, call, 'me', undefined);
-      return { coder, run, parent, initial };
+      return { coder, run, parent, initial, apiChild };
     };
 
     it('reads the full parameters only of parents that must create, then creates from them', async () => {
       // Prepare
-      const { coder, run, parent, initial } = await world();
+      const { coder, run, parent, initial, apiChild } = await world();
       expect(initial.parameters.get(parent.latestBuild.id)).toEqual({ kind: 'count-only', count: 2 });
 
       // Act
@@ -253,13 +258,15 @@ describe('planWithReads', () => {
       ]);
       expect(snapshot.parameters.get(parent.latestBuild.id)?.kind).toBe('full');
       expect(actionsOf(plans, 'alice', 'team')).toEqual(['create-child team-2']);
-      expect(plans[0]?.actions[0]).toMatchObject({
+      expect(plans.find((p) => p.family.parent === 'team')?.actions[0]).toMatchObject({
         parameters: [
           { name: 'cpu', value: '4' },
           { name: 'additional_workspaces', value: '0' },
         ],
       });
       expect(actionsOf(plans, 'alice', 'web')).toEqual([]);
+      expect(actionsOf(plans, 'alice', 'api')).toEqual([]);
+      expect(reads(coder)).toEqual([`read id:${apiChild.id}`]);
     });
 
     it('leaves a family undecided when its parent’s full parameters cannot be read', async () => {
