@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Deadline, DeadlineReachedError } from '../../../lambdas/core/contracts/deadline.js';
 import type { FamiliesConfigInput } from '../../../lambdas/core/families/config.js';
-import type { FamilyLocks } from '../../../lambdas/core/families/ports.js';
-import { WorkspaceOpError } from '../../../lambdas/core/families/ports.js';
+import { type FamilyLocks, WorkspaceOpError } from '../../../lambdas/core/families/ports.js';
 import {
   type ReconcileReport,
   type ReconcileRequest,
@@ -197,6 +196,59 @@ describe('reconcileFamilies', () => {
     expect(outcomes(report)).toEqual(['create-child api-1: done']);
     expect(report.incomplete).toMatchObject({ reason: 'deadline', familiesLeft: 1 });
     expect(report.incomplete?.detail).toMatch(/1 family left for the next run/);
+  });
+
+  it('leaves a family for the next run when its time runs out inside it, and releases its lock', async () => {
+    // Prepare: the family's ledger moved before the lock, so it is re-read, and that read is out of time.
+    const w = await world();
+    const locks = w.deps.locks;
+    let lists = 0;
+    w.coder.beforeList = async () => {
+      if (++lists > 1) throw new DeadlineReachedError('no time left to list alice’s workspaces');
+    };
+    const deps = {
+      ...w.deps,
+      locks: {
+        ...locks,
+        tryAcquire: async (...args: Parameters<FamilyLocks['tryAcquire']>) => {
+          await w.ledger.setParentMissing({ owner: 'alice', parent: 'team' }, NOW.getTime());
+          return locks.tryAcquire(...args);
+        },
+      },
+    };
+
+    // Act
+    const report = await reconcileFamilies(deps, all);
+
+    // Assess
+    expect(report.incomplete).toMatchObject({ reason: 'deadline', familiesLeft: 1 });
+    expect(report.actions).toEqual([]);
+    expect(w.coder.mutations).toEqual([]);
+    expect(w.order.at(-1)).toBe(`release ${TEAM_LOCK}`);
+    expect(w.locks.holderOf(TEAM_LOCK)).toBeUndefined();
+  });
+
+  it('leaves a hard-limited family alone without locking it, and counts it', async () => {
+    const w = await world();
+    await seedLedger(w.ledger, {
+      failures: [
+        {
+          owner: 'alice',
+          parent: 'team',
+          consecutive: 3,
+          hard: 3,
+          lastFailureAt: NOW.getTime() - 3_600_000,
+          parentBuildId: w.parent.latestBuild.id,
+          lastError: 'forbidden',
+        },
+      ],
+    });
+
+    const report = await w.reconcile();
+
+    expect(outcomes(report)).toEqual(['hard-limit-skip: skipped']);
+    expect(report.summary.hardLimited).toBe(1);
+    expect(w.order).toEqual([]);
   });
 
   it('stops cleanly when out of time while reading, not knowing how many families are left', async () => {
