@@ -13,7 +13,13 @@ export type Recheck =
   /** Nobody changed the family since the snapshot: act on the plan made from it. */
   | { readonly kind: 'still-valid'; readonly plan: FamilyPlan; readonly ledger: LedgerState }
   /** The ledger moved: this is the plan from a fresh read of the family. */
-  | { readonly kind: 'replanned'; readonly plan: FamilyPlan; readonly ledger: LedgerState };
+  | {
+      readonly kind: 'replanned';
+      readonly plan: FamilyPlan;
+      readonly ledger: LedgerState;
+      /** How complete the owner's list was when the family was read again. */
+      readonly view: FamiliesSnapshot['view'];
+    };
 
 export const recheckAfterLock = async (
   deps: FamilyReconcileDeps,
@@ -27,7 +33,7 @@ export const recheckAfterLock = async (
     return { kind: 'still-valid', plan, ledger: fresh };
   }
   const replanned = await planOwnerFamily(deps, call, snapshot.controllerUserId, plan.family, fresh, now);
-  return { kind: 'replanned', plan: replanned, ledger: fresh };
+  return { kind: 'replanned', plan: replanned, ledger: fresh, view: replanned.view };
 };
 
 export interface OwnerFamilyPlan extends FamilyPlan {

@@ -111,6 +111,8 @@ type FamilyResult =
       readonly actions: ReportedAction[];
       readonly hardLimited: boolean;
       readonly stoppedBy: StopCause | undefined;
+      /** A re-plan after the lock read the family's owner again; its list may have been partial. */
+      readonly view?: ViewCompleteness;
     }
   /** Not started: the run was out of time. */
   | { readonly kind: 'left'; readonly family: FamilyKey }
@@ -269,12 +271,18 @@ const reconcileAll = async (
         if (!mutates || run.dryRun) return settleFamily(run, plan, undefined, undefined);
         return withFamilyLease(run, plan.family, async (lease) => {
           const recheck = await recheckAfterLock(deps, call, plan, snapshot, run.planNow());
-          return settleFamily(run, recheck.plan, recheck.ledger, lease);
+          const settled = await settleFamily(run, recheck.plan, recheck.ledger, lease);
+          return recheck.kind === 'replanned' && settled.kind === 'settled'
+            ? { ...settled, view: recheck.view }
+            : settled;
         });
       }),
     ),
   );
-  return { results, families: plans.length, view: snapshot.view };
+  // Partial if the snapshot was, or if any family's re-plan after its lock read a list that was.
+  const partial =
+    snapshot.view === 'partial' || results.some((r) => r.kind === 'settled' && r.view === 'partial');
+  return { results, families: plans.length, view: partial ? 'partial' : 'complete' };
 };
 
 const reconcileOne = async (
@@ -384,14 +392,14 @@ const settleFamily = async (
     },
   };
   const ambiguous = await executeFamilyPlan(ctx, plan.family, plan.actions, recorder.settled);
-  for (const create of ambiguous) recorder.settled(create.action, await settleTakenName(run, create));
+  for (const create of ambiguous) recorder.settled(create.action, await settleTakenName(run, create, lease));
   const result: FamilyExecution = recorder.finish();
-  if (result.stoppedBy === 'lock-lost') {
-    log.warn('family lock lost; its remaining work stopped', { runId: run.runId });
-  }
+  // Lost during the last action, when no later action was left to be stopped: still lost.
+  const lost = result.stoppedBy === 'lock-lost' || lease?.lost() !== undefined;
+  if (lost) log.warn('family lock lost; its remaining work stopped', { runId: run.runId });
   let hardLimited = hardLimitSkip;
   // Outside dry runs, and only while this run still holds the family: its failure record is its own.
-  if (!run.dryRun && ledger && result.stoppedBy !== 'lock-lost') {
+  if (!run.dryRun && ledger && !lost) {
     hardLimited = (await recordFamilyOutcome(deps, plan, ledger, result, log)).hardLimited || hardLimited;
   }
   return {
@@ -399,17 +407,30 @@ const settleFamily = async (
     family: plan.family,
     actions: result.actions,
     hardLimited,
-    stoppedBy: result.stoppedBy,
+    stoppedBy: lost ? 'lock-lost' : result.stoppedBy,
   };
 };
 
 /** A create met a taken name (or lost its answer): who holds the name now decides its outcome. */
-const settleTakenName = async (run: RunContext, create: AmbiguousCreate): Promise<Settlement> => {
+const settleTakenName = async (
+  run: RunContext,
+  create: AmbiguousCreate,
+  lease: FamilyLease | undefined,
+): Promise<Settlement> => {
   const { deps } = run;
   const { action, intent, holder, error } = create;
   const family = action.family;
-  if (holder.state === 'unreadable')
-    return { outcome: 'failed', error: new Error(holder.error, { cause: error }) };
+  // An outage (the create and the read-back both failed) says nothing about the family: back off, never hard-limit.
+  if (holder.state === 'unreadable') return { outcome: 'failed', error: transient(holder.error, error) };
+  const lost = lease?.lost();
+  if (lost) {
+    // Another run may hold the family now: the intent stays for whoever settles it next.
+    return {
+      outcome: 'skipped',
+      error: `not settled: ${lost}; the next run reads the name back`,
+      stoppedBy: 'lock-lost',
+    };
+  }
   if (holder.state !== 'present') {
     // The name was taken a moment ago and is free now: try again next run.
     return { outcome: 'failed', error: transient(describe(error), error) };

@@ -479,13 +479,12 @@ describe('reconcileFamilies', () => {
 });
 
 /**
- * Behaviour the families core promises (issue 19: "a run whose renewal fails or whose lease is lost
- * stops changing that family and reports it"; record.ts: the outcome is recorded "only while this
- * run still holds the family"; ReconcileReport.view: "partial when a Coder list moved on every
- * re-read") but does not do yet. Each is `it.fails`: it turns red the day the source is fixed, and
- * should then become a plain `it`.
+ * Gaps these tests found and that are now closed (issue 19: "a run whose renewal fails or whose
+ * lease is lost stops changing that family and reports it"; record.ts: the outcome is recorded
+ * "only while this run still holds the family"; ReconcileReport.view: "partial when a Coder list
+ * moved on every re-read"; ports.ts: transient failures "never hard-limit").
  */
-describe('known gaps', () => {
+describe('the lease, outages and partial re-plans at the edges', () => {
   /** Team asks for 2 and has child 1; during the one create, the renewal finds the lock taken. */
   const lostDuringLastAction = async () => {
     const w = await world({ config: { createConcurrency: 1 } });
@@ -493,11 +492,9 @@ describe('known gaps', () => {
     return { ...w, deps };
   };
 
-  // The loss is only looked at before an action starts (executor's mayStart). Lost during the
-  // family's last action, nothing is left to be skipped, so `stoppedBy` stays undefined: run.ts
-  // records the failure although another run now holds the family (and may be writing the same
-  // failure record), and the report (and its lost-lock metric) does not name the family.
-  it.fails('records no failure, and reports the lock lost, when the lease is lost during the last action', async () => {
+  // The executor looks at the lease before each action; lost during the family's last one, nothing
+  // is left to skip, so the run looks once more before it records the family's outcome.
+  it('records no failure, and reports the lock lost, when the lease is lost during the last action', async () => {
     // Prepare
     const w = await lostDuringLastAction();
     w.coder.beforeCreate = async () => {
@@ -514,10 +511,9 @@ describe('known gaps', () => {
     expect(report.lockLost).toEqual(['alice/team']);
   });
 
-  // Same cause: a create that met a taken name is settled after the executor returns (run.ts
-  // settleTakenName), without asking whether the lease still holds, so the run drops the intent
-  // from the ledger after it lost the family, and does not report the loss.
-  it.fails('changes no ledger record after the lease is lost, not even when settling a taken name', async () => {
+  // A create that met a taken name is settled after the executor returns (settleTakenName): it too
+  // asks whether the lease still holds before it writes the ledger.
+  it('changes no ledger record after the lease is lost, not even when settling a taken name', async () => {
     // Prepare: team-2's name is someone else's (and not listed), so the create gets 409.
     const w = await lostDuringLastAction();
     w.coder.unlisted = [workspace('team-2', { build: { number: 1, initiatorId: 'bob' } })];
@@ -539,10 +535,8 @@ describe('known gaps', () => {
 
   // ports.ts: transient failures (429, 5xx, timeouts) "back a family off but never hard-limit it".
   // A create that times out or gets a 5xx may have created the child, so the name is read back;
-  // when Coder is down that read fails too, and run.ts (settleTakenName) wraps the read's error in
-  // a plain Error, which record.ts counts as hard: `failureCap` runs during a Coder outage
-  // hard-limit the family until its parent gets a new build or an operator resets it.
-  it.fails('counts a create failed by an outage (the read-back failing too) toward backoff only', async () => {
+  // when Coder is down that read fails too: still transient, so an outage never hard-limits.
+  it('counts a create failed by an outage (the read-back failing too) toward backoff only', async () => {
     // Prepare
     const w = await world();
     w.coder.beforeCreate = async () => {
@@ -560,10 +554,9 @@ describe('known gaps', () => {
     ]);
   });
 
-  // reconcileAll reports the first snapshot's view; a family re-planned after its lock (recheck.ts)
-  // reads its owner's list again, and when that list is partial its removals wait, but the report
-  // still says `complete`.
-  it.fails('reports a partial view met by a re-plan after the lock', async () => {
+  // A family re-planned after its lock (recheck.ts) reads its owner's list again; when that list is
+  // partial its removals wait, and the report says the view was partial.
+  it('reports a partial view met by a re-plan after the lock', async () => {
     // Prepare: before the lock, another run records child 3 (listed, above the count of 2), and the
     // owner's list starts moving on every re-read.
     const w = await world();
