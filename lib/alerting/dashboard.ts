@@ -93,8 +93,12 @@ export class ControllerDashboard extends Construct {
           width: 8,
         }),
         new cloudwatch.GraphWidget({
-          title: 'Updates and failures',
-          left: [emf(service, SCALING_METRICS.updates), emf(service, SCALING_METRICS.failures)],
+          title: 'Updates, failures and unknown templates',
+          left: [
+            emf(service, SCALING_METRICS.updates),
+            emf(service, SCALING_METRICS.failures),
+            emf(service, SCALING_METRICS.templatesUnknown, 'Maximum'),
+          ],
           width: 8,
         }),
       );

@@ -314,6 +314,14 @@ export class NodeGroupScaling extends Construct {
       );
     }
     alarms.push(
+      new cloudwatch.Alarm(this, 'ScalingTemplatesUnknownAlarm', {
+        alarmDescription: `A workspace group names a template Coder does not have (renamed, deleted or misspelt): the group keeps every node until the config is fixed. Runbook: ${RUNBOOK}#scaling-templates-unknown`,
+        metric: metric(SCALING_METRICS.templatesUnknown, 'Maximum'),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
         alarmDescription: `A scaling schedule could not invoke the scaler, or a run failed after its retries. Runbook: ${RUNBOOK}#node-group-scaling-dlq`,
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({

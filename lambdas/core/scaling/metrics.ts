@@ -14,6 +14,11 @@ export const SCALING_METRICS = {
   actualMax: 'ActualMaxSize',
   /** Nodes the peak profile would hold now minus what the schedule holds (core/scaling/savings.ts). */
   nodesSavedVsPeak: 'NodesSavedVsPeak',
+  /**
+   * Configured template names that match no template in Coder (renamed, deleted, misspelt): their
+   * groups keep every node. Published by runs that checked the names against Coder.
+   */
+  templatesUnknown: 'ScalingTemplatesUnknown',
 } as const;
 
 /** The dimension of per-group metrics. */
@@ -32,6 +37,9 @@ export const scalingDatapoints = (report: ScalerReport): ScalingDatapoint[] => {
     { name: SCALING_METRICS.updates, value: report.updates },
     { name: SCALING_METRICS.failures, value: report.failures.length },
   ];
+  if (report.templatesUnknown !== undefined) {
+    points.push({ name: SCALING_METRICS.templatesUnknown, value: report.templatesUnknown.length });
+  }
   for (const g of report.groups) {
     if (g.current) {
       points.push(
