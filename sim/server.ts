@@ -99,7 +99,12 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
   state.addOrganization({ name: 'coder', isDefault: true });
   const admin = state.addUser({ username: 'admin', email: 'admin@coder.example.com', roles: ['owner'] });
 
-  const routes = buildRoutes({ state, url: () => baseUrl, profile });
+  const routes = buildRoutes({
+    state,
+    url: () => baseUrl,
+    profile,
+    allowWorkspaceRenames: options.allowWorkspaceRenames ?? false,
+  });
   const table = new RouteTable(routes);
   const faults = new FaultInjector(options.faults);
   const rateLimit =

@@ -37,6 +37,11 @@ export interface CoderSimulatorOptions {
   createRaceWindowMs?: number;
   /** External URL used in notification action links and buildinfo. @default the simulator's URL */
   accessUrl?: string;
+  /**
+   * `CODER_ALLOW_WORKSPACE_RENAMES`: owners may rename workspaces (`PATCH /workspaces/{workspace}`).
+   * @default false (as Coder)
+   */
+  allowWorkspaceRenames?: boolean;
 }
 
 export interface FaultConfig {

@@ -44,6 +44,8 @@ export interface RouteEnv {
   url(): string;
   /** The Coder release the routes behave as. */
   profile: SimProfile;
+  /** CODER_ALLOW_WORKSPACE_RENAMES: `PATCH /workspaces/{workspace}` may change a name. */
+  allowWorkspaceRenames: boolean;
 }
 
 const INT32_MAX = 2_147_483_647;

@@ -1,9 +1,9 @@
 /** Templates and their versions' rich parameters. */
-import { CoderApiError, notFound } from '../errors.js';
+import { CoderApiError, forbidden, notFound } from '../errors.js';
 import type { SimUser } from '../model.js';
 import { richParameterJson, templateJson } from '../serialize.js';
-import { isUuid, type SimState } from '../state.js';
-import { param, type Route, type RouteEnv, session } from './context.js';
+import { isTemplateAdmin, isUuid, type SimState } from '../state.js';
+import { asObject, param, type Route, type RouteEnv, session } from './context.js';
 
 /** A `{template}` or `{templateversion}` segment, lower-cased; 400 when it is not a UUID. */
 function uuidSegment(ref: string): string {
@@ -31,6 +31,13 @@ export function templateRoutes({ state }: RouteEnv): Route[] {
     session('GET', '/api/v2/templates/{template}', (ctx, caller) => {
       const t = state.templates.get(uuidSegment(param(ctx, 'template')));
       if (t === undefined || !state.canSeeOrg(caller, t.orgId)) throw notFound();
+      return { status: 200, body: templateJson(state, t) };
+    }),
+    session('PATCH', '/api/v2/templates/{template}', (ctx, caller) => {
+      const t = state.templates.get(uuidSegment(param(ctx, 'template')));
+      if (t === undefined || !state.canSeeOrg(caller, t.orgId)) throw notFound();
+      if (!isTemplateAdmin(caller)) throw forbidden();
+      state.renameTemplate(t, asObject(ctx.json()).name);
       return { status: 200, body: templateJson(state, t) };
     }),
     session('GET', '/api/v2/templateversions/{templateversion}/rich-parameters', (ctx, caller) => {

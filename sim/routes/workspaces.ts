@@ -39,7 +39,7 @@ function sortWorkspaces(state: SimState, list: SimWorkspace[]): SimWorkspace[] {
   return keyed.map((k) => k.ws);
 }
 
-export function workspaceRoutes({ state }: RouteEnv): Route[] {
+export function workspaceRoutes({ state, allowWorkspaceRenames }: RouteEnv): Route[] {
   const workspaceReply = (ws: SimWorkspace, includeDeleted: boolean): Reply => {
     if (ws.deleted && !includeDeleted) {
       throw new CoderApiError(
@@ -90,6 +90,11 @@ export function workspaceRoutes({ state }: RouteEnv): Route[] {
         ctx.url.searchParams.get('include_deleted') === 'true',
       ),
     ),
+    session('PATCH', '/api/v2/workspaces/{workspace}', (ctx, caller) => {
+      const ws = state.workspaceForCaller(param(ctx, 'workspace'), caller);
+      state.renameWorkspace(ws, asObject(ctx.json()).name, allowWorkspaceRenames);
+      return { status: 204 };
+    }),
     session('GET', '/api/v2/workspaces/{workspace}/builds', (ctx, caller) => {
       const ws = state.workspaceForCaller(param(ctx, 'workspace'), caller);
       const limit = queryInt(ctx.url, 'limit', 0);
