@@ -22,6 +22,7 @@ import { FamilyAuditLogs } from './audit-logs.js';
 import { createIngress } from './ingress.js';
 import { createScheduledReconcile } from './schedule.js';
 import { createFamilyTables } from './tables.js';
+import { DEFAULT_RECONCILE_RATE_MINUTES, gracePeriodProblem } from './timing.js';
 
 export { FAMILIES_ALARM_METRICS, FAMILIES_RUNBOOK } from './alarms.js';
 export { FAMILIES_WEBHOOK_HANDLER, FAMILIES_WORKER_HANDLER } from './ingress.js';
@@ -65,7 +66,7 @@ export interface WorkspaceFamiliesProps {
   /** Coder's access URL and the secret holding the controller's API token (`{"token": "..."}`). */
   readonly coder: { readonly url: string; readonly tokenSecret: secretsmanager.ISecret };
   /**
-   * How often the scheduled full reconcile runs.
+   * How often the scheduled full reconcile runs; `config.gracePeriodMs` must be at least this long.
    * @default Duration.minutes(5)
    */
   readonly scheduleRate?: Duration;
@@ -142,7 +143,7 @@ export class WorkspaceFamilies extends Construct {
     const config = parseConfig(familiesConfigSchema, props.config, 'workspace families config');
     this.config = config;
     const webhook = props.webhook ?? {};
-    const scheduleRate = props.scheduleRate ?? Duration.minutes(5);
+    const scheduleRate = props.scheduleRate ?? Duration.minutes(DEFAULT_RECONCILE_RATE_MINUTES);
     const reconcileTimeout = props.reconcileTimeout ?? Duration.minutes(5);
     const workerTimeout = webhook.workerTimeout ?? Duration.minutes(2);
     const maxReceiveCount = webhook.maxReceiveCount ?? 8;
@@ -263,6 +264,8 @@ const validateTimings = (
   }
   if (t.scheduleRate.toSeconds() < 60)
     problems.push('scheduleRate: EventBridge Scheduler rates start at 1 minute');
+  const grace = gracePeriodProblem(config.gracePeriodMs, t.scheduleRate.toSeconds());
+  if (grace) problems.push(`config.gracePeriodMs: ${grace}`);
   if (!Number.isInteger(t.maxReceiveCount) || t.maxReceiveCount < 1 || t.maxReceiveCount > 1000) {
     problems.push('webhook.maxReceiveCount: must be an integer from 1 to 1000');
   }

@@ -13,7 +13,7 @@ import {
   OVERRIDE_PARTITION_KEY,
   OVERRIDE_TTL_ATTRIBUTE,
 } from '../../lambdas/adapters/aws/scaling-override-store.js';
-import { parseConfig } from '../../lambdas/core/contracts/validation.js';
+import { ConfigError, parseConfig } from '../../lambdas/core/contracts/validation.js';
 import {
   managedGroups,
   type ScalingConfig,
@@ -22,6 +22,7 @@ import {
 } from '../../lambdas/core/scaling/config.js';
 import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/metrics.js';
 import { ENV, FUNCTION, METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
+import { evaluationRangeProblem } from '../alerting/alarm-limits.js';
 import { coderEnvironment } from '../common/coder-environment.js';
 import { ControllerFunction } from '../common/controller-function.js';
 
@@ -107,6 +108,7 @@ export class NodeGroupScaling extends Construct {
     super(scope, id);
     const config = parseConfig(scalingConfigSchema, props.config, 'NodeGroupScaling config', 'scaling');
     this.config = config;
+    validateAlarmProps(config, props.alarms ?? {});
     const configJson = JSON.stringify(config);
     if (Buffer.byteLength(configJson) > MAX_CONFIG_ENV_BYTES) {
       throw new Error(
@@ -349,6 +351,27 @@ export class NodeGroupScaling extends Construct {
     }
   }
 }
+
+/**
+ * Alarm settings CloudWatch would refuse at deploy: the below-floor alarm evaluates
+ * `belowFloorEvaluationPeriods` periods of one drift-check interval.
+ */
+const validateAlarmProps = (config: ScalingConfig, alarms: NodeGroupScalingAlarmProps): void => {
+  const periods = alarms.belowFloorEvaluationPeriods ?? 2;
+  const minutes = config.schedule.driftCheckMinutes;
+  const problems: string[] = [];
+  if (!Number.isInteger(periods) || periods < 1) {
+    problems.push(`alarms.belowFloorEvaluationPeriods: must be an integer of at least 1, got ${periods}`);
+  } else {
+    const problem = evaluationRangeProblem(minutes * 60, periods);
+    if (problem) {
+      problems.push(
+        `alarms.belowFloorEvaluationPeriods: ${problem} (schedule.driftCheckMinutes is ${minutes})`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError('NodeGroupScaling alarm settings', problems);
+};
 
 /** How cdk-nag prints an ARN built from pseudo parameters: `arn:<AWS::Partition>:eks:<AWS::Region>:…`. */
 const nagArn = (resolved: unknown): string => {
