@@ -10,6 +10,7 @@ import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 import type { ControllerFunction } from '../common/controller-function.js';
 import {
   FAMILIES_ALARM_METRICS,
+  FAMILIES_INTEGRITY_METRICS,
   FAMILIES_RECONCILE_HANDLER,
   type WorkspaceFamilies,
 } from '../families/construct.js';
@@ -127,6 +128,20 @@ export class ControllerDashboard extends Construct {
         new cloudwatch.GraphWidget({
           title: 'Worker: reconciled, deferred, failed',
           left: Object.values(WORKER_METRICS).map((name) => emf(worker, name)),
+          width: 8,
+        }),
+      );
+      // What a run could not trust or finish (issue 19): each has its alarm.
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Conflicts, unknown templates, locks lost',
+          left: [
+            emf(FAMILIES_RECONCILE_HANDLER, FAMILIES_INTEGRITY_METRICS.conflicts, 'Maximum'),
+            emf(FAMILIES_RECONCILE_HANDLER, FAMILIES_INTEGRITY_METRICS.templatesUnknown, 'Maximum'),
+            ...[FAMILIES_RECONCILE_HANDLER, worker].map((service) =>
+              emf(service, FAMILIES_INTEGRITY_METRICS.lockLost, 'Sum', { service }),
+            ),
+          ],
           width: 8,
         }),
       );

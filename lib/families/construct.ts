@@ -17,14 +17,19 @@ import {
 import { ENV } from '../../lambdas/wiring/names.js';
 import { coderEnvironment } from '../common/coder-environment.js';
 import type { ControllerFunction } from '../common/controller-function.js';
-import { createFamiliesAlarms } from './alarms.js';
+import { createFamiliesAlarms, createFamiliesIntegrityAlarms, familiesAlarmProblems } from './alarms.js';
 import { FamilyAuditLogs } from './audit-logs.js';
 import { createIngress } from './ingress.js';
 import { createScheduledReconcile } from './schedule.js';
 import { createFamilyTables } from './tables.js';
 import { DEFAULT_RECONCILE_RATE_MINUTES, gracePeriodProblem } from './timing.js';
 
-export { FAMILIES_ALARM_METRICS, FAMILIES_RUNBOOK } from './alarms.js';
+export {
+  FAMILIES_ALARM_METRICS,
+  FAMILIES_INTEGRITY_METRICS,
+  FAMILIES_INTEGRITY_RUNBOOK,
+  FAMILIES_RUNBOOK,
+} from './alarms.js';
 export { FAMILIES_WEBHOOK_HANDLER, FAMILIES_WORKER_HANDLER } from './ingress.js';
 export { FAMILIES_RECONCILE_HANDLER } from './schedule.js';
 
@@ -89,12 +94,14 @@ export interface WorkspaceFamiliesProps {
 export interface WorkspaceFamiliesAlarmProps {
   /**
    * Consecutive 5-minute periods with children missing (or with failed family actions) before the
-   * drifting (or failing) alarm fires: one bad run is normal, several in a row are not.
+   * drifting (or failing) alarm fires: one bad run is normal, several in a row are not. Also the
+   * reconcile runs in a row with conflicts before the conflicts alarm fires.
    * @default 3
    */
   readonly consecutiveBadRuns?: number;
   /**
-   * Consecutive 5-minute periods with reconcile Lambda errors (or webhook 5xx answers) before alarming.
+   * Consecutive 5-minute periods with reconcile Lambda errors (or webhook 5xx answers, or family
+   * locks lost) before alarming.
    * @default 2
    */
   readonly consecutiveErrorPeriods?: number;
@@ -149,6 +156,8 @@ export class WorkspaceFamilies extends Construct {
     const maxReceiveCount = webhook.maxReceiveCount ?? 8;
     const maxBodyBytes = webhook.maxBodyBytes ?? 256 * 1024;
     validateTimings(config, { scheduleRate, reconcileTimeout, workerTimeout, maxReceiveCount, maxBodyBytes });
+    const alarmProblems = familiesAlarmProblems(props.alarms ?? {}, scheduleRate);
+    if (alarmProblems.length > 0) throw new ConfigError('workspace families alarm settings', alarmProblems);
 
     // Every part is created in this construct's own scope, in this order: logical ids and the
     // template stay what they were before the construct was split into files.
@@ -206,6 +215,7 @@ export class WorkspaceFamilies extends Construct {
       queueDeadLetters: this.queueDeadLetters,
       scheduleDeadLetters: this.scheduleDeadLetters,
     });
+    this.alarms.push(...createFamiliesIntegrityAlarms(this, props.alarms ?? {}, { scheduleRate }));
     this.acknowledgeNagFindings();
   }
 
