@@ -254,7 +254,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
     if (outcome.outcome === 'failed') failures.push(`${action.group}: ${outcome.error}`);
     if (groupDemand?.kind === 'unknown' && !outOfTime.includes(action.group))
       failures.push(`${action.group}: running workspaces unknown: ${groupDemand.error}`);
-    const unknownTemplates = templateCheck.unknownByGroup.get(action.group);
+    const namesUnknown = templateCheck.unknownByGroup.get(action.group);
     return {
       group: action.group,
       action: action.kind,
@@ -275,7 +275,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
             ...(perNode ? { runningFloor: runningFloor(groupDemand.running, perNode) } : {}),
           }
         : {}),
-      ...(unknownTemplates ? { unknownTemplates } : {}),
+      ...(namesUnknown ? { unknownTemplates: namesUnknown } : {}),
       reason: outcome.outcome === 'replayed' ? `${action.reason}; ${outcome.note}` : action.reason,
       ...(outcome.outcome === 'failed' ? { error: outcome.error } : {}),
     };
