@@ -7,6 +7,7 @@ import {
   type ProvisionerKeyRotationConfig,
   provisionerKeyRotationConfigSchema,
 } from '../lambdas/core/keys/config.js';
+import { LEGACY_MANAGED_PREFIX } from '../lambdas/core/keys/key-names.js';
 import { type KeyHealthFigures, summarizeKeyHealth } from '../lambdas/core/keys/metrics.js';
 import type { ProvisionerDaemonRecord } from '../lambdas/core/keys/ports.js';
 import { ProvisionerKeyHealthCheck } from '../lambdas/core/keys/run-health.js';
@@ -97,7 +98,6 @@ export const readKeyStatus = async (
   },
 ): Promise<KeyStatusResult> => {
   const { config, secretId } = options;
-  const managedPrefix = config?.managedPrefix ?? 'cfc-rot';
   if (secretId) {
     const check = new ProvisionerKeyHealthCheck({
       secrets: new SecretsManagerVersionStore(
@@ -107,7 +107,8 @@ export const readKeyStatus = async (
       log: silentLog,
       now: () => new Date(),
       secretId,
-      managedPrefix,
+      // Unset: the deployment's own prefix, derived from the secret's ARN as the Lambdas do.
+      managedPrefix: config?.managedPrefix,
       previousKeyGraceMs: (config?.oldKeyGraceHours ?? 24) * 3_600_000,
     });
     const report = await check.run({ action: 'status', dryRun: true });
@@ -138,7 +139,9 @@ export const readKeyStatus = async (
       daemons,
       { current: undefined, previous: undefined, pending: [] },
       new Date(),
-      managedPrefix,
+      // Without the secret the deployment's own prefix is unknown: "managed" then means the
+      // configured prefix, or the legacy shared one.
+      config?.managedPrefix ?? LEGACY_MANAGED_PREFIX,
     ),
     daemonsPerKey: connectedDaemonsPerKey(daemons),
   };

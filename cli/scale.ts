@@ -62,6 +62,7 @@ export const scalerPayload = (input: {
 const unknownDemand: WorkspaceDemandReader = {
   countRunning: () => Promise.reject(new Error('no Coder given (--coder-url / CODER_URL)')),
   countAutostartingBetween: () => Promise.reject(new Error('no Coder given (--coder-url / CODER_URL)')),
+  listTemplateNames: () => Promise.reject(new Error('no Coder given (--coder-url / CODER_URL)')),
 };
 
 /** Log lines of a run, for people: updates and failures as they happen. */

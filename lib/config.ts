@@ -3,7 +3,9 @@ import { parseConfig } from '../lambdas/core/contracts/validation.js';
 import { familiesConfigSchema } from '../lambdas/core/families/config.js';
 import { provisionerKeyRotationConfigSchema } from '../lambdas/core/keys/config.js';
 import { scalingConfigSchema } from '../lambdas/core/scaling/config.js';
+import { evaluationRangeProblem } from './alerting/alarm-limits.js';
 import { severitySubscriptionsSchema } from './alerting/severity.js';
+import { DEFAULT_RECONCILE_RATE_MINUTES, gracePeriodProblem } from './families/timing.js';
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -40,7 +42,10 @@ export const alarmThresholdsSchema = z
     coderThrottled: z.int().min(1).default(1),
     /** Failed node group updates in one run that raise the scaling alarm. */
     scalingFailures: z.int().min(1).default(1),
-    /** Drift checks in a row with a workspace group below its running floor before alarming. */
+    /**
+     * Drift checks in a row with a workspace group below its running floor before alarming; times
+     * the drift-check interval, at most what CloudWatch evaluates (one day for intervals under an hour).
+     */
     belowFloorChecks: z.int().min(1).max(96).default(2),
     /** Reconcile runs in a row with children missing (drifting) or actions failing before alarming. */
     familiesBadRuns: z.int().min(1).max(288).default(3),
@@ -132,6 +137,23 @@ export const controllerConfigSchema = z
         path: ['alarms', 'auditLogSilenceHours'],
         message: 'watches the audit-log subscription: set coder.auditLogGroupName too',
       });
+    }
+    // Rules that need the schedules: checked here so they fail `cdk synth`, not the deploy.
+    if (config.scaling) {
+      // The below-floor alarm evaluates belowFloorChecks periods of one drift-check interval.
+      const minutes = config.scaling.schedule.driftCheckMinutes;
+      const problem = evaluationRangeProblem(minutes * 60, config.alarms.belowFloorChecks);
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alarms', 'belowFloorChecks'],
+          message: `${problem} (scaling.schedule.driftCheckMinutes is ${minutes})`,
+        });
+      }
+    }
+    if (config.families) {
+      const problem = gracePeriodProblem(config.families.gracePeriodMs, DEFAULT_RECONCILE_RATE_MINUTES * 60);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['families', 'gracePeriodMs'], message: problem });
     }
   });
 

@@ -109,6 +109,10 @@ export class SimState {
     return this.catalog.findTemplate(name, orgRef);
   }
 
+  renameTemplate(template: SimTemplate, name: unknown): void {
+    this.catalog.renameTemplate(template, name);
+  }
+
   // ---- workspaces and builds -----------------------------------------------------------------
 
   canSeeWorkspace(caller: SimUser, ws: SimWorkspace): boolean {
@@ -125,6 +129,10 @@ export class SimState {
 
   seedWorkspace(w: Parameters<SimulatorSeeder['workspace']>[0]): SimWorkspace {
     return this.workspaceStore.seedWorkspace(w);
+  }
+
+  renameWorkspace(ws: SimWorkspace, name: unknown, allowRenames: boolean): void {
+    this.workspaceStore.renameWorkspace(ws, name, allowRenames);
   }
 
   createWorkspace(...args: Parameters<WorkspaceStore['createWorkspace']>): Promise<SimWorkspace> {

@@ -17,7 +17,8 @@ export interface KeyHealthHandlerDeps {
   readonly metrics: MetricsSink;
   readonly now: () => Date;
   readonly secretId: string;
-  readonly managedPrefix: string;
+  /** The configured prefix; undefined: the deployment's own, from the secret's ARN. */
+  readonly managedPrefix: string | undefined;
   readonly previousKeyGraceMs: number;
 }
 

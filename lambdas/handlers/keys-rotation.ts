@@ -14,7 +14,8 @@ export interface RotationHandlerDeps {
   readonly keys: ProvisionerKeyDirectory;
   readonly log: LogSink;
   readonly now: () => Date;
-  readonly managedPrefix: string;
+  /** The configured prefix; undefined: the deployment's own, from the secret's ARN. */
+  readonly managedPrefix: string | undefined;
 }
 
 /** The Secrets Manager rotation function: `{ Step, SecretId, ClientRequestToken }` in, one step run. */

@@ -15,6 +15,7 @@ import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scalin
 import type { ControllerFunction } from '../common/controller-function.js';
 import {
   FAMILIES_ALARM_METRICS,
+  FAMILIES_INTEGRITY_METRICS,
   FAMILIES_RECONCILE_HANDLER,
   type WorkspaceFamilies,
 } from '../families/construct.js';
@@ -98,8 +99,12 @@ export class ControllerDashboard extends Construct {
           width: 8,
         }),
         new cloudwatch.GraphWidget({
-          title: 'Updates and failures',
-          left: [emf(service, SCALING_METRICS.updates), emf(service, SCALING_METRICS.failures)],
+          title: 'Updates, failures and unknown templates',
+          left: [
+            emf(service, SCALING_METRICS.updates),
+            emf(service, SCALING_METRICS.failures),
+            emf(service, SCALING_METRICS.templatesUnknown, 'Maximum'),
+          ],
           width: 8,
         }),
       );
@@ -157,6 +162,20 @@ export class ControllerDashboard extends Construct {
           }),
         );
       }
+      // What a run could not trust or finish (issue 19): each has its alarm.
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Conflicts, unknown templates, locks lost',
+          left: [
+            emf(FAMILIES_RECONCILE_HANDLER, FAMILIES_INTEGRITY_METRICS.conflicts, 'Maximum'),
+            emf(FAMILIES_RECONCILE_HANDLER, FAMILIES_INTEGRITY_METRICS.templatesUnknown, 'Maximum'),
+            ...[FAMILIES_RECONCILE_HANDLER, worker].map((service) =>
+              emf(service, FAMILIES_INTEGRITY_METRICS.lockLost, 'Sum', { service }),
+            ),
+          ],
+          width: 8,
+        }),
+      );
     }
 
     if (props.provisionerKeys) {

@@ -4,6 +4,7 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
+import { maxEvaluationSeconds } from './alarm-limits.js';
 import { runbookLink } from './construct.js';
 
 /**
@@ -25,17 +26,28 @@ export interface HeartbeatProps {
   readonly runbook: string;
 }
 
-/** CloudWatch evaluates at most one day of periods. */
-const MAX_EVALUATED_SECONDS = 86_400;
+const HOUR_SECONDS = 3_600;
+const DAY_SECONDS = 86_400;
+/** Hourly periods a long interval is watched in beyond the interval itself (see below). */
+const SLACK_HOURS = 2;
 
 export const heartbeatAlarm = (scope: Construct, id: string, props: HeartbeatProps): cloudwatch.Alarm => {
   const interval = Math.max(60, Math.ceil(props.every.toSeconds() / 60) * 60);
-  // Two periods of the interval tolerate a run that lands just either side of a period boundary;
-  // a daily run is watched in hours, 24 empty hours in a row.
+  // Two periods of the interval tolerate a run that lands just either side of a period boundary.
+  // A longer interval (a daily run) is watched in hours, not in two days of silence: the
+  // interval's hours and two more, so a run that lands in the next clock hour (a late start, the
+  // scheduler's retries) leaves 24 empty hours and is not taken for silence; 26 empty hours in a
+  // row alarm. Hourly periods may add up to seven days (alarm-limits.ts).
   const [periodSeconds, periods] =
-    interval * 2 <= MAX_EVALUATED_SECONDS
+    interval * 2 <= DAY_SECONDS
       ? [interval, 2]
-      : [3_600, Math.min(24, Math.ceil(interval / 3_600))];
+      : [
+          HOUR_SECONDS,
+          Math.min(
+            Math.ceil(interval / HOUR_SECONDS) + SLACK_HOURS,
+            maxEvaluationSeconds(HOUR_SECONDS) / HOUR_SECONDS,
+          ),
+        ];
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName: props.metricName,

@@ -33,6 +33,11 @@ const RULES: ReadonlyArray<readonly [RegExp, Severity]> = [
     /^(ScalingFailuresAlarm|KeyAgeAlarm|RotationFailedAlarm|FamiliesFailingAlarm|FamilyFailuresAlarm|ReconcileErrorsAlarm|WebhookErrorsAlarm|FamiliesReconcileHeartbeat|WorkQueueAgeAlarm|.*(Dlq|DeadLetter).*|.+NotEmpty|.+Errors|.+CoderUnreachable)$/,
     'high',
   ],
+  // Issue 19: a configured template Coder does not have stops a capability for it (nodes kept,
+  // families left alone) until someone fixes the name.
+  [/^(ScalingTemplatesUnknownAlarm|FamilyTemplatesUnknownAlarm|FamiliesLockLostAlarm)$/, 'high'],
+  // A conflict waits for a person (a workspace holds a child's name): hours, not minutes.
+  [/^(FamilyConflictsAlarm)$/, 'medium'],
 ];
 
 export class UnclassifiedAlarmError extends Error {

@@ -5,10 +5,11 @@ import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
 import { FAMILY_METRICS } from '../../lambdas/core/families/metrics.js';
 import { WEBHOOK_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
+import { evaluationRangeProblem } from '../alerting/alarm-limits.js';
 import { runbookLink } from '../alerting/construct.js';
 import type { ControllerFunction } from '../common/controller-function.js';
 import type { WorkspaceFamiliesAlarmProps } from './construct.js';
-import { FAMILIES_WEBHOOK_HANDLER } from './ingress.js';
+import { FAMILIES_WEBHOOK_HANDLER, FAMILIES_WORKER_HANDLER } from './ingress.js';
 import { FAMILIES_RECONCILE_HANDLER } from './schedule.js';
 
 /**
@@ -141,4 +142,127 @@ export const createFamiliesAlarms = (
       }),
   );
   return [hardLimited, drifting, failures, reconcileErrors, webhookErrors, ...dlqAlarms];
+};
+
+/** Runbook anchors (docs/RUNBOOK.md) of the alarms on what a run could not trust or finish (issue 19). */
+export const FAMILIES_INTEGRITY_RUNBOOK = {
+  templatesUnknown: 'families-templates-unknown',
+  lockLost: 'families-lock-lost',
+  conflicts: 'families-conflicts',
+} as const;
+
+/** The metrics those alarms watch; the engine publishes them (core/families/metrics.ts). */
+export const FAMILIES_INTEGRITY_METRICS = {
+  templatesUnknown: FAMILY_METRICS.templatesUnknown,
+  lockLost: FAMILY_METRICS.lockLost,
+  conflicts: FAMILY_METRICS.conflicts,
+} as const;
+
+/** A CloudWatch period for a schedule rate: whole minutes, at least one. */
+const periodOf = (rate: Duration): Duration =>
+  Duration.minutes(Math.max(1, Math.ceil(rate.toSeconds() / 60)));
+
+/**
+ * Alarm settings CloudWatch would refuse at deploy (Period × EvaluationPeriods, alarm-limits.ts),
+ * named by their prop: the drifting, failing and conflicts alarms evaluate `consecutiveBadRuns`
+ * periods (5 minutes, and one schedule interval for conflicts), the error alarms
+ * `consecutiveErrorPeriods` periods of 5 minutes.
+ */
+export const familiesAlarmProblems = (
+  thresholds: WorkspaceFamiliesAlarmProps,
+  scheduleRate: Duration,
+): string[] => {
+  const problems: string[] = [];
+  const check = (field: string, value: number, periodSeconds: readonly number[]) => {
+    if (!Number.isInteger(value) || value < 1) {
+      problems.push(`alarms.${field}: must be an integer of at least 1, got ${value}`);
+      return;
+    }
+    for (const seconds of periodSeconds) {
+      const problem = evaluationRangeProblem(seconds, value);
+      if (problem) {
+        problems.push(`alarms.${field}: ${problem}`);
+        return;
+      }
+    }
+  };
+  check('consecutiveBadRuns', thresholds.consecutiveBadRuns ?? 3, [300, periodOf(scheduleRate).toSeconds()]);
+  check('consecutiveErrorPeriods', thresholds.consecutiveErrorPeriods ?? 2, [300]);
+  return problems;
+};
+
+/**
+ * Alarms on what the engine could not trust or finish (issue 19): a configured template Coder does
+ * not have (the run leaves that template's families alone), family locks lost mid-run (work on
+ * those families stopped), and conflicts that persist (a workspace the controller did not create
+ * holds a child's name; it is never taken over, so only a person can resolve it). Created in
+ * `scope` like the others; returned, not wired.
+ */
+export const createFamiliesIntegrityAlarms = (
+  scope: Construct,
+  thresholds: WorkspaceFamiliesAlarmProps,
+  watched: { readonly scheduleRate: Duration },
+): cloudwatch.Alarm[] => {
+  const badRuns = thresholds.consecutiveBadRuns ?? 3;
+  const errorPeriods = thresholds.consecutiveErrorPeriods ?? 2;
+  const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+  // One datapoint per scheduled run: a period of the schedule's interval sees every run once.
+  const perRun = periodOf(watched.scheduleRate);
+  const reconcileMetric = (metricName: string, statistic: string, period: Duration) =>
+    new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: FAMILIES_RECONCILE_HANDLER },
+      statistic,
+      period,
+    });
+
+  const templatesUnknown = reconcileMetric(
+    FAMILIES_INTEGRITY_METRICS.templatesUnknown,
+    'Maximum',
+    perRun,
+  ).createAlarm(scope, 'FamilyTemplatesUnknownAlarm', {
+    alarmDescription: `A configured families template matches no template in Coder (renamed, deleted or misspelt): its families are left alone until the config or the template is fixed. Runbook: ${runbookLink(FAMILIES_INTEGRITY_RUNBOOK.templatesUnknown)}`,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: atLeast,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  // Both the scheduled reconcile and the webhook worker take family locks.
+  const fiveMinutes = Duration.minutes(5);
+  const lockLost = new cloudwatch.MathExpression({
+    expression: 'FILL(reconcile, 0) + FILL(worker, 0)',
+    usingMetrics: {
+      reconcile: reconcileMetric(FAMILIES_INTEGRITY_METRICS.lockLost, 'Sum', fiveMinutes),
+      worker: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: FAMILIES_INTEGRITY_METRICS.lockLost,
+        dimensionsMap: { service: FAMILIES_WORKER_HANDLER },
+        statistic: 'Sum',
+        period: fiveMinutes,
+      }),
+    },
+    period: fiveMinutes,
+    label: 'Family locks lost',
+  }).createAlarm(scope, 'FamiliesLockLostAlarm', {
+    alarmDescription: `Family locks were lost or could not be renewed mid-run in ${errorPeriods} 5-minute periods in a row: work on those families stopped and waits for the next run. Runbook: ${runbookLink(FAMILIES_INTEGRITY_RUNBOOK.lockLost)}`,
+    threshold: 1,
+    evaluationPeriods: errorPeriods,
+    datapointsToAlarm: errorPeriods,
+    comparisonOperator: atLeast,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  const conflicts = reconcileMetric(FAMILIES_INTEGRITY_METRICS.conflicts, 'Minimum', perRun).createAlarm(
+    scope,
+    'FamilyConflictsAlarm',
+    {
+      alarmDescription: `Workspace family conflicts (a workspace the controller did not create holds a child's name) persisted for ${badRuns} reconcile runs in a row: only a person can resolve them. Runbook: ${runbookLink(FAMILIES_INTEGRITY_RUNBOOK.conflicts)}`,
+      threshold: 1,
+      evaluationPeriods: badRuns,
+      datapointsToAlarm: badRuns,
+      comparisonOperator: atLeast,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    },
+  );
+  return [templatesUnknown, lockLost, conflicts];
 };

@@ -17,13 +17,19 @@ import {
 } from '../../lambdas/core/families/config.js';
 import { coderEnvironment } from '../common/coder-environment.js';
 import type { ControllerFunction } from '../common/controller-function.js';
-import { createFamiliesAlarms } from './alarms.js';
+import { createFamiliesAlarms, createFamiliesIntegrityAlarms, familiesAlarmProblems } from './alarms.js';
 import { FamilyAuditLogs } from './audit-logs.js';
 import { createIngress } from './ingress.js';
 import { createScheduledReconcile } from './schedule.js';
 import { createFamilyTables } from './tables.js';
+import { DEFAULT_RECONCILE_RATE_MINUTES, gracePeriodProblem } from './timing.js';
 
-export { FAMILIES_ALARM_METRICS, FAMILIES_RUNBOOK } from './alarms.js';
+export {
+  FAMILIES_ALARM_METRICS,
+  FAMILIES_INTEGRITY_METRICS,
+  FAMILIES_INTEGRITY_RUNBOOK,
+  FAMILIES_RUNBOOK,
+} from './alarms.js';
 export { FAMILIES_WEBHOOK_HANDLER, FAMILIES_WORKER_HANDLER } from './ingress.js';
 export { FAMILIES_RECONCILE_HANDLER } from './schedule.js';
 
@@ -65,7 +71,7 @@ export interface WorkspaceFamiliesProps {
   /** Coder's access URL and the secret holding the controller's API token (`{"token": "..."}`). */
   readonly coder: { readonly url: string; readonly tokenSecret: secretsmanager.ISecret };
   /**
-   * How often the scheduled full reconcile runs.
+   * How often the scheduled full reconcile runs; `config.gracePeriodMs` must be at least this long.
    * @default Duration.minutes(5)
    */
   readonly scheduleRate?: Duration;
@@ -88,12 +94,14 @@ export interface WorkspaceFamiliesProps {
 export interface WorkspaceFamiliesAlarmProps {
   /**
    * Consecutive 5-minute periods with children missing (or with failed family actions) before the
-   * drifting (or failing) alarm fires: one bad run is normal, several in a row are not.
+   * drifting (or failing) alarm fires: one bad run is normal, several in a row are not. Also the
+   * reconcile runs in a row with conflicts before the conflicts alarm fires.
    * @default 3
    */
   readonly consecutiveBadRuns?: number;
   /**
-   * Consecutive 5-minute periods with reconcile Lambda errors (or webhook 5xx answers) before alarming.
+   * Consecutive 5-minute periods with reconcile Lambda errors (or webhook 5xx answers, or family
+   * locks lost) before alarming.
    * @default 2
    */
   readonly consecutiveErrorPeriods?: number;
@@ -149,12 +157,14 @@ export class WorkspaceFamilies extends Construct {
     const config = parseConfig(familiesConfigSchema, props.config, 'workspace families config');
     this.config = config;
     const webhook = props.webhook ?? {};
-    const scheduleRate = props.scheduleRate ?? Duration.minutes(5);
+    const scheduleRate = props.scheduleRate ?? Duration.minutes(DEFAULT_RECONCILE_RATE_MINUTES);
     const reconcileTimeout = props.reconcileTimeout ?? Duration.minutes(5);
     const workerTimeout = webhook.workerTimeout ?? Duration.minutes(2);
     const maxReceiveCount = webhook.maxReceiveCount ?? 8;
     const maxBodyBytes = webhook.maxBodyBytes ?? 256 * 1024;
     validateTimings(config, { scheduleRate, reconcileTimeout, workerTimeout, maxReceiveCount, maxBodyBytes });
+    const alarmProblems = familiesAlarmProblems(props.alarms ?? {}, scheduleRate);
+    if (alarmProblems.length > 0) throw new ConfigError('workspace families alarm settings', alarmProblems);
 
     // Every part is created in this construct's own scope, in this order: logical ids and the
     // template stay what they were before the construct was split into files.
@@ -217,6 +227,7 @@ export class WorkspaceFamilies extends Construct {
       scheduleDeadLetters: this.scheduleDeadLetters,
     });
     if (this.auditLogs) this.alarms.push(...this.auditLogs.alarms);
+    this.alarms.push(...createFamiliesIntegrityAlarms(this, props.alarms ?? {}, { scheduleRate }));
     this.acknowledgeNagFindings();
   }
 
@@ -275,6 +286,8 @@ const validateTimings = (
   }
   if (t.scheduleRate.toSeconds() < 60)
     problems.push('scheduleRate: EventBridge Scheduler rates start at 1 minute');
+  const grace = gracePeriodProblem(config.gracePeriodMs, t.scheduleRate.toSeconds());
+  if (grace) problems.push(`config.gracePeriodMs: ${grace}`);
   if (!Number.isInteger(t.maxReceiveCount) || t.maxReceiveCount < 1 || t.maxReceiveCount > 1000) {
     problems.push('webhook.maxReceiveCount: must be an integer from 1 to 1000');
   }

@@ -38,7 +38,8 @@ export interface ProvisionerKeyRotationProps {
   /**
    * Organization, key tags, rotation interval (@default 30 days), policy maximum key age
    * (@default 90 days), alert lead (@default 14 days), old-key grace (@default 24 hours), old-key
-   * alarm (@default 72 hours), managed key prefix (@default `cfc-rot`). Validated at synth.
+   * alarm (@default 72 hours), managed key prefix (@default this deployment's own,
+   * `cfc-<8 hex digits>` derived from the key secret's ARN at run time; docs/keys.md). Validated at synth.
    */
   readonly config: ProvisionerKeyRotationConfigInput;
   /** Coder's access URL and the secret holding the controller's API token (`{"token": "..."}`). */

@@ -14,7 +14,7 @@ import {
   OVERRIDE_PARTITION_KEY,
   OVERRIDE_TTL_ATTRIBUTE,
 } from '../../lambdas/contracts/scaling-override-table.js';
-import { parseConfig } from '../../lambdas/core/contracts/validation.js';
+import { ConfigError, parseConfig } from '../../lambdas/core/contracts/validation.js';
 import {
   managedGroups,
   type ScalingConfig,
@@ -22,6 +22,7 @@ import {
   scalingConfigSchema,
 } from '../../lambdas/core/scaling/config.js';
 import { NODE_GROUP_DIMENSION, SCALING_METRICS } from '../../lambdas/core/scaling/metrics.js';
+import { evaluationRangeProblem } from '../alerting/alarm-limits.js';
 import { coderEnvironment } from '../common/coder-environment.js';
 import { ControllerFunction } from '../common/controller-function.js';
 
@@ -107,6 +108,7 @@ export class NodeGroupScaling extends Construct {
     super(scope, id);
     const config = parseConfig(scalingConfigSchema, props.config, 'NodeGroupScaling config', 'scaling');
     this.config = config;
+    validateAlarmProps(config, props.alarms ?? {});
     const configJson = JSON.stringify(config);
     if (Buffer.byteLength(configJson) > MAX_CONFIG_ENV_BYTES) {
       throw new Error(
@@ -314,6 +316,14 @@ export class NodeGroupScaling extends Construct {
       );
     }
     alarms.push(
+      new cloudwatch.Alarm(this, 'ScalingTemplatesUnknownAlarm', {
+        alarmDescription: `A workspace group names a template Coder does not have (renamed, deleted or misspelt): the group keeps every node until the config is fixed. Runbook: ${RUNBOOK}#scaling-templates-unknown`,
+        metric: metric(SCALING_METRICS.templatesUnknown, 'Maximum'),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
         alarmDescription: `A scaling schedule could not invoke the scaler, or a run failed after its retries. Runbook: ${RUNBOOK}#node-group-scaling-dlq`,
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
@@ -341,6 +351,27 @@ export class NodeGroupScaling extends Construct {
     }
   }
 }
+
+/**
+ * Alarm settings CloudWatch would refuse at deploy: the below-floor alarm evaluates
+ * `belowFloorEvaluationPeriods` periods of one drift-check interval.
+ */
+const validateAlarmProps = (config: ScalingConfig, alarms: NodeGroupScalingAlarmProps): void => {
+  const periods = alarms.belowFloorEvaluationPeriods ?? 2;
+  const minutes = config.schedule.driftCheckMinutes;
+  const problems: string[] = [];
+  if (!Number.isInteger(periods) || periods < 1) {
+    problems.push(`alarms.belowFloorEvaluationPeriods: must be an integer of at least 1, got ${periods}`);
+  } else {
+    const problem = evaluationRangeProblem(minutes * 60, periods);
+    if (problem) {
+      problems.push(
+        `alarms.belowFloorEvaluationPeriods: ${problem} (schedule.driftCheckMinutes is ${minutes})`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError('NodeGroupScaling alarm settings', problems);
+};
 
 /** How cdk-nag prints an ARN built from pseudo parameters: `arn:<AWS::Partition>:eks:<AWS::Region>:…`. */
 const nagArn = (resolved: unknown): string => {

@@ -44,7 +44,7 @@ export interface RouteEnv {
   url(): string;
   /** The Coder release the routes behave as. */
   profile: SimProfile;
-  /** CODER_ALLOW_WORKSPACE_RENAMES (coderd/workspaces.go patchWorkspace); off by default, as in Coder. */
+  /** CODER_ALLOW_WORKSPACE_RENAMES: `PATCH /workspaces/{workspace}` may change a name. */
   allowWorkspaceRenames: boolean;
 }
 

@@ -1,9 +1,9 @@
 /** Templates and their versions' rich parameters. */
-import { CoderApiError, notFound } from '../errors.js';
+import { CoderApiError, forbidden, notFound } from '../errors.js';
 import type { SimUser } from '../model.js';
 import { richParameterJson, templateJson } from '../serialize.js';
-import { isUuid, type SimState } from '../state.js';
-import { param, type Route, type RouteEnv, session } from './context.js';
+import { isTemplateAdmin, isUuid, type SimState } from '../state.js';
+import { asObject, param, type Route, type RouteEnv, session } from './context.js';
 
 /** A `{template}` or `{templateversion}` segment, lower-cased; 400 when it is not a UUID. */
 function uuidSegment(ref: string): string {
@@ -34,25 +34,10 @@ export function templateRoutes({ state }: RouteEnv): Route[] {
       return { status: 200, body: templateJson(state, t) };
     }),
     session('PATCH', '/api/v2/templates/{template}', (ctx, caller) => {
-      // coderd/templates.go patchTemplateMeta: the simulator models the rename only. An empty name
-      // keeps the old one; a name taken in the organization is 409 (templates_organization_id_name
-      // unique index); nothing changed is 304.
       const t = state.templates.get(uuidSegment(param(ctx, 'template')));
       if (t === undefined || !state.canSeeOrg(caller, t.orgId)) throw notFound();
-      const body = ctx.json();
-      const requested =
-        typeof body === 'object' && body !== null ? (body as { name?: unknown }).name : undefined;
-      const name = typeof requested === 'string' && requested !== '' ? requested : t.name;
-      if (name === t.name) return { status: 304 };
-      const taken = [...state.templates.values()].some(
-        (x) => x.id !== t.id && x.orgId === t.orgId && x.name.toLowerCase() === name.toLowerCase(),
-      );
-      if (taken) {
-        throw new CoderApiError(409, `Template with name "${name}" already exists.`, {
-          validations: [{ field: 'name', detail: 'This value is already in use and should be unique.' }],
-        });
-      }
-      (t as { name: string }).name = name;
+      if (!isTemplateAdmin(caller)) throw forbidden();
+      state.renameTemplate(t, asObject(ctx.json()).name);
       return { status: 200, body: templateJson(state, t) };
     }),
     session('GET', '/api/v2/templateversions/{templateversion}/rich-parameters', (ctx, caller) => {

@@ -3,7 +3,6 @@ import { CoderApiError, notFound } from '../errors.js';
 import { latestStatus, type SimWorkspace } from '../model.js';
 import { workspaceFilter } from '../search.js';
 import { buildJson, workspaceJson } from '../serialize.js';
-import { nameTaken, workspaceNameProblem } from '../state/workspace-rules.js';
 import type { CreateBuildInput, CreateWorkspaceInput, SimState } from '../state.js';
 import {
   asObject,
@@ -98,29 +97,8 @@ export function workspaceRoutes({ state, allowWorkspaceRenames }: RouteEnv): Rou
       ),
     ),
     session('PATCH', '/api/v2/workspaces/{workspace}', (ctx, caller) => {
-      // coderd/workspaces.go patchWorkspace: only the name can change; renames are refused unless
-      // the deployment allows them (CODER_ALLOW_WORKSPACE_RENAMES, off by default); a taken name
-      // is 409 (the unique index on owner and lower(name)); a deleted workspace is 405.
       const ws = state.workspaceForCaller(param(ctx, 'workspace'), caller);
-      const name = String(asObject(ctx.json()).name ?? '');
-      if (name === '' || name === ws.name) return { status: 204 };
-      if (!allowWorkspaceRenames) throw new CoderApiError(400, 'Workspace renames are not allowed.');
-      if (ws.deleted)
-        throw new CoderApiError(405, `Workspace "${ws.name}" is deleted and cannot be updated.`);
-      const problem = workspaceNameProblem(name);
-      if (problem !== undefined) {
-        throw new CoderApiError(400, 'Validation failed.', {
-          validations: [{ field: 'name', detail: problem }],
-        });
-      }
-      const lowered = name.toLowerCase();
-      for (const other of state.workspaces.values()) {
-        if (!other.deleted && other.ownerId === ws.ownerId && other.name.toLowerCase() === lowered) {
-          throw nameTaken(name);
-        }
-      }
-      ws.name = name;
-      ws.updatedAt = new Date().toISOString();
+      state.renameWorkspace(ws, asObject(ctx.json()).name, allowWorkspaceRenames);
       return { status: 204 };
     }),
     session('GET', '/api/v2/workspaces/{workspace}/builds', (ctx, caller) => {

@@ -1,7 +1,11 @@
 /** Templates and their (single, active) versions with the rich parameters they declare. */
+import { CoderApiError, tagDetail, validationFailed } from '../errors.js';
 import { newId, type SimTemplate, type SimUser } from '../model.js';
 import type { SimulatorSeeder } from '../types.js';
 import type { Directory } from './directory.js';
+
+/** codersdk.NameValid: letters and digits with single hyphens between them. */
+const TEMPLATE_NAME = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
 
 export class TemplateCatalog {
   readonly templates = new Map<string, SimTemplate>();
@@ -41,6 +45,28 @@ export class TemplateCatalog {
     };
     this.templates.set(template.id, template);
     return template;
+  }
+
+  /**
+   * `PATCH /templates/{template}` with a new `name` (coderd/templates.go `patchTemplateMeta`): an
+   * empty name keeps the old one; a name another template of the organization has answers 409. The
+   * simulator changes only the name (Coder replaces the other metadata with the request's).
+   * Workspaces keep their template; they show the new `template_name`.
+   */
+  renameTemplate(template: SimTemplate, name: unknown): void {
+    if (name === undefined || name === '') return;
+    if (typeof name !== 'string' || !TEMPLATE_NAME.test(name) || name.length > 32) {
+      throw validationFailed([{ field: 'name', detail: tagDetail('template_name', String(name)) }]);
+    }
+    const lower = name.toLowerCase();
+    for (const other of this.templates.values()) {
+      if (other.id !== template.id && other.orgId === template.orgId && other.name === lower) {
+        throw new CoderApiError(409, `Template with name "${name}" already exists.`, {
+          validations: [{ field: 'name', detail: 'This value is already in use and should be unique.' }],
+        });
+      }
+    }
+    template.name = lower;
   }
 
   /** A template by name, preferring the given org; seeding helpers accept names for convenience. */

@@ -94,6 +94,27 @@ export class WorkspaceStore {
     return build;
   }
 
+  /**
+   * A new name for a live workspace, as coderd/workspaces.go `patchWorkspace` does: no name or the
+   * same name changes nothing; renames need CODER_ALLOW_WORKSPACE_RENAMES (400 otherwise); a
+   * deleted workspace answers 405, a name the owner already uses 409.
+   */
+  renameWorkspace(ws: SimWorkspace, name: unknown, allowRenames: boolean): void {
+    if (name === undefined || name === '' || name === ws.name) return;
+    if (!allowRenames) throw new CoderApiError(400, 'Workspace renames are not allowed.');
+    if (typeof name !== 'string' || workspaceNameProblem(name) !== undefined) {
+      throw validationFailed([{ field: 'name', detail: tagDetail('workspace_name', String(name)) }]);
+    }
+    if (ws.deleted) throw new CoderApiError(405, `Workspace "${ws.name}" is deleted and cannot be updated.`);
+    const nameKey = liveNameKey(ws.ownerId, name);
+    const holder = this.liveNames.get(nameKey);
+    if (holder !== undefined && holder !== ws.id) throw nameTaken(name);
+    this.liveNames.delete(liveNameKey(ws.ownerId, ws.name));
+    this.liveNames.set(nameKey, ws.id);
+    ws.name = name;
+    ws.updatedAt = new Date().toISOString();
+  }
+
   // ---- seeding -------------------------------------------------------------------------------
 
   seedWorkspace(w: Parameters<SimulatorSeeder['workspace']>[0]): SimWorkspace {

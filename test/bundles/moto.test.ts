@@ -59,6 +59,7 @@ import {
   familyMessageGroupId,
   familyWorkItemSchema,
 } from '../../lambdas/core/families/webhook/work-item.js';
+import { deploymentKeyPrefix } from '../../lambdas/core/keys/key-names.js';
 import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
 import type { KeyHealthReport } from '../../lambdas/core/keys/run-health.js';
 import type { RotationStepReport } from '../../lambdas/core/keys/run-rotation.js';
@@ -621,7 +622,10 @@ describeWithMoto('keys-rotation and keys-health against moto: Secrets Manager', 
     [ENV.keysSecretArn]: secretId,
   };
   const token = 'd3b07384-d9a0-4c3f-9d6e-5f2c1a7b8e90';
-  const staleKeyName = 'cfc-rot-0f8e2a61-4c1b-4d2e-8a3f-b7c6d5e4f321';
+  const staleToken = '0f8e2a61-4c1b-4d2e-8a3f-b7c6d5e4f321';
+  // The config sets no prefix: the deployment's own comes from the secret's ARN, known once moto made it.
+  let prefix: string;
+  let staleKeyName: string;
   let keys: CoderProvisionerKeyDirectory;
 
   const stagesInMoto = async (): Promise<Record<string, string[]>> =>
@@ -631,17 +635,21 @@ describeWithMoto('keys-rotation and keys-health against moto: Secrets Manager', 
     keys = new CoderProvisionerKeyDirectory(
       new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false }),
     );
-    // A key someone else made (never touched), and a managed key left by a crashed attempt.
-    sim.seed.provisionerKey({ name: 'ci-runners', tags: { pool: 'ci' } });
-    sim.seed.provisionerKey({ name: staleKeyName, tags: { pool: 'coder-prov' } });
     // What the construct writes before the first rotation: the organization and tags, no key yet.
-    const { VersionId: bootstrapVersion } = await aws.secrets.send(
+    const { VersionId: bootstrapVersion, ARN: secretArn } = await aws.secrets.send(
       new CreateSecretCommand({
         Name: secretId,
         SecretString: JSON.stringify({ organization: 'default', tags: { pool: 'coder-prov' } }),
       }),
     );
-    if (!bootstrapVersion) throw new Error('moto returned no VersionId');
+    if (!bootstrapVersion || !secretArn) throw new Error('moto returned no VersionId or ARN');
+    prefix = deploymentKeyPrefix(secretArn);
+    staleKeyName = `${prefix}-${staleToken}`;
+    // A key someone else made and another deployment's key under the old shared prefix (both never
+    // touched), and a key of this deployment left by a crashed attempt.
+    sim.seed.provisionerKey({ name: 'ci-runners', tags: { pool: 'ci' } });
+    sim.seed.provisionerKey({ name: `cfc-rot-${staleToken}`, tags: { pool: 'other-deployment' } });
+    sim.seed.provisionerKey({ name: staleKeyName, tags: { pool: 'coder-prov' } });
 
     // Where moto differs from AWS: RotateSecret is how rotation gets enabled, and AWS's would
     // create version `token` with no value under AWSPENDING, invoke the rotation Lambda's four
@@ -677,7 +685,7 @@ describeWithMoto('keys-rotation and keys-health against moto: Secrets Manager', 
       expect(out.output, Step).not.toMatch(/"key":"[^"]/);
       return out.result as RotationStepReport;
     };
-    const keyName = `cfc-rot-${token}`;
+    const keyName = `${prefix}-${token}`;
 
     expect(await step('createSecret')).toMatchObject({ outcome: 'pending_created', keyName });
     // moto holds the new key under AWSPENDING; AWSCURRENT is still the bootstrap value.
@@ -703,10 +711,11 @@ describeWithMoto('keys-rotation and keys-health against moto: Secrets Manager', 
     expect(promoted.VersionId).toBe(token);
     const value = parseKeySecret(promoted.SecretString ?? '', 'AWSCURRENT');
     expect(await keys.identifyKey(value.key)).toMatchObject({ name: keyName });
-    // The crashed attempt's key is gone; the key the controller did not create is untouched.
+    // The crashed attempt's key is gone; the keys this deployment did not create are untouched.
     const names = (await keys.listKeys('default')).map((k) => k.name);
     expect(names).toContain(keyName);
     expect(names).toContain('ci-runners');
+    expect(names).toContain(`cfc-rot-${staleToken}`);
     expect(names).not.toContain(staleKeyName);
 
     // Secrets Manager retries a step it did not hear back from: nothing changes.

@@ -5,7 +5,7 @@ import { CoderWorkspaceDemand } from '../../lambdas/adapters/coder/workspace-dem
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import type { DimensionedMetricsSink } from '../../lambdas/core/contracts/metrics-sink.js';
 import { parseConfig } from '../../lambdas/core/contracts/validation.js';
-import { scalingConfigSchema } from '../../lambdas/core/scaling/config.js';
+import { type ScalingConfig, scalingConfigSchema } from '../../lambdas/core/scaling/config.js';
 import { ScalerEventError } from '../../lambdas/core/scaling/events.js';
 import {
   FixedWorkspaceDemand,
@@ -13,10 +13,11 @@ import {
   InMemoryOverrideStore,
 } from '../../lambdas/core/scaling/in-memory.js';
 import type { NodeGroupRef } from '../../lambdas/core/scaling/planner.js';
-import { NodeGroupUpdateError } from '../../lambdas/core/scaling/ports.js';
+import { NodeGroupUpdateError, type WorkspaceDemandReader } from '../../lambdas/core/scaling/ports.js';
 import { OverrideRequestError, type ScalerReport, ScalingRunError } from '../../lambdas/core/scaling/run.js';
 import { makeHandler as makePreviewHandler } from '../../lambdas/handlers/scaling-preview.js';
 import { makeHandler } from '../../lambdas/handlers/scaling-scheduler.js';
+import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { at, seedConfig } from '../core/scaling/fixtures.js';
 
 const config = seedConfig();
@@ -395,6 +396,140 @@ describe('scaling-scheduler handler: a calendar with no holiday ahead', () => {
     }
     const { report } = await run(config, '2027-03-01T15:00:00Z');
     expect(report.holidays?.next).toEqual({ date: '2027-05-31', name: 'Memorial Day' });
+  });
+});
+
+describe('scaling-scheduler handler: template names as Coder matches them (issue 19, finding 3)', () => {
+  const withTemplates = (...templates: string[]): ScalingConfig => {
+    const seed = seedConfig();
+    return {
+      ...seed,
+      nodeGroups: seed.nodeGroups.map((g) =>
+        g.role.kind === 'workspaces' ? { ...g, role: { ...g.role, templates } } : g,
+      ),
+    };
+  };
+  const withSimulator = async (
+    run: (sim: CoderSimulator, demand: CoderWorkspaceDemand) => Promise<void>,
+  ): Promise<void> => {
+    const sim = await startCoderSimulator({ buildDurationMs: 10 });
+    try {
+      sim.seed.user({ username: 'alice' });
+      sim.seed.template({ name: 'kubernetes-multi' });
+      sim.seed.template({ name: 'docker' });
+      for (let i = 0; i < 60; i++) {
+        sim.seed.workspace({
+          owner: 'alice',
+          name: `ws-${i}`,
+          template: 'kubernetes-multi',
+          status: 'running',
+        });
+      }
+      await run(sim, new CoderWorkspaceDemand(new CoderClient({ baseUrl: sim.url, token: sim.adminToken })));
+    } finally {
+      await sim.close();
+    }
+  };
+  const handlerFor = (
+    config: ScalingConfig,
+    demand: WorkspaceDemandReader,
+    nodeGroups: InMemoryNodeGroups,
+  ) => {
+    const metrics = new RecordingMetrics();
+    const handler = makeHandler({
+      config,
+      nodeGroups,
+      demand,
+      overrides: new InMemoryOverrideStore(),
+      // 18:30 EDT: off-hours (coder-ws max 30).
+      now: () => at('2026-03-09T22:30:00Z'),
+      log: silentLog,
+      metrics,
+    });
+    return { handler, metrics };
+  };
+
+  it("counts Kubernetes-Multi in the config as Coder's kubernetes-multi, and raises desired to the floor", async () => {
+    await withSimulator(async (_sim, demand) => {
+      // Prepare: 60 running on 15 per node need 4 nodes; the group has 2.
+      const nodeGroups = new InMemoryNodeGroups()
+        .set(ws, { minSize: 2, desiredSize: 2, maxSize: 30 })
+        .set(prov, { minSize: 0, desiredSize: 0, maxSize: 5 });
+      const { handler, metrics } = handlerFor(withTemplates('Kubernetes-Multi'), demand, nodeGroups);
+
+      // Act
+      const report = await handler({ trigger: 'drift-check' });
+
+      // Assess: before, the exact match counted 0: floor 0, desired left at 2, the alarm quiet.
+      expect(groupReport(report, 'coder-ws')).toMatchObject({ runningWorkspaces: 60, runningFloor: 4 });
+      expect(nodeGroups.get(ws)?.sizes.desiredSize).toBe(4);
+      expect(report.templatesUnknown).toEqual([]);
+      expect(metrics.points).toMatchObject({ 'RunningWorkspaces[coder-ws]': 60, ScalingTemplatesUnknown: 0 });
+    });
+  });
+
+  it('a template Coder does not have fails the group naming it and what Coder has, keeps every node, and is published', async () => {
+    await withSimulator(async (sim, demand) => {
+      // Prepare: off-hours would clamp desired 45 to max 30 if the floor were 0.
+      const nodeGroups = new InMemoryNodeGroups()
+        .set(ws, { minSize: 10, desiredSize: 45, maxSize: 200 })
+        .set(prov, { minSize: 0, desiredSize: 0, maxSize: 5 });
+      const { handler, metrics } = handlerFor(withTemplates('kubernetes-multy'), demand, nodeGroups);
+      sim.resetRequestCounts();
+
+      // Act
+      const error = (await handler({ trigger: 'drift-check' }).catch((e: unknown) => e)) as ScalingRunError;
+
+      // Assess
+      expect(error).toBeInstanceOf(ScalingRunError);
+      expect(error.message).toContain(
+        'coder-ws: running workspaces unknown: template "kubernetes-multy" (did you mean "kubernetes-multi"?) of node group coder-ws is not a template in Coder (Coder has docker, kubernetes-multi)',
+      );
+      expect(nodeGroups.get(ws)?.sizes).toEqual({ minSize: 2, desiredSize: 45, maxSize: 45 });
+      expect(groupReport(error.report, 'coder-ws')).toMatchObject({ unknownTemplates: ['kubernetes-multy'] });
+      expect(error.report.templatesUnknown).toEqual(['kubernetes-multy']);
+      expect(metrics.points).toMatchObject({ ScalingTemplatesUnknown: 1, ScalingFailures: 1 });
+      expect(sim.requestCounts()['GET /api/v2/templates']).toBe(1);
+    });
+  });
+
+  it("reads Coder's templates once per run, however many groups name templates, and not at all when none does", async () => {
+    // Prepare: two workspace groups, each naming templates.
+    const seed = seedConfig();
+    const config = scalingConfigSchema.parse({
+      ...seed,
+      nodeGroups: [
+        ...seed.nodeGroups.map((g) =>
+          g.role.kind === 'workspaces' ? { ...g, role: { ...g.role, templates: ['k8s-dev'] } } : g,
+        ),
+        {
+          name: 'gpu',
+          kind: 'auto-scaling-group',
+          autoScalingGroupName: 'gpu',
+          role: { kind: 'workspaces', workspacesPerNode: 2, templates: ['GPU', 'k8s-dev'] },
+          profiles: { peak: { minSize: 0, maxSize: 4 }, 'off-hours': { minSize: 0, maxSize: 2 } },
+        },
+      ],
+    });
+    const gpu: NodeGroupRef = { kind: 'auto-scaling-group', autoScalingGroupName: 'gpu' };
+    const nodeGroups = new InMemoryNodeGroups()
+      .set(ws, { minSize: 2, desiredSize: 3, maxSize: 30 })
+      .set(prov, { minSize: 0, desiredSize: 0, maxSize: 5 })
+      .set(gpu, { minSize: 0, desiredSize: 0, maxSize: 2 });
+    const demand = new FixedWorkspaceDemand({ 'k8s-dev': 40, gpu: 3 });
+    const { handler } = handlerFor(config, demand, nodeGroups);
+
+    // Act
+    const report = await handler({ trigger: 'drift-check' });
+
+    // Assess
+    expect(demand.calls.filter((c) => c === 'templates')).toHaveLength(1);
+    // The templates are checked after the counts: a rename while they were read shows up.
+    expect(demand.calls.at(-1)).toBe('templates');
+    expect(groupReport(report, 'gpu')).toMatchObject({ runningWorkspaces: 43, runningFloor: 22 });
+    const none = new FixedWorkspaceDemand({ 'k8s-dev': 40 });
+    await handlerFor(seedConfig(), none, nodeGroups).handler({ trigger: 'drift-check' });
+    expect(none.calls).toEqual(['running:*']);
   });
 });
 

@@ -67,6 +67,9 @@ async function exercise(sim: CoderSimulator): Promise<void> {
     },
   });
   await get(`/api/v2/workspaces/${created.body.id}`);
+  await api(sim, 'PATCH', `/api/v2/workspaces/${created.body.id}`, { body: { name: 'contract-renamed' } });
+  await api(sim, 'PATCH', `/api/v2/templates/${t.id}`, { body: { name: 'docker-two' } });
+  await api(sim, 'PATCH', `/api/v2/templates/${t.id}`, { body: { name: 'docker' } });
   await get('/api/v2/workspaces?q=owner:alice&limit=10');
   await get('/api/v2/users/alice/workspace/contract-ws');
   await get(`/api/v2/workspacebuilds/${created.body.latest_build.id}`);
@@ -122,6 +125,8 @@ async function exercise(sim: CoderSimulator): Promise<void> {
     headers: { 'Coder-Provisioner-Daemon-Key': 'x' },
   });
   await get('/api/v2/audit?q=nope:1', alice.token);
+  await api(sim, 'PATCH', `/api/v2/workspaces/${created.body.id}`, { body: { name: 'contract-ws2' } });
+  await api(sim, 'PATCH', `/api/v2/templates/${t.id}`, { body: { name: 'not_valid' } });
 }
 
 describe('simulator contract with swagger.json', () => {
@@ -129,7 +134,7 @@ describe('simulator contract with swagger.json', () => {
   let exchanges: RecordedExchange[];
 
   beforeAll(async () => {
-    sim = await startCoderSimulator({ rateLimit: false, buildDurationMs: 20 });
+    sim = await startCoderSimulator({ rateLimit: false, buildDurationMs: 20, allowWorkspaceRenames: true });
     await exercise(sim);
     exchanges = sim.exchanges();
   });

@@ -6,6 +6,7 @@ interface Ws {
   id: string;
   name: string;
   owner_name: string;
+  template_name?: string;
   latest_build: {
     id: string;
     status: string;
@@ -462,5 +463,86 @@ describe('builds', () => {
     expect((await api(sim, 'GET', '/api/v2/workspaces/7d1c5c9e-2f7e-4b7a-9d0e-5c1f2a3b4c5d')).status).toBe(
       404,
     );
+  });
+});
+
+describe('renaming workspaces and templates', () => {
+  const setup = async (allowWorkspaceRenames?: boolean) => {
+    const sim = await startCoderSimulator({
+      buildDurationMs: 10,
+      ...(allowWorkspaceRenames === undefined ? {} : { allowWorkspaceRenames }),
+    });
+    const template = sim.seed.template({ name: 'dev' });
+    sim.seed.template({ name: 'gpu' });
+    const dana = sim.seed.user({ username: 'dana' });
+    const a = sim.seed.workspace({ owner: 'dana', name: 'alpha', template: 'dev' });
+    sim.seed.workspace({ owner: 'dana', name: 'beta', template: 'dev' });
+    return { sim, template, dana, a };
+  };
+
+  it("refuses workspace renames unless the deployment allows them (Coder's default)", async () => {
+    const { sim, a } = await setup();
+    try {
+      const res = await api<ErrBody>(sim, 'PATCH', `/api/v2/workspaces/${a.id}`, { body: { name: 'gamma' } });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toBe('Workspace renames are not allowed.');
+      // The same name, or none, changes nothing and is not a rename.
+      expect(
+        (await api(sim, 'PATCH', `/api/v2/workspaces/${a.id}`, { body: { name: 'alpha' } })).status,
+      ).toBe(204);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('renames a workspace (moving it in the list order), and answers 409 for a name the owner uses', async () => {
+    const { sim, a, dana } = await setup(true);
+    try {
+      const renamed = await api(sim, 'PATCH', `/api/v2/workspaces/${a.id}`, {
+        body: { name: 'zeta' },
+        token: dana.token,
+      });
+      expect(renamed.status).toBe(204);
+      const list = await api<WsList>(sim, 'GET', '/api/v2/workspaces?q=owner:dana');
+      expect(list.body.workspaces.map((w) => w.name)).toEqual(['beta', 'zeta']);
+      const taken = await api<ErrBody>(sim, 'PATCH', `/api/v2/workspaces/${a.id}`, {
+        body: { name: 'BETA' },
+      });
+      expect(taken.status).toBe(409);
+      const bad = await api<ErrBody>(sim, 'PATCH', `/api/v2/workspaces/${a.id}`, {
+        body: { name: 'no_good' },
+      });
+      expect(bad.status).toBe(400);
+      expect((await api(sim, 'GET', '/api/v2/users/dana/workspace/zeta')).status).toBe(200);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('renames a template: its workspaces show the new name and match template:<new name> only', async () => {
+    const { sim, template, dana } = await setup();
+    try {
+      const res = await api<{ name: string }>(sim, 'PATCH', `/api/v2/templates/${template.id}`, {
+        body: { name: 'Dev-Two' },
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.name).toBe('dev-two');
+      const byNew = await api<WsList>(sim, 'GET', '/api/v2/workspaces?q=template:DEV-TWO');
+      expect(byNew.body.count).toBe(2);
+      expect(byNew.body.workspaces.map((w) => w.template_name)).toEqual(['dev-two', 'dev-two']);
+      expect((await api<WsList>(sim, 'GET', '/api/v2/workspaces?q=template:dev')).body.count).toBe(0);
+      const taken = await api<ErrBody>(sim, 'PATCH', `/api/v2/templates/${template.id}`, {
+        body: { name: 'GPU' },
+      });
+      expect(taken.status).toBe(409);
+      expect(taken.body.message).toBe('Template with name "GPU" already exists.');
+      const notAdmin = await api(sim, 'PATCH', `/api/v2/templates/${template.id}`, {
+        body: { name: 'mine' },
+        token: dana.token,
+      });
+      expect(notAdmin.status).toBe(403);
+    } finally {
+      await sim.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { WorkspaceDemandReader } from '../../core/scaling/ports.js';
-import type { Workspace } from './index.js';
+import { distinctTemplates, templateKey } from '../../core/scaling/templates.js';
+import type { Template, Workspace } from './index.js';
 
 /** The fields of a workspace the demand count needs. */
 export type DemandWorkspace = Pick<
@@ -8,11 +9,14 @@ export type DemandWorkspace = Pick<
   'template_name' | 'dormant_at' | 'next_start_at' | 'autostart_schedule'
 >;
 
-/** The one CoderClient method this adapter uses. */
+/** The two CoderClient methods this adapter uses. */
 export interface WorkspaceLister {
-  listWorkspaces(options: {
-    q?: string;
-  }): Promise<{ readonly workspaces: readonly DemandWorkspace[]; readonly complete: boolean }>;
+  listWorkspaces(options: { q?: string; rereads?: number }): Promise<{
+    readonly workspaces: readonly DemandWorkspace[];
+    readonly complete: boolean;
+    readonly count: number;
+  }>;
+  listTemplates(): Promise<ReadonlyArray<Pick<Template, 'name'>>>;
 }
 
 /**
@@ -34,8 +38,18 @@ const settledList = async (coder: WorkspaceLister, q: string): Promise<readonly 
   return list.workspaces;
 };
 
+/** A `template:` search term. Coder's names are letters, digits and hyphens; anything else is quoted. */
+const templateTerm = (name: string): string =>
+  /^[A-Za-z0-9_-]+$/.test(name) ? `template:${name}` : `template:"${name}"`;
+
+/** One query for every template, or one per template (Coder filters by template server-side). */
+const queriesFor = (status: 'running' | 'stopped', templates?: readonly string[]): string[] =>
+  templates === undefined
+    ? [`status:${status}`]
+    : distinctTemplates(templates).map((t) => `status:${status} ${templateTerm(t)}`);
+
 const inTemplates = (workspace: DemandWorkspace, templates?: readonly string[]): boolean =>
-  templates === undefined || templates.includes(workspace.template_name);
+  templates === undefined || templates.some((t) => templateKey(t) === templateKey(workspace.template_name));
 
 /**
  * The next autostart of a Coder schedule (`CRON_TZ=<zone> <min> <hour> * * <dow>`) after `from`,
@@ -56,24 +70,36 @@ export const nextAutostart = (schedule: string, from: Date): Date | undefined =>
 };
 
 /**
- * Workspace demand read from the Coder API (docs/coder-api.md §14).
- *  - Running: `q=status:running`, all pages, then the group's template names.
- *  - Autostarting in [from, to]: `q=status:stopped`, dormant ones dropped on our side (`dormant:`
- *    cannot be negated), kept when `next_start_at` falls in the window, or, when the server did not
- *    compute it, when the cron `autostart_schedule` fires in it. That fallback does not check the
- *    template's allowed days, so it can only over-count, which errs toward warm capacity.
+ * Workspace demand read from the Coder API (docs/coder-api.md §3, §14). Template names match as
+ * Coder matches them, case-insensitively (core/scaling/templates.ts).
+ *  - Running: `q=status:running template:<name>` per configured template (or `status:running`),
+ *    and the largest `count` Coder reported on any page: each page's `count` is the total at that
+ *    moment, which includes every workspace running throughout the read, so rows that shift between
+ *    pages (a workspace stopping, starting, renamed or deleted meanwhile) can make it larger, never
+ *    smaller than what ran throughout. The rows themselves are not counted: one skipped at a page
+ *    boundary would make the count short. The list is read once (no re-reads) for the same reason.
+ *  - Autostarting in [from, to]: `q=status:stopped` (per template likewise), dormant ones dropped
+ *    on our side (`dormant:` cannot be negated), kept when `next_start_at` falls in the window, or,
+ *    when the server did not compute it, when the cron `autostart_schedule` fires in it. That
+ *    fallback does not check the template's allowed days, so it can only over-count, which errs
+ *    toward warm capacity. These are rows, so a list that moved on every read is refused.
  */
 export class CoderWorkspaceDemand implements WorkspaceDemandReader {
   constructor(private readonly coder: WorkspaceLister) {}
 
   async countRunning(templates?: readonly string[]): Promise<number> {
-    const running = await settledList(this.coder, 'status:running');
-    return running.filter((w) => inTemplates(w, templates)).length;
+    const counts = await Promise.all(
+      queriesFor('running', templates).map(async (q) => {
+        const list = await this.coder.listWorkspaces({ q, rereads: 0 });
+        return Math.max(list.count, list.workspaces.length);
+      }),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   async countAutostartingBetween(from: Date, to: Date, templates?: readonly string[]): Promise<number> {
-    const stopped = await settledList(this.coder, 'status:stopped');
-    return stopped.filter((w) => {
+    const lists = await Promise.all(queriesFor('stopped', templates).map((q) => settledList(this.coder, q)));
+    return lists.flat().filter((w) => {
       if (!inTemplates(w, templates) || w.dormant_at) return false;
       const next = w.next_start_at
         ? new Date(w.next_start_at)
@@ -82,5 +108,11 @@ export class CoderWorkspaceDemand implements WorkspaceDemandReader {
           : undefined;
       return next !== undefined && next.getTime() >= from.getTime() && next.getTime() <= to.getTime();
     }).length;
+  }
+
+  async listTemplateNames(): Promise<readonly string[]> {
+    // GET /api/v2/templates lists every organization's templates the token can read, deprecated
+    // ones included unless `deprecated:false` is asked (coderd/searchquery/search.go `Templates`).
+    return (await this.coder.listTemplates()).map((t) => t.name);
   }
 }

@@ -20,7 +20,10 @@ export const provisionerKeyRotationConfigSchema = z
     maxKeyAgeDays: z.number().int().min(2).default(90),
     /** Alarm this many days before a key reaches `maxKeyAgeDays` (seed 004: 14). */
     alertLeadDays: z.number().int().min(1).default(14),
-    /** The previous key is deleted once no daemon has used it for this long. */
+    /**
+     * The previous key is deleted once no daemon has used it for this long; no other key this
+     * deployment created is deleted while a daemon used it within this long either (`last_seen_at`).
+     */
     oldKeyGraceHours: z
       .number()
       .min(1)
@@ -28,13 +31,18 @@ export const provisionerKeyRotationConfigSchema = z
       .default(24),
     /** Alarm when daemons are still connected with a non-current key this long after a rotation. */
     oldKeyInUseAlarmHours: z.number().min(1).default(72),
-    /** Name prefix of the keys this controller creates and may delete. */
+    /**
+     * Name prefix of the keys this deployment creates and may delete; it must differ from every
+     * other deployment's in the same Coder organization. Default: the deployment's own,
+     * `cfc-<first 8 hex digits of SHA-256 of the key secret's ARN>` (key-names.ts
+     * `deploymentKeyPrefix`; docs/keys.md). Before issue 19 every deployment defaulted to `cfc-rot`.
+     */
     managedPrefix: z
       .string()
       .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and single hyphens')
       .max(MAX_PREFIX_LENGTH)
       .refine((p) => !RESERVED_KEY_NAMES.includes(p), 'is a name Coder reserves')
-      .default('cfc-rot'),
+      .optional(),
   })
   .superRefine((config, ctx) => {
     if (config.alertLeadDays >= config.maxKeyAgeDays) {

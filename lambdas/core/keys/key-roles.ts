@@ -1,4 +1,4 @@
-import { rotationKeyNames } from './key-names.js';
+import { ownRotationKeyNames } from './key-names.js';
 import type { KeyRoles } from './planner.js';
 import { AWSCURRENT, AWSPREVIOUS, type SecretDescription, type SecretVersionStore } from './ports.js';
 import { pendingVersionIds, RotationError } from './rotation-gate.js';
@@ -39,7 +39,7 @@ export const loadKeyRoles = async (
           ? { keyName: current.value.keyName, createdAt: new Date(current.value.createdAt) }
           : undefined,
       previous: previous?.kind === 'key' ? previous.value.keyName : undefined,
-      pending: pendingVersionIds(description).flatMap((token) => rotationKeyNames(managedPrefix, token)),
+      pending: pendingVersionIds(description).flatMap((token) => ownRotationKeyNames(managedPrefix, token)),
     },
   };
 };

@@ -1,4 +1,4 @@
-import { isManagedKeyName } from './key-names.js';
+import { isManagedKeyName, LEGACY_MANAGED_PREFIX } from './key-names.js';
 import type { ProvisionerDaemonRecord, ProvisionerKeyRecord } from './ports.js';
 
 /** Which key plays which part, read from the secret's versions. Names compare case-insensitively, as Coder's do. */
@@ -12,10 +12,17 @@ export interface KeyRoles {
 }
 
 export interface PrunePolicy {
-  /** Only keys named `<prefix>-…` were created by the controller; no other key is ever deleted. */
+  /**
+   * This deployment's prefix: only keys named `<prefix>-…` were created by it (and its previous
+   * key under the legacy shared prefix, from before the upgrade); no other key is ever deleted.
+   */
   readonly managedPrefix: string;
-  /** The previous key goes once no daemon has used it for this long. */
-  readonly previousKeyGraceMs: number;
+  /**
+   * No key is deleted that a daemon used (`last_seen_at`, offline daemons included where the
+   * release lists them) within this long; the previous key counts from when it stopped being
+   * current too. Infinity keeps every key any daemon was ever seen with.
+   */
+  readonly lastSeenGraceMs: number;
   /**
    * finishSecret keeps the previous key whatever its daemons: they have had no chance to move yet.
    * The daily health check passes false.
@@ -51,10 +58,30 @@ export const keyUsage = (
 };
 
 /**
+ * Whether this deployment created the key: it carries the deployment's prefix, or it is the
+ * secret's own previous key under the legacy shared prefix (created by this deployment's rotation
+ * before the default prefix became per deployment). Any other `cfc-rot-…` key may be another
+ * deployment's, and is never deleted.
+ */
+const createdHere = (keyName: string, isPrevious: boolean, prefix: string): boolean =>
+  isManagedKeyName(prefix, keyName) || (isPrevious && isManagedKeyName(LEGACY_MANAGED_PREFIX, keyName));
+
+const notCreatedHere = (keyName: string, isPrevious: boolean, prefix: string): string => {
+  if (isPrevious) {
+    return `it is the previous key but this deployment did not create it (no "${prefix}-" prefix); delete it yourself once its daemons have moved`;
+  }
+  if (isManagedKeyName(LEGACY_MANAGED_PREFIX, keyName)) {
+    return `it has the old shared prefix "${LEGACY_MANAGED_PREFIX}-" and is not this deployment's previous key: another deployment in this organization may use it; delete it yourself if none does`;
+  }
+  return `this deployment did not create it (no "${prefix}-" prefix)`;
+};
+
+/**
  * Decides, for every key Coder lists, whether it stays or goes, and why. The rules, in order:
- * the current key and keys of a rotation in progress stay; keys the controller did not create stay;
- * a key any daemon is connected with stays; the previous key stays until no daemon has used it for
- * the grace period (always, at finishSecret); any other managed key is deleted.
+ * the current key and keys of a rotation in progress stay; keys this deployment did not create
+ * stay; a key any daemon is connected with stays; a key any daemon used within the last-seen grace
+ * stays (the previous key counts from when it was superseded too, and stays whatever its daemons
+ * at finishSecret); any other key this deployment created is deleted.
  */
 export const planKeyPrune = (
   keys: readonly ProvisionerKeyRecord[],
@@ -77,14 +104,12 @@ export const planKeyPrune = (
       };
     }
     const isPrevious = same(roles.previous, keyName);
-    if (!isManagedKeyName(policy.managedPrefix, keyName)) {
+    if (!createdHere(keyName, isPrevious, policy.managedPrefix)) {
       return {
         kind: 'keep',
         keyName,
         role: 'unmanaged',
-        reason: isPrevious
-          ? `it is the previous key but the controller did not create it (no "${policy.managedPrefix}-" prefix); delete it yourself once its daemons have moved`
-          : `the controller did not create it (no "${policy.managedPrefix}-" prefix)`,
+        reason: notCreatedHere(keyName, isPrevious, policy.managedPrefix),
       };
     }
     const usage = keyUsage(keyName, daemons);
@@ -96,6 +121,8 @@ export const planKeyPrune = (
         reason: `${usage.connected} daemon(s) are still connected with it`,
       };
     }
+    const grace = policy.lastSeenGraceMs;
+    const graceText = Number.isFinite(grace) ? hours(grace) : 'until the daily check';
     if (isPrevious) {
       if (policy.keepPrevious) {
         return {
@@ -110,24 +137,37 @@ export const planKeyPrune = (
         .filter((d): d is Date => d !== undefined)
         .reduce<Date | undefined>((latest, d) => (!latest || d > latest ? d : latest), undefined);
       const idleMs = idleSince ? now.getTime() - idleSince.getTime() : Number.POSITIVE_INFINITY;
-      if (idleMs < policy.previousKeyGraceMs) {
+      if (idleMs < grace) {
         return {
           kind: 'keep',
           keyName,
           role: 'previous',
-          reason: `it is the previous key and has been unused for ${hours(idleMs)}, less than the ${hours(policy.previousKeyGraceMs)} grace period`,
+          reason: `it is the previous key and has been unused for ${hours(idleMs)}, less than the ${graceText} grace period`,
         };
       }
       return {
         kind: 'delete',
         keyName,
-        reason: `it is the previous key and no daemon has used it for ${Number.isFinite(idleMs) ? hours(idleMs) : 'ever'} (grace ${hours(policy.previousKeyGraceMs)})`,
+        reason: `it is the previous key and no daemon has used it for ${Number.isFinite(idleMs) ? hours(idleMs) : 'ever'} (grace ${graceText})`,
       };
+    }
+    if (usage.lastSeenAt !== undefined) {
+      const idleMs = now.getTime() - usage.lastSeenAt.getTime();
+      if (idleMs < grace) {
+        return {
+          kind: 'keep',
+          keyName,
+          role: 'in_use',
+          reason: `a daemon used it ${hours(Math.max(0, idleMs))} ago, within the ${graceText} last-seen grace (its pool may be scaled to 0)`,
+        };
+      }
     }
     return {
       kind: 'delete',
       keyName,
       reason:
-        'the controller created it and it is neither current, previous nor pending, and no daemon uses it',
+        usage.lastSeenAt === undefined
+          ? 'this deployment created it and it is neither current, previous nor pending, and no daemon has used it'
+          : `this deployment created it and it is neither current, previous nor pending, and no daemon has used it for ${hours(now.getTime() - usage.lastSeenAt.getTime())} (grace ${graceText})`,
     };
   });

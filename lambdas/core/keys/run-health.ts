@@ -1,6 +1,7 @@
 import type { LogSink } from '../contracts/log-sink.js';
 import type { KeyHealthRequest } from './events.js';
 import { executePrune } from './executor.js';
+import { resolveManagedPrefix } from './key-names.js';
 import { loadKeyRoles } from './key-roles.js';
 import { type KeyHealthFigures, summarizeKeyHealth } from './metrics.js';
 import { type PruneAction, planKeyPrune } from './planner.js';
@@ -13,6 +14,8 @@ export interface KeyHealthReport {
   readonly at?: string;
   readonly secret: string;
   readonly organization: string;
+  /** The prefix of the keys this deployment creates and may delete (configured, or its own). */
+  readonly managedPrefix: string;
   readonly figures: KeyHealthFigures;
   /** Connected daemons per key name, including keys Coder does not list (e.g. `user-auth`). */
   readonly daemonsPerKey: Readonly<Record<string, readonly string[]>>;
@@ -28,7 +31,12 @@ export interface KeyHealthDeps {
   readonly log: LogSink;
   readonly now: () => Date;
   readonly secretId: string;
-  readonly managedPrefix: string;
+  /** The configured prefix; undefined: the deployment's own, from the secret's ARN (deploymentKeyPrefix). */
+  readonly managedPrefix: string | undefined;
+  /**
+   * `oldKeyGraceHours`: the previous key, and any other key this deployment created, is deleted
+   * only once no daemon has used it for this long.
+   */
   readonly previousKeyGraceMs: number;
 }
 
@@ -42,8 +50,9 @@ export class ProvisionerKeyHealthCheck {
   constructor(private readonly deps: KeyHealthDeps) {}
 
   async run(request: KeyHealthRequest): Promise<KeyHealthReport> {
-    const { secrets, keys, log, now, secretId, managedPrefix, previousKeyGraceMs } = this.deps;
+    const { secrets, keys, log, now, secretId, previousKeyGraceMs } = this.deps;
     const description = await secrets.describe(secretId);
+    const managedPrefix = resolveManagedPrefix(this.deps.managedPrefix, description.arn);
     const { organization, roles } = await loadKeyRoles(secrets, description, managedPrefix);
     const [keyList, daemons] = await Promise.all([
       keys.listKeys(organization),
@@ -52,7 +61,7 @@ export class ProvisionerKeyHealthCheck {
     const at = request.at ? new Date(request.at) : now();
     const plan = planKeyPrune(keyList, daemons, roles, at, {
       managedPrefix,
-      previousKeyGraceMs,
+      lastSeenGraceMs: previousKeyGraceMs,
       keepPrevious: false,
     });
     const execute = request.action === 'check' && !request.dryRun;
@@ -74,6 +83,7 @@ export class ProvisionerKeyHealthCheck {
       ...(request.at ? { at: at.toISOString() } : {}),
       secret: description.name,
       organization,
+      managedPrefix,
       figures: summarizeKeyHealth(remaining, daemons, roles, at, managedPrefix),
       daemonsPerKey,
       plan,

@@ -1,7 +1,13 @@
 import type { LogSink } from '../contracts/log-sink.js';
 import type { RotationEvent, RotationStep } from './events.js';
 import { executePrune } from './executor.js';
-import { attemptKeyName, MAX_KEY_NAME_ATTEMPTS, managedKeyName, rotationKeyNames } from './key-names.js';
+import {
+  attemptKeyName,
+  MAX_KEY_NAME_ATTEMPTS,
+  managedKeyName,
+  ownRotationKeyNames,
+  resolveManagedPrefix,
+} from './key-names.js';
 import { loadKeyRoles } from './key-roles.js';
 import { type PruneAction, planKeyPrune } from './planner.js';
 import {
@@ -24,7 +30,8 @@ export interface RotationDeps {
   readonly keys: ProvisionerKeyDirectory;
   readonly log: LogSink;
   readonly now: () => Date;
-  readonly managedPrefix: string;
+  /** The configured prefix; undefined: the deployment's own, from the secret's ARN (deploymentKeyPrefix). */
+  readonly managedPrefix: string | undefined;
 }
 
 export interface RotationStepReport {
@@ -52,16 +59,18 @@ export class ProvisionerKeyRotationSteps {
   async run(event: RotationEvent): Promise<RotationStepReport> {
     const { secrets, log } = this.deps;
     const description = await secrets.describe(event.SecretId);
+    const prefix = resolveManagedPrefix(this.deps.managedPrefix, description.arn);
     const gate = checkRotationEvent(description, event.ClientRequestToken);
     if (gate.kind === 'already_current') {
       // A finishSecret that moved the stage and then died left its prune undone; finish it.
-      if (event.Step === 'finishSecret') return this.prune(description, 'already_current', gate.reason);
+      if (event.Step === 'finishSecret')
+        return this.prune(description, prefix, 'already_current', gate.reason);
       log.info('Nothing to do', { step: event.Step, reason: gate.reason });
       return { step: event.Step, outcome: 'already_current', reason: gate.reason };
     }
     switch (event.Step) {
       case 'createSecret':
-        return this.createSecret(description, event.ClientRequestToken);
+        return this.createSecret(description, prefix, event.ClientRequestToken);
       case 'setSecret': {
         const reason =
           'a Coder provisioner key is live as soon as it is created; there is nothing to push to Coder';
@@ -69,9 +78,9 @@ export class ProvisionerKeyRotationSteps {
         return { step: 'setSecret', outcome: 'nothing_to_set', reason };
       }
       case 'testSecret':
-        return this.testSecret(description, event.ClientRequestToken);
+        return this.testSecret(description, prefix, event.ClientRequestToken);
       case 'finishSecret':
-        return this.finishSecret(description, event.ClientRequestToken, gate.currentVersionId);
+        return this.finishSecret(description, prefix, event.ClientRequestToken, gate.currentVersionId);
       default: {
         const unreachable: never = event.Step;
         throw new RotationError(`unknown rotation step ${String(unreachable)}`);
@@ -79,10 +88,14 @@ export class ProvisionerKeyRotationSteps {
     }
   }
 
-  private async createSecret(description: SecretDescription, token: string): Promise<RotationStepReport> {
-    const { secrets, keys, log, now, managedPrefix } = this.deps;
+  private async createSecret(
+    description: SecretDescription,
+    prefix: string,
+    token: string,
+  ): Promise<RotationStepReport> {
+    const { secrets, keys, log, now } = this.deps;
     const secretId = description.arn;
-    const keyName = managedKeyName(managedPrefix, token);
+    const keyName = managedKeyName(prefix, token);
     const existing = await secrets.getValue(secretId, { versionId: token, stage: AWSPENDING });
     if (existing !== undefined) {
       const reason = `version ${token} already holds a pending key`;
@@ -159,8 +172,12 @@ export class ProvisionerKeyRotationSteps {
     );
   }
 
-  private async testSecret(description: SecretDescription, token: string): Promise<RotationStepReport> {
-    const { secrets, keys, log, managedPrefix } = this.deps;
+  private async testSecret(
+    description: SecretDescription,
+    prefix: string,
+    token: string,
+  ): Promise<RotationStepReport> {
+    const { secrets, keys, log } = this.deps;
     const raw = await secrets.getValue(description.arn, { versionId: token, stage: AWSPENDING });
     if (raw === undefined) {
       throw new RotationError(
@@ -168,7 +185,7 @@ export class ProvisionerKeyRotationSteps {
       );
     }
     const pending = parseKeySecret(raw, `Secret ${description.name} version ${token}`);
-    const names = rotationKeyNames(managedPrefix, token);
+    const names = ownRotationKeyNames(prefix, token);
     const expected = pending.keyName;
     if (!names.includes(expected)) {
       throw new RotationError(
@@ -197,6 +214,7 @@ export class ProvisionerKeyRotationSteps {
 
   private async finishSecret(
     description: SecretDescription,
+    prefix: string,
     token: string,
     currentVersionId: string | undefined,
   ): Promise<RotationStepReport> {
@@ -204,23 +222,26 @@ export class ProvisionerKeyRotationSteps {
     await secrets.promote(description.arn, token, currentVersionId);
     log.info('finishSecret: AWSCURRENT moved', { versionId: token, previousVersionId: currentVersionId });
     const moved = await secrets.describe(description.arn);
-    return this.prune(moved, 'promoted', `version ${token} is now AWSCURRENT`);
+    return this.prune(moved, prefix, 'promoted', `version ${token} is now AWSCURRENT`);
   }
 
   private async prune(
     description: SecretDescription,
+    prefix: string,
     outcome: 'promoted' | 'already_current',
     why: string,
   ): Promise<RotationStepReport> {
-    const { secrets, keys, log, now, managedPrefix } = this.deps;
-    const { organization, roles } = await loadKeyRoles(secrets, description, managedPrefix);
+    const { secrets, keys, log, now } = this.deps;
+    const { organization, roles } = await loadKeyRoles(secrets, description, prefix);
     const [keyList, daemons] = await Promise.all([
       keys.listKeys(organization),
       keys.listDaemons(organization),
     ]);
     const actions = planKeyPrune(keyList, daemons, roles, now(), {
-      managedPrefix,
-      previousKeyGraceMs: 0,
+      managedPrefix: prefix,
+      // Here only keys no daemon was ever seen with go (a crashed attempt's); the rest wait for the
+      // daily check, which knows the configured grace.
+      lastSeenGraceMs: Number.POSITIVE_INFINITY,
       keepPrevious: true,
     });
     await executePrune(keys, organization, actions, log);

@@ -9,6 +9,7 @@ import {
   type StoredOverride,
   type WorkspaceDemandReader,
 } from './ports.js';
+import { templateKey } from './templates.js';
 
 /** In-memory implementations of the scaling ports, for tests and the CLI's simulator mode. */
 
@@ -93,19 +94,26 @@ export class InMemoryOverrideStore implements OverrideStore {
   }
 }
 
-/** Fixed Coder demand: running and autostarting counts per template (the key `*` counts for any). */
+/**
+ * Fixed Coder demand: running and autostarting counts per template, matched case-insensitively as
+ * Coder matches template names. Coder's templates are the tables' keys unless given.
+ */
 export class FixedWorkspaceDemand implements WorkspaceDemandReader {
   readonly calls: string[] = [];
   constructor(
     private readonly running: Readonly<Record<string, number>>,
     private readonly autostarting: Readonly<Record<string, number>> = {},
     private readonly failure?: Error,
+    private readonly templates: readonly string[] = [
+      ...new Set([...Object.keys(running), ...Object.keys(autostarting)]),
+    ],
   ) {}
 
   private count(table: Readonly<Record<string, number>>, templates?: readonly string[]): number {
     if (this.failure) throw this.failure;
+    const wanted = templates?.map(templateKey);
     return Object.entries(table)
-      .filter(([template]) => templates === undefined || templates.includes(template))
+      .filter(([template]) => wanted === undefined || wanted.includes(templateKey(template)))
       .reduce((sum, [, n]) => sum + n, 0);
   }
 
@@ -117,5 +125,11 @@ export class FixedWorkspaceDemand implements WorkspaceDemandReader {
   async countAutostartingBetween(from: Date, to: Date, templates?: readonly string[]): Promise<number> {
     this.calls.push(`autostart:${from.toISOString()}..${to.toISOString()}:${templates?.join(',') ?? '*'}`);
     return this.count(this.autostarting, templates);
+  }
+
+  async listTemplateNames(): Promise<readonly string[]> {
+    this.calls.push('templates');
+    if (this.failure) throw this.failure;
+    return this.templates;
   }
 }

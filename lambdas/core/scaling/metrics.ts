@@ -16,6 +16,11 @@ export const SCALING_METRICS = {
   nodesSavedVsPeak: 'NodesSavedVsPeak',
   /** Holidays in the calendar's next 12 months: 0 means the holiday list has run out. */
   holidaysNext12Months: 'HolidaysNext12Months',
+  /**
+   * Configured template names that match no template in Coder (renamed, deleted, misspelt): their
+   * groups keep every node. Published by runs that checked the names against Coder.
+   */
+  templatesUnknown: 'ScalingTemplatesUnknown',
 } as const;
 
 /** The dimension of per-group metrics. */
@@ -37,6 +42,9 @@ export const scalingDatapoints = (report: ScalerReport): ScalingDatapoint[] => {
       ? [{ name: SCALING_METRICS.holidaysNext12Months, value: report.holidays.next12Months }]
       : []),
   ];
+  if (report.templatesUnknown !== undefined) {
+    points.push({ name: SCALING_METRICS.templatesUnknown, value: report.templatesUnknown.length });
+  }
   for (const g of report.groups) {
     if (g.current) {
       points.push(

@@ -26,12 +26,24 @@ export type NodeGroupUpdateResult =
   | { readonly outcome: 'applied' }
   | { readonly outcome: 'replayed'; readonly updateId: string; readonly createdAt?: Date };
 
-/** What Coder says about the workspaces that need nodes. */
+/**
+ * What Coder says about the workspaces that need nodes. Template names match as Coder matches them:
+ * case-insensitively (templates.ts).
+ */
 export interface WorkspaceDemandReader {
-  /** Workspaces whose latest build is running; `templates` limits to those template names. */
+  /**
+   * Workspaces whose latest build is running; `templates` limits to those template names. Never
+   * fewer than were running throughout the read, however the list moved while it was read: a
+   * short count would lower the floor under running workspaces.
+   */
   countRunning(templates?: readonly string[]): Promise<number>;
   /** Stopped, non-dormant workspaces whose next autostart falls in [from, to]. */
   countAutostartingBetween(from: Date, to: Date, templates?: readonly string[]): Promise<number>;
+  /**
+   * The name of every template Coder has (every organization the token can read; deprecated ones
+   * included), to tell "no running workspaces" from "no such template". One request.
+   */
+  listTemplateNames(): Promise<readonly string[]>;
 }
 
 export interface StoredOverride {

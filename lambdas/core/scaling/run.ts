@@ -1,7 +1,7 @@
 import { isDeadlineStop } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import { type HolidayOutlook, holidayOutlook, type ScalingOverride } from './calendar.js';
-import { managedGroups, profileNames, type ScalingConfig } from './config.js';
+import { managedGroups, type NodeGroupConfig, profileNames, type ScalingConfig } from './config.js';
 import type { ScalerRequest } from './events.js';
 import { type ActionOutcome, executeScalingPlan } from './executor.js';
 import {
@@ -14,6 +14,7 @@ import {
   type Sizes,
 } from './planner.js';
 import type { NodeGroupPort, OverrideStore, WorkspaceDemandReader } from './ports.js';
+import { templateKey, UnknownTemplatesError, unknownTemplates } from './templates.js';
 
 /**
  * One scaler run: apply the request's override change, build the snapshot through the ports,
@@ -40,6 +41,8 @@ export interface GroupReport {
   readonly autostartingSoon?: number;
   /** ceil(running / workspacesPerNode), for workspace groups whose running count is known. */
   readonly runningFloor?: number;
+  /** Configured template names Coder does not have: the group's nodes were all kept. */
+  readonly unknownTemplates?: readonly string[];
   readonly reason: string;
   readonly error?: string;
 }
@@ -56,6 +59,11 @@ export interface ScalerReport {
   /** What the request did to the stored override. */
   readonly overrideChange?: 'set' | 'cleared' | 'none-to-clear' | 'would-set' | 'would-clear';
   readonly groups: readonly GroupReport[];
+  /**
+   * Configured template names (distinct, as Coder matches them) that match no template in Coder;
+   * present when this run checked them against Coder's list.
+   */
+  readonly templatesUnknown?: readonly string[];
   readonly updates: number;
   /** Problems that make the run a failure (after every group was handled). */
   readonly failures: readonly string[];
@@ -101,6 +109,62 @@ const validateOverride = (
 };
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+interface TemplateCheck {
+  /** Configured names no template in Coder has, by group. */
+  readonly unknownByGroup: ReadonlyMap<string, readonly string[]>;
+  /** Every such name once (lower-cased); undefined when the check did not run or could not read Coder. */
+  readonly templatesUnknown?: readonly string[];
+  /** Groups whose check ran out of time reading Coder. */
+  readonly outOfTime: readonly string[];
+}
+
+/**
+ * Checks the template names of every workspace group whose running count was read against the
+ * templates Coder has (one request per run), and turns a group that names a template Coder lacks
+ * into "demand unknown": its count would be 0 whatever runs there. Read after the counts, so a
+ * template renamed while they were read shows up here instead of passing as a count of 0.
+ */
+const checkConfiguredTemplates = async (
+  managed: readonly NodeGroupConfig[],
+  demand: Record<string, GroupDemand>,
+  reader: WorkspaceDemandReader,
+): Promise<TemplateCheck> => {
+  const named = managed.flatMap((group) =>
+    group.role.kind === 'workspaces' && group.role.templates && demand[group.name]?.kind === 'known'
+      ? [{ name: group.name, templates: group.role.templates }]
+      : [],
+  );
+  const unknownByGroup = new Map<string, readonly string[]>();
+  if (named.length === 0) return { unknownByGroup, outOfTime: [] };
+  let inCoder: readonly string[];
+  try {
+    inCoder = await reader.listTemplateNames();
+  } catch (error) {
+    for (const group of named) {
+      demand[group.name] = {
+        kind: 'unknown',
+        error: `the templates Coder has could not be read to check the configured names: ${messageOf(error)}`,
+      };
+    }
+    return { unknownByGroup, outOfTime: isDeadlineStop(error) ? named.map((g) => g.name) : [] };
+  }
+  const all = new Set<string>();
+  for (const group of named) {
+    const unknown = unknownTemplates(group.templates, inCoder);
+    if (unknown.length === 0) continue;
+    demand[group.name] = {
+      kind: 'unknown',
+      error: new UnknownTemplatesError(group.name, unknown, inCoder).message,
+    };
+    unknownByGroup.set(
+      group.name,
+      unknown.map((t) => t.name),
+    );
+    for (const t of unknown) all.add(templateKey(t.name));
+  }
+  return { unknownByGroup, templatesUnknown: [...all].sort(), outOfTime: [] };
+};
 
 export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDeps): Promise<ScalerReport> => {
   const { config, log } = deps;
@@ -167,7 +231,11 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
       }
     }),
   );
-  const demand = Object.fromEntries(demandEntries.filter((e) => e !== undefined));
+  const demand: Record<string, GroupDemand> = Object.fromEntries(
+    demandEntries.filter((e) => e !== undefined),
+  );
+  const templateCheck = await checkConfiguredTemplates(managed, demand, deps.demand);
+  outOfTime.push(...templateCheck.outOfTime);
 
   const plan = planNodeGroupScaling(
     { config, ...(override ? { override } : {}), groups: Object.fromEntries(liveEntries), demand },
@@ -190,6 +258,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
     if (outcome.outcome === 'failed') failures.push(`${action.group}: ${outcome.error}`);
     if (groupDemand?.kind === 'unknown' && !outOfTime.includes(action.group))
       failures.push(`${action.group}: running workspaces unknown: ${groupDemand.error}`);
+    const namesUnknown = templateCheck.unknownByGroup.get(action.group);
     return {
       group: action.group,
       action: action.kind,
@@ -210,6 +279,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
             ...(perNode ? { runningFloor: runningFloor(groupDemand.running, perNode) } : {}),
           }
         : {}),
+      ...(namesUnknown ? { unknownTemplates: namesUnknown } : {}),
       reason: outcome.outcome === 'replayed' ? `${action.reason}; ${outcome.note}` : action.reason,
       ...(outcome.outcome === 'failed' ? { error: outcome.error } : {}),
     };
@@ -229,6 +299,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
     ...(override ? { override } : {}),
     ...(overrideChange ? { overrideChange } : {}),
     groups,
+    ...(templateCheck.templatesUnknown ? { templatesUnknown: templateCheck.templatesUnknown } : {}),
     updates: outcomes.filter((o) => o.outcome === 'updated').length,
     failures,
     ...(outOfTime.length > 0

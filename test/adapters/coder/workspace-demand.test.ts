@@ -76,11 +76,37 @@ describe('CoderWorkspaceDemand against the Coder simulator', () => {
     return search && new URL(search.path, sim.url).searchParams.get('q');
   };
 
-  it('counts running workspaces through q=status:running, for all templates or a template set', async () => {
+  const searchQueries = (): Array<string | null> =>
+    sim
+      .exchanges()
+      .filter((e) => e.route === '/api/v2/workspaces')
+      .map((e) => new URL(e.path, sim.url).searchParams.get('q'));
+
+  it('counts running workspaces through q=status:running, for all templates or per template', async () => {
+    sim.clearExchanges();
     expect(await demand.countRunning()).toBe(5);
     expect(await demand.countRunning(['k8s-dev'])).toBe(4);
     expect(await demand.countRunning(['ec2-gpu', 'other'])).toBe(1);
-    expect(lastSearchQuery()).toBe('status:running');
+    // The per-template reads go out together: compare without their order.
+    expect(searchQueries().sort()).toEqual([
+      'status:running',
+      'status:running template:ec2-gpu',
+      'status:running template:k8s-dev',
+      'status:running template:other',
+    ]);
+  });
+
+  it('matches template names as Coder does, case-insensitively (issue 19, finding 3)', async () => {
+    // A config naming Kubernetes-Multi for Coder's kubernetes-multi counted 0 running workspaces.
+    expect(await demand.countRunning(['K8S-Dev'])).toBe(4);
+    expect(await demand.countRunning(['k8s-dev', 'K8S-DEV'])).toBe(4);
+    expect(await demand.countAutostartingBetween(FROM, TO, ['K8s-Dev'])).toBe(3);
+  });
+
+  it("lists Coder's template names in one request", async () => {
+    sim.resetRequestCounts();
+    expect([...(await demand.listTemplateNames())].sort()).toEqual(['ec2-gpu', 'k8s-dev']);
+    expect(sim.requestCounts()).toEqual({ 'GET /api/v2/templates': 1 });
   });
 
   it('counts stopped workspaces that will autostart within the window', async () => {
@@ -89,7 +115,7 @@ describe('CoderWorkspaceDemand against the Coder simulator', () => {
     expect(
       await demand.countAutostartingBetween(FROM, new Date(FROM.getTime() + 30 * 60_000), ['k8s-dev']),
     ).toBe(1);
-    expect(lastSearchQuery()).toBe('status:stopped');
+    expect(lastSearchQuery()).toBe('status:stopped template:k8s-dev');
   });
 });
 
@@ -105,10 +131,12 @@ describe('CoderWorkspaceDemand filtering', () => {
   it('skips dormant workspaces, and counts the window ends inclusively', async () => {
     const queries: Array<string | undefined> = [];
     const demand = new CoderWorkspaceDemand({
+      listTemplates: async () => [],
       listWorkspaces: async ({ q }) => {
         queries.push(q);
         return {
           complete: true,
+          count: 5,
           workspaces: [
             workspace({}),
             workspace({ dormant_at: '2026-03-01T00:00:00Z' }),
@@ -123,11 +151,30 @@ describe('CoderWorkspaceDemand filtering', () => {
     expect(queries).toEqual(['status:stopped']);
   });
 
-  it('refuses to count from a list that moved on every read (a short count would lower the floor)', async () => {
+  it("counts running workspaces from Coder's largest total, never from rows a moving list may have skipped", async () => {
+    // Prepare: one read in which a row was skipped at a page boundary (3 rows for a total of 4).
+    const options: Array<{ q?: string; rereads?: number }> = [];
     const demand = new CoderWorkspaceDemand({
-      listWorkspaces: async () => ({ complete: false, workspaces: [workspace({})] }),
+      listTemplates: async () => [],
+      listWorkspaces: async (o) => {
+        options.push(o);
+        return { complete: false, count: 4, workspaces: [workspace({}), workspace({}), workspace({})] };
+      },
     });
-    await expect(demand.countRunning()).rejects.toBeInstanceOf(WorkspaceListUnsettledError);
+
+    // Act, Assess: the total counts, read once (a re-read could not make it more trustworthy).
+    expect(await demand.countRunning()).toBe(4);
+    expect(options).toEqual([{ q: 'status:running', rereads: 0 }]);
+  });
+
+  it('refuses autostart rows from a list that moved on every read (a short count would pre-warm too little)', async () => {
+    const demand = new CoderWorkspaceDemand({
+      listTemplates: async () => [],
+      listWorkspaces: async () => ({ complete: false, count: 1, workspaces: [workspace({})] }),
+    });
+    await expect(demand.countAutostartingBetween(FROM, TO)).rejects.toBeInstanceOf(
+      WorkspaceListUnsettledError,
+    );
     await expect(demand.countAutostartingBetween(FROM, TO)).rejects.toThrow(/keeping current capacity/);
   });
 

@@ -26,7 +26,7 @@ const daemon = (
 });
 const policy = (overrides: Partial<PrunePolicy> = {}): PrunePolicy => ({
   managedPrefix: 'cfc-rot',
-  previousKeyGraceMs: 24 * HOUR,
+  lastSeenGraceMs: 24 * HOUR,
   keepPrevious: false,
   ...overrides,
 });
@@ -122,6 +122,44 @@ describe('planKeyPrune', () => {
       expected: { 'hand-made': 'keep:current', 'cfc-rot-x': 'delete' },
     },
     {
+      name: 'a key a daemon used within the grace stays though none is connected (its pool scaled to 0 for the night)',
+      keys: ['cfc-rot-new', 'cfc-rot-other'],
+      daemons: [daemon('night-0', 'cfc-rot-other', 10, false)],
+      roles: { previous: undefined },
+      expected: { 'cfc-rot-new': 'keep:current', 'cfc-rot-other': 'keep:in_use' },
+    },
+    {
+      name: 'a key no daemon used within the grace goes',
+      keys: ['cfc-rot-new', 'cfc-rot-other'],
+      daemons: [daemon('gone-0', 'cfc-rot-other', 30, false)],
+      roles: { previous: undefined },
+      expected: { 'cfc-rot-new': 'keep:current', 'cfc-rot-other': 'delete' },
+    },
+    {
+      name: 'at finishSecret a key any daemon was ever seen with waits for the daily check; a never-used orphan goes',
+      keys: ['cfc-rot-new', 'cfc-rot-old', 'cfc-rot-seen', 'cfc-rot-orphan'],
+      daemons: [daemon('old-0', 'cfc-rot-seen', 200, false)],
+      policy: { keepPrevious: true, lastSeenGraceMs: Number.POSITIVE_INFINITY },
+      expected: {
+        'cfc-rot-new': 'keep:current',
+        'cfc-rot-old': 'keep:previous',
+        'cfc-rot-seen': 'keep:in_use',
+        'cfc-rot-orphan': 'delete',
+      },
+    },
+    {
+      name: "with its own prefix, a deployment deletes its previous key from before the upgrade (legacy prefix), never another's",
+      keys: ['cfc-0a1b2c3d-new', 'cfc-rot-old', 'cfc-rot-theirs', 'cfc-0a1b2c3d-orphan'],
+      roles: { current: { keyName: 'cfc-0a1b2c3d-new', createdAt: ago(48) }, previous: 'cfc-rot-old' },
+      policy: { managedPrefix: 'cfc-0a1b2c3d' },
+      expected: {
+        'cfc-0a1b2c3d-new': 'keep:current',
+        'cfc-rot-old': 'delete',
+        'cfc-rot-theirs': 'keep:unmanaged',
+        'cfc-0a1b2c3d-orphan': 'delete',
+      },
+    },
+    {
       name: 'names compare case-insensitively, as Coder does',
       keys: ['CFC-ROT-NEW', 'cfc-rot-Old'],
       daemons: [daemon('prov-1', 'cfc-rot-old', 0, true)],
@@ -190,7 +228,7 @@ describe('planKeyPrune', () => {
           pending: w.pending,
         },
         NOW,
-        policy({ previousKeyGraceMs: w.graceHours * HOUR, keepPrevious: w.keepPrevious }),
+        policy({ lastSeenGraceMs: w.graceHours * HOUR, keepPrevious: w.keepPrevious }),
       );
       return { actions, daemons, deleted: actions.filter((a) => a.kind === 'delete').map((a) => a.keyName) };
     };
@@ -218,6 +256,19 @@ describe('planKeyPrune', () => {
           const { deleted, daemons } = plan(w);
           const inUse = new Set(daemons.filter((d) => d.connected).map((d) => lower(d.keyName)));
           for (const name of deleted) expect(inUse.has(name.toLowerCase())).toBe(false);
+        }),
+      );
+    });
+
+    it('never deletes a key a daemon used within the last-seen grace, connected or not', () => {
+      fc.assert(
+        fc.property(world, (w) => {
+          const { deleted } = plan(w);
+          for (const name of deleted) {
+            for (const d of w.daemons.filter((d) => lower(d.keyName) === name.toLowerCase())) {
+              expect(d.lastSeenHoursAgo).toBeGreaterThanOrEqual(w.graceHours);
+            }
+          }
         }),
       );
     });

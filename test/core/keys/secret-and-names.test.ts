@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { provisionerKeyRotationConfigSchema } from '../../../lambdas/core/keys/config.js';
-import { isManagedKeyName, managedKeyName } from '../../../lambdas/core/keys/key-names.js';
+import {
+  deploymentKeyPrefix,
+  isManagedKeyName,
+  LEGACY_MANAGED_PREFIX,
+  managedKeyName,
+  ownRotationKeyNames,
+  resolveManagedPrefix,
+} from '../../../lambdas/core/keys/key-names.js';
 import { parseCurrentSecret, parseKeySecret } from '../../../lambdas/core/keys/secret.js';
 
 describe('managedKeyName', () => {
@@ -77,8 +84,38 @@ describe('rotation config', () => {
       alertLeadDays: 14,
       oldKeyGraceHours: 24,
       oldKeyInUseAlarmHours: 72,
-      managedPrefix: 'cfc-rot',
     });
+  });
+
+  it("defaults the managed prefix to the deployment's own, from the key secret's ARN (issue 19)", () => {
+    // Prepare: staging and production in one Coder organization, stacks of the same name.
+    const staging = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:ProvisionerKeySecretA1B2-Xy12Ab';
+    const production = 'arn:aws:secretsmanager:us-east-1:222222222222:secret:ProvisionerKeySecretA1B2-Qr34Cd';
+    const config = provisionerKeyRotationConfigSchema.parse({ organization: 'coder' });
+
+    // Act
+    const prefixes = [staging, production].map((arn) => resolveManagedPrefix(config.managedPrefix, arn));
+
+    // Assess: distinct, stable, and a prefix the schema would accept if written out.
+    expect(prefixes[0]).not.toBe(prefixes[1]);
+    expect(prefixes[0]).toBe(deploymentKeyPrefix(staging));
+    for (const prefix of prefixes) {
+      expect(prefix).toMatch(/^cfc-[0-9a-f]{8}$/);
+      expect(prefix).not.toBe(LEGACY_MANAGED_PREFIX);
+      expect(
+        provisionerKeyRotationConfigSchema.parse({ organization: 'c', managedPrefix: prefix }).managedPrefix,
+      ).toBe(prefix);
+    }
+    expect(resolveManagedPrefix('team-keys', staging)).toBe('team-keys');
+  });
+
+  it("names a rotation's keys under its own prefix, and also knows a rotation begun under the legacy one", () => {
+    const names = ownRotationKeyNames('cfc-0a1b2c3d', 'tok-1');
+    expect(names[0]).toBe('cfc-0a1b2c3d-tok-1');
+    expect(names).toContain('cfc-rot-tok-1');
+    expect(
+      ownRotationKeyNames(LEGACY_MANAGED_PREFIX, 'tok-1').filter((n) => n === 'cfc-rot-tok-1'),
+    ).toHaveLength(1);
   });
 
   it('refuses an interval that would let the key-age alarm fire before each rotation', () => {

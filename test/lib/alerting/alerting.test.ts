@@ -123,7 +123,7 @@ describe('alarm delivery and severity routing (seed 004 configuration)', () => {
   it.each([
     ['NodeGroupScalerHeartbeat', 900, 2, 'Critical'],
     ['FamiliesReconcileHeartbeat', 300, 2, 'High'],
-    ['ProvisionerKeyHealthHeartbeat', 3600, 24, 'Medium'],
+    ['ProvisionerKeyHealthHeartbeat', 3600, 26, 'Medium'],
   ])('%s fires when no run completed in time, missing data breaching', (id, period, periods, severity) => {
     const [, alarm] = ofType('AWS::CloudWatch::Alarm').find(([logical]) => logical.includes(id)) ?? [];
     expect(alarm?.Properties).toMatchObject({

@@ -300,7 +300,7 @@ describe('WorkspaceFamilies construct', () => {
 
   it('raises alarms for failing and drifting families, reconcile errors, webhook 5xx and non-empty DLQs, each with a runbook link', () => {
     const { template, construct } = built;
-    expect(construct.alarms).toHaveLength(7);
+    expect(construct.alarms).toHaveLength(10);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'FamiliesHardLimited',
       Namespace: 'CoderFleetController',
@@ -337,6 +337,78 @@ describe('WorkspaceFamilies construct', () => {
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
       expect(alarm.Properties.AlarmDescription).toMatch(/Runbook: docs\/RUNBOOK\.md#[a-z-]+$/);
     }
+  });
+
+  it('alarms on unknown templates, lost locks and persistent conflicts (issue 19), each with a runbook link', () => {
+    const { template } = built;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'FamilyTemplatesUnknown',
+      Dimensions: [{ Name: 'service', Value: 'families-reconcile' }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmDescription: Match.stringLikeRegexp('docs/RUNBOOK.md#families-templates-unknown$'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(reconcile, 0) + FILL(worker, 0)' }),
+        Match.objectLike({
+          Id: 'worker',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              MetricName: 'FamiliesLockLost',
+              Dimensions: [{ Name: 'service', Value: 'families-worker' }],
+            }),
+          }),
+        }),
+      ]),
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      AlarmDescription: Match.stringLikeRegexp('docs/RUNBOOK.md#families-lock-lost$'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'FamilyConflicts',
+      Dimensions: [{ Name: 'service', Value: 'families-reconcile' }],
+      Statistic: 'Minimum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('docs/RUNBOOK.md#families-conflicts$'),
+    });
+  });
+
+  it('watches each scheduled run once: the per-run alarms take the schedule rate as their period', () => {
+    const { template } = synth({ scheduleRate: Duration.minutes(10), alarms: { consecutiveBadRuns: 4 } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'FamilyConflicts',
+      Period: 600,
+      EvaluationPeriods: 4,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'FamilyTemplatesUnknown',
+      Period: 600,
+    });
+  });
+
+  it('refuses alarm settings CloudWatch would refuse at deploy, naming the prop', () => {
+    let error: unknown;
+    try {
+      synth({
+        config: { templates: ['dev'], gracePeriodMs: 30 * 60_000 },
+        scheduleRate: Duration.minutes(30),
+        alarms: { consecutiveBadRuns: 100, consecutiveErrorPeriods: 0 },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(/^alarms\.consecutiveBadRuns: 100 periods of 1800 s evaluate 180000 s/),
+      'alarms.consecutiveErrorPeriods: must be an integer of at least 1, got 0',
+    ]);
   });
 
   it('exposes its functions, queue, dead-letter queues and URL', () => {

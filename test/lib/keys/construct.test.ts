@@ -76,10 +76,16 @@ describe('ProvisionerKeyRotation construct', () => {
         Variables: Match.objectLike({
           CODER_URL: 'https://coder.example.com',
           CODER_TOKEN_SECRET_ARN: TOKEN_SECRET_ARN,
-          PROVISIONER_KEY_CONFIG: Match.stringLikeRegexp('"managedPrefix":"cfc-rot"'),
+          PROVISIONER_KEY_CONFIG: Match.anyValue(),
         }),
       },
     });
+    // No prefix: each deployment derives its own from its secret's ARN (no longer the shared cfc-rot).
+    const configs = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment?.Variables?.PROVISIONER_KEY_CONFIG as string | undefined)
+      .filter((c) => c !== undefined);
+    expect(configs).toHaveLength(2);
+    for (const config of configs) expect(JSON.parse(config)).not.toHaveProperty('managedPrefix');
   });
 
   it('gives the rotation Lambda rights on this secret only, plus reading the Coder token', () => {

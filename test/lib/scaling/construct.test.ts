@@ -170,8 +170,8 @@ describe('NodeGroupScaling', () => {
     expect(withAction('autoscaling:DescribeAutoScalingGroups')[0]?.Resource).toBe('*');
   });
 
-  it('has alarms for failures, each workspace group below its floor, and the DLQ, with runbook links', () => {
-    expect(construct.alarms).toHaveLength(4);
+  it('has alarms for failures, each workspace group below its floor, unknown templates and the DLQ, with runbook links', () => {
+    expect(construct.alarms).toHaveLength(5);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ScalingFailures',
       Namespace: 'CoderFleetController',
@@ -189,6 +189,16 @@ describe('NodeGroupScaling', () => {
         AlarmDescription: Match.stringLikeRegexp('docs/RUNBOOK.md#node-group-below-running-floor'),
       });
     }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ScalingTemplatesUnknown',
+      Dimensions: [{ Name: 'service', Value: 'scaling-scheduler' }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('docs/RUNBOOK.md#scaling-templates-unknown'),
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       AlarmDescription: Match.stringLikeRegexp('docs/RUNBOOK.md#node-group-scaling-dlq'),
