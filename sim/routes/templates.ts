@@ -1,7 +1,7 @@
 /** Templates and their versions' rich parameters. */
 import { CoderApiError, notFound } from '../errors.js';
 import type { SimUser } from '../model.js';
-import { richParameterJson, templateJson } from '../serialize.js';
+import { richParameterJson, templateJson, templateVersionJson } from '../serialize.js';
 import { isUuid, type SimState } from '../state.js';
 import { param, type Route, type RouteEnv, session } from './context.js';
 
@@ -32,6 +32,12 @@ export function templateRoutes({ state }: RouteEnv): Route[] {
       const t = state.templates.get(uuidSegment(param(ctx, 'template')));
       if (t === undefined || !state.canSeeOrg(caller, t.orgId)) throw notFound();
       return { status: 200, body: templateJson(state, t) };
+    }),
+    session('GET', '/api/v2/templateversions/{templateversion}', (ctx, caller) => {
+      const t = state.templateByVersion(uuidSegment(param(ctx, 'templateversion')));
+      if (t === undefined || !state.canSeeOrg(caller, t.orgId)) throw notFound();
+      state.heartbeat();
+      return { status: 200, body: templateVersionJson(state, t) };
     }),
     session('GET', '/api/v2/templateversions/{templateversion}/rich-parameters', (ctx, caller) => {
       const t = state.templateByVersion(uuidSegment(param(ctx, 'templateversion')));

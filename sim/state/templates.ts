@@ -1,12 +1,17 @@
 /** Templates and their (single, active) versions with the rich parameters they declare. */
+import { isoNow, type SimTime, WALL_TIME } from '../clock.js';
 import { newId, type SimTemplate, type SimUser } from '../model.js';
+import { mutateTags } from '../provisioning/tags.js';
 import type { SimulatorSeeder } from '../types.js';
 import type { Directory } from './directory.js';
 
 export class TemplateCatalog {
   readonly templates = new Map<string, SimTemplate>();
 
-  constructor(private readonly directory: Directory) {}
+  constructor(
+    private readonly directory: Directory,
+    private readonly time: SimTime = WALL_TIME,
+  ) {}
 
   templateOf(id: string): SimTemplate {
     const t = this.templates.get(id);
@@ -37,7 +42,11 @@ export class TemplateCatalog {
       allowUserAutostart: t.allowUserAutostart ?? true,
       defaultTtlMs: t.defaultTtlMs ?? 0,
       createdById: createdBy.id,
-      createdAt: new Date().toISOString(),
+      createdAt: isoNow(this.time),
+      importJobId: newId(),
+      // coderd stores the import job's tags through provisionersdk.MutateTags
+      // (coderd/templateversions.go, postTemplateVersionsByOrganization).
+      provisionerTags: mutateTags(createdBy.id, t.provisionerTags ?? {}),
     };
     this.templates.set(template.id, template);
     return template;
