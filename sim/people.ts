@@ -107,17 +107,15 @@ export const startPeople = (
 
   const create = (person: SimUser): void => {
     const name = `p${(++created).toString(36)}-${person.username}`.slice(0, 32).replace(/-+$/, '');
-    state
-      .createWorkspace(person, person, undefined, { name, template_id: template.id }, meta())
-      .then((ws) => {
-        own.get(person.id)?.push(ws);
-        const build = ws.builds[ws.builds.length - 1];
-        if (build !== undefined)
-          tracked.push({ kind: 'create', owner: person.username, workspaceId: ws.id, job: build.job });
-      })
-      .catch(() => {
-        refused++;
-      });
+    try {
+      const ws = state.createWorkspaceNow(person, person, { name, template_id: template.id }, meta());
+      own.get(person.id)?.push(ws);
+      const build = ws.builds[ws.builds.length - 1];
+      if (build !== undefined)
+        tracked.push({ kind: 'create', owner: person.username, workspaceId: ws.id, job: build.job });
+    } catch {
+      refused++;
+    }
   };
 
   const start = (person: SimUser): boolean => {

@@ -204,6 +204,10 @@ export class SimState {
     return this.workspaceStore.createWorkspace(...args);
   }
 
+  createWorkspaceNow(...args: Parameters<WorkspaceStore['createWorkspaceNow']>): SimWorkspace {
+    return this.workspaceStore.createWorkspaceNow(...args);
+  }
+
   createBuild(...args: Parameters<WorkspaceStore['createBuild']>): SimBuild {
     return this.workspaceStore.createBuild(...args);
   }

@@ -159,6 +159,36 @@ export class WorkspaceStore {
     input: CreateWorkspaceInput,
     requestMeta: RequestMeta,
   ): Promise<SimWorkspace> {
+    const checked = this.checkCreate(caller, owner, org, input);
+    if (this.createRaceWindowMs > 0) await sleep(this.createRaceWindowMs, undefined, { ref: false });
+    else await new Promise<void>((resolve) => setImmediate(resolve));
+    return this.insertWorkspace(caller, owner, checked, requestMeta);
+  }
+
+  /**
+   * The same create with no gap between the check and the insert: for simulated people, whose
+   * arrival is an event that must queue its job at the time it happens.
+   */
+  createWorkspaceNow(
+    caller: SimUser,
+    owner: SimUser,
+    input: CreateWorkspaceInput,
+    requestMeta: RequestMeta,
+  ): SimWorkspace {
+    return this.insertWorkspace(
+      caller,
+      owner,
+      this.checkCreate(caller, owner, undefined, input),
+      requestMeta,
+    );
+  }
+
+  private checkCreate(
+    caller: SimUser,
+    owner: SimUser,
+    org: SimOrganization | undefined,
+    input: CreateWorkspaceInput,
+  ) {
     const name = typeof input.name === 'string' ? input.name : '';
     if (name === '') throw validationFailed([{ field: 'name', detail: tagDetail('required', '') }]);
     if (workspaceNameProblem(name) !== undefined) {
@@ -186,10 +216,18 @@ export class WorkspaceStore {
 
     const nameKey = liveNameKey(owner.id, name);
     if (this.liveNames.has(nameKey)) throw nameTaken(name);
-    // Stamped when the request arrived: a create made by a simulated event keeps that event's time.
+    // Stamped when the request arrived.
     const now = isoNow(this.time);
-    if (this.createRaceWindowMs > 0) await sleep(this.createRaceWindowMs, undefined, { ref: false });
-    else await new Promise<void>((resolve) => setImmediate(resolve));
+    return { name, nameKey, now, template, parameters, automaticUpdates, autostartSchedule, ttlMs } as const;
+  }
+
+  private insertWorkspace(
+    caller: SimUser,
+    owner: SimUser,
+    checked: ReturnType<WorkspaceStore['checkCreate']>,
+    requestMeta: RequestMeta,
+  ): SimWorkspace {
+    const { name, nameKey, now, template, parameters, automaticUpdates, autostartSchedule, ttlMs } = checked;
     if (this.liveNames.has(nameKey)) {
       throw new CoderApiError(500, 'Internal error creating workspace.', {
         detail:

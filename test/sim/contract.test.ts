@@ -5,7 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CoderSimulator, type RecordedExchange, startCoderSimulator } from '../../sim/index.js';
 import { findException } from '../support/spec-exceptions.js';
-import { matchOperation, validateRequestBody, validateResponse } from '../support/swagger-contract.js';
+import {
+  matchOperation,
+  unknownQueryParams,
+  validateRequestBody,
+  validateResponse,
+} from '../support/swagger-contract.js';
 import { api } from './http.js';
 
 /** Routes coderd serves that the spec leaves out, each listed with its reason in spec-exceptions.ts. */
@@ -202,6 +207,16 @@ describe('simulator contract with swagger.json', () => {
       if (e.route === undefined || isUndeclared(e.method, e.route)) continue;
       const result = validateResponse(e.method, e.route, e.status, e.responseBody);
       if (!result.ok) problems.push(`${e.status} ${e.method} ${e.path}: ${result.errors.join('; ')}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('accepted only query parameters the spec declares (or a listed exception)', () => {
+    const problems: string[] = [];
+    for (const e of exchanges) {
+      if (e.route === undefined || e.status >= 300 || isUndeclared(e.method, e.route)) continue;
+      const unknown = unknownQueryParams(e.method, e.route, e.path);
+      if (unknown.length > 0) problems.push(`${e.method} ${e.path}: ${unknown.join(', ')}`);
     }
     expect(problems).toEqual([]);
   });
