@@ -40,6 +40,19 @@ export const CODER_CAPABILITIES = {
     effect: 'list daemons with offline=true; before it, omit the parameter (offline ones are listed anyway)',
   },
   /**
+   * coder/coder#20137 (merged 2025-10-02, so about v2.28; the release is not verified): `initiator`
+   * on GET /organizations/{org}/provisionerjobs (coderd/provisionerjobs.go,
+   * `handleAuthAndFetchProvisionerJobs`, and the `@initiator_id` filter of
+   * `GetProvisionerJobsByOrganizationAndStatusWithQueuePositionAndProvisioner`). Before it the
+   * handler parses `limit`, `ids`, `status`, `tags` only and answers 400 to any other parameter.
+   */
+  provisionerJobsInitiatorFilter: {
+    since: v(28),
+    source: 'coder/coder#20137',
+    effect:
+      "list one user's provisioner jobs with initiator=<user id>; before it, filter a listing by initiator_id",
+  },
+  /**
    * coder/coder#16985 (2025-03-18; v2.21): `payload.targets` in every notification
    * (coderd/notifications/enqueuer.go `buildPayload`). Before it "Workspace Deleted" and others
    * carry no workspace id; the webhook correlates them by owner and name.

@@ -11,7 +11,7 @@ import type { Deadline } from '../../core/contracts/deadline.js';
 import type { CoderRelease } from './capabilities.js';
 import type { ListAuditLogsOptions } from './operations-deployment.js';
 import * as deployment from './operations-deployment.js';
-import type { ListProvisionerDaemonsOptions } from './operations-provisioners.js';
+import type { ListProvisionerDaemonsOptions, ListProvisionerJobsOptions } from './operations-provisioners.js';
 import * as provisioners from './operations-provisioners.js';
 import * as templates from './operations-templates.js';
 import type { BuildOptions, GetWorkspaceOptions, ListWorkspacesOptions } from './operations-workspaces.js';
@@ -27,9 +27,11 @@ import type {
   CreateWorkspaceRequest,
   Organization,
   ProvisionerDaemon,
+  ProvisionerJob,
   ProvisionerKey,
   ProvisionerKeyDaemons,
   Template,
+  TemplateVersion,
   TemplateVersionParameter,
   User,
   Workspace,
@@ -39,7 +41,7 @@ import type {
 
 export { CoderDeadlineError, type DeadlineStep } from './deadline.js';
 export type { ListAuditLogsOptions } from './operations-deployment.js';
-export type { ListProvisionerDaemonsOptions } from './operations-provisioners.js';
+export type { ListProvisionerDaemonsOptions, ListProvisionerJobsOptions } from './operations-provisioners.js';
 export type { BuildOptions, GetWorkspaceOptions, ListWorkspacesOptions } from './operations-workspaces.js';
 export {
   CODER_ROUTES,
@@ -208,6 +210,11 @@ export class CoderClient {
     return templates.getTemplate(this.transport, id, options);
   }
 
+  /** A template version with its import job (the `tags` its builds inherit). */
+  getTemplateVersion(versionId: string, options: ReadOptions = {}): Promise<TemplateVersion> {
+    return templates.getTemplateVersion(this.transport, versionId, options);
+  }
+
   getTemplateVersionRichParameters(
     versionId: string,
     options: ReadOptions = {},
@@ -266,6 +273,18 @@ export class CoderClient {
       ? (await this.release()).capabilities.provisionerDaemonsOfflineFilter
       : false;
     return provisioners.listProvisionerDaemons(this.transport, organization, options, filter);
+  }
+
+  /**
+   * An organization's provisioner jobs, newest first, at most `limit` (Coder's default 50). Needs
+   * provisioner-job read permission (owner, organization admin, template admin); otherwise
+   * `not_found`. `initiator` needs coder/coder#20137 (`capabilities.provisionerJobsInitiatorFilter`).
+   */
+  listProvisionerJobs(
+    organization: string,
+    options: ListProvisionerJobsOptions = {},
+  ): Promise<ProvisionerJob[]> {
+    return provisioners.listProvisionerJobs(this.transport, organization, options);
   }
 
   /** One page of audit logs, newest first. `count` stops at `count_cap` (2000). */

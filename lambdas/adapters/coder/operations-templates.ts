@@ -3,9 +3,11 @@ import { CODER_ROUTES } from './routes.js';
 import type { CoderTransport, ReadOptions } from './transport.js';
 import {
   type Template,
+  type TemplateVersion,
   type TemplateVersionParameter,
   templateSchema,
   templateVersionParameterSchema,
+  templateVersionSchema,
 } from './types.js';
 
 export const getTemplateByName = (
@@ -66,6 +68,21 @@ export const getTemplateVersionRichParameters = (
     route: CODER_ROUTES.richParameters,
     params: { templateversion: versionId },
     schema: templateVersionParameterSchema.array(),
+    wording: { notFound: `template version ${versionId} not found` },
+    signal: options.signal,
+  });
+
+/** A template version; its `job` is the import job, whose `tags` every build of the version inherits. */
+export const getTemplateVersion = (
+  transport: CoderTransport,
+  versionId: string,
+  options: ReadOptions,
+): Promise<TemplateVersion> =>
+  transport.call({
+    method: 'GET',
+    route: CODER_ROUTES.templateVersion,
+    params: { templateversion: versionId },
+    schema: templateVersionSchema,
     wording: { notFound: `template version ${versionId} not found` },
     signal: options.signal,
   });
