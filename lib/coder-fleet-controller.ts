@@ -106,6 +106,8 @@ export class CoderFleetController extends Construct {
         alarms: {
           consecutiveBadRuns: config.alarms.familiesBadRuns,
           consecutiveErrorPeriods: config.alarms.familiesErrorPeriods,
+          atProvisionerCapFor: Duration.minutes(config.alarms.familiesAtProvisionerCapMinutes),
+          noProvisionerFor: Duration.minutes(config.alarms.familiesNoProvisionerMinutes),
         },
       });
       this.alerting.notify(...this.families.alarms);

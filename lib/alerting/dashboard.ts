@@ -11,6 +11,7 @@ import type { ControllerFunction } from '../common/controller-function.js';
 import {
   FAMILIES_ALARM_METRICS,
   FAMILIES_RECONCILE_HANDLER,
+  familiesPacingWidgets,
   type WorkspaceFamilies,
 } from '../families/construct.js';
 import type { ProvisionerKeyRotation } from '../keys/construct.js';
@@ -126,6 +127,7 @@ export class ControllerDashboard extends Construct {
           width: 8,
         }),
       );
+      this.dashboard.addWidgets(...familiesPacingWidgets(FAMILIES_RECONCILE_HANDLER));
     }
 
     if (props.provisionerKeys) {

@@ -25,12 +25,12 @@ const RULES: ReadonlyArray<readonly [RegExp, Severity]> = [
   [/^(BelowFloorAlarm-.+|CurrentKeyMissingAlarm|NodeGroupScalerHeartbeat)$/, 'critical'],
   // Slow burns: hours or days before anyone is affected.
   [
-    /^(DaemonsOnOldKeyAlarm|FamiliesDriftingAlarm|HealthCheckFailedAlarm|ProvisionerKeyHealthHeartbeat|WebhookUnauthorizedAlarm|.+Throttles|.+CoderThrottled)$/,
+    /^(DaemonsOnOldKeyAlarm|FamiliesDriftingAlarm|FamiliesAtProvisionerCapAlarm|HealthCheckFailedAlarm|ProvisionerKeyHealthHeartbeat|WebhookUnauthorizedAlarm|.+Throttles|.+CoderThrottled)$/,
     'medium',
   ],
   // Something failed or work is waiting: within the hour.
   [
-    /^(ScalingFailuresAlarm|KeyAgeAlarm|RotationFailedAlarm|FamiliesFailingAlarm|FamilyFailuresAlarm|ReconcileErrorsAlarm|WebhookErrorsAlarm|FamiliesReconcileHeartbeat|WorkQueueAgeAlarm|.*(Dlq|DeadLetter).*|.+NotEmpty|.+Errors|.+CoderUnreachable)$/,
+    /^(ScalingFailuresAlarm|KeyAgeAlarm|RotationFailedAlarm|FamiliesFailingAlarm|FamiliesNoProvisionerAlarm|FamilyFailuresAlarm|ReconcileErrorsAlarm|WebhookErrorsAlarm|FamiliesReconcileHeartbeat|WorkQueueAgeAlarm|.*(Dlq|DeadLetter).*|.+NotEmpty|.+Errors|.+CoderUnreachable)$/,
     'high',
   ],
 ];
