@@ -114,6 +114,11 @@ export class SimState {
     this.scheduler.catchUp();
   }
 
+  /** Changes whenever a workspace listing could come out differently (see routes/workspaces.ts). */
+  listVersion(): { mutations: number; jobs: number } {
+    return this.workspaceStore.listVersion();
+  }
+
   /** A job by id, with its build and workspace. */
   jobById(jobId: string): { ws: SimWorkspace; build: SimBuild } | undefined {
     const build = this.workspaceStore.buildsByJob.get(jobId);

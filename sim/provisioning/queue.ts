@@ -32,6 +32,7 @@ import {
 import type { RequestMeta } from '../state/audit.js';
 import type { ProvisionerRegistry } from '../state/provisioners.js';
 import type { DaemonPoolSpec } from '../types.js';
+import { GrowableFenwick } from './fenwick.js';
 import { PendingList } from './pending-list.js';
 import type { BuildSucceeded, JobRunner, QueuePosition } from './runner.js';
 import type { EventScheduler } from './scheduler.js';
@@ -46,8 +47,18 @@ interface ActiveJob {
   readonly build: SimBuild;
   readonly requestMeta: RequestMeta | undefined;
   readonly createdMs: number;
+  readonly prebuild: boolean;
+  /** Its place in the arrival order of its list (human or prebuild), for counting ranks. */
+  readonly seq: number;
   /** Bumped when the job is finished early, so its scheduled completion is ignored. */
   token: number;
+}
+
+/** Counts of pending jobs by arrival order, humans and prebuilds apart, for one set of daemon tags. */
+interface RankCounts {
+  readonly tags: Readonly<Record<string, string>> | undefined;
+  readonly human: GrowableFenwick;
+  readonly prebuild: GrowableFenwick;
 }
 
 /** A job as the benchmark reads it: times in simulated epoch ms. */
@@ -74,10 +85,26 @@ export class ProvisionerQueue implements JobRunner {
   private readonly human = new PendingList<ActiveJob>();
   private readonly prebuilds = new PendingList<ActiveJob>();
   private readonly startedListeners = new Set<JobStartedListener>();
-  /** Bumped on every change to the pending set; the position caches are keyed on it. */
-  private version = 0;
-  private buildPositions: { key: string; positions: Map<string, QueuePosition> } | undefined;
-  private listPositions: { version: number; positions: Map<string, number>; size: number } | undefined;
+  /** Bumped on every change to the pending set or a job's status (listings are cached on it). */
+  version = 0;
+  private humanSeq = 0;
+  private prebuildSeq = 0;
+  /**
+   * Ranks kept up to date as jobs come and go, so a position costs a few logarithmic lookups
+   * rather than a walk over thousands of pending jobs: every pending job, and per set of daemon
+   * tags, the pending jobs those daemons can take.
+   */
+  private readonly allRanks: RankCounts = {
+    tags: undefined,
+    human: new GrowableFenwick(),
+    prebuild: new GrowableFenwick(),
+  };
+  private readonly groupRanks = new Map<string, RankCounts>();
+  private online:
+    | { at: number; version: number; groups: ReadonlyArray<SimProvisionerDaemon['tags']> }
+    | undefined;
+  /** Bumped when pools change (daemons start or stop). */
+  private registryVersion = 0;
   private closed = false;
 
   constructor(
@@ -92,9 +119,12 @@ export class ProvisionerQueue implements JobRunner {
   enqueue(ws: SimWorkspace, build: SimBuild, requestMeta?: RequestMeta): void {
     if (this.closed) return;
     const createdMs = Date.parse(build.job.createdAt);
-    const entry: ActiveJob = { id: build.job.id, ws, build, requestMeta, createdMs, token: 0 };
+    const prebuild = build.job.initiatorId === PREBUILDS_SYSTEM_USER_ID;
+    const seq = prebuild ? this.prebuildSeq++ : this.humanSeq++;
+    const entry: ActiveJob = { id: build.job.id, ws, build, requestMeta, createdMs, prebuild, seq, token: 0 };
     this.active.set(entry.id, entry);
     this.pendingListOf(build.job).insert(entry, createdMs);
+    this.countRank(entry, 1);
     this.version++;
     const at = Math.max(createdMs, this.scheduler.now());
     for (const d of this.registry.daemons.values()) {
@@ -113,6 +143,7 @@ export class ProvisionerQueue implements JobRunner {
     const at = this.scheduler.now();
     if (build.job.status === 'pending') {
       this.pendingListOf(build.job).remove(entry.id);
+      this.countRank(entry, -1);
       this.version++;
       build.job.status = 'running';
       build.job.startedAt = new Date(at).toISOString();
@@ -149,6 +180,7 @@ export class ProvisionerQueue implements JobRunner {
   setPool(spec: DaemonPoolSpec): void {
     const started = this.registry.setPool(spec);
     this.version++;
+    this.registryVersion++;
     const at = this.scheduler.now();
     for (const d of started) this.acquireFor(d, at);
   }
@@ -165,6 +197,7 @@ export class ProvisionerQueue implements JobRunner {
     const entry = this.human.find(takes) ?? this.prebuilds.find(takes);
     if (entry === undefined) return;
     this.pendingListOf(entry.build.job).remove(entry.id);
+    this.countRank(entry, -1);
     this.version++;
     const job = entry.build.job;
     const startedAt = new Date(at).toISOString();
@@ -189,14 +222,17 @@ export class ProvisionerQueue implements JobRunner {
     job.completedAt = done.toISOString();
     entry.build.updatedAt = job.completedAt;
     this.active.delete(entry.id);
+    this.version++;
     this.succeeded(entry.ws, entry.build, done, entry.requestMeta);
     if (worker === undefined) return;
     worker.currentJobId = undefined;
     worker.previousJobId = job.id;
     worker.lastSeenAt = job.completedAt;
     this.version++;
-    if (worker.draining === true) this.registry.stopDaemon(worker);
-    else this.acquireFor(worker, at);
+    if (worker.draining === true) {
+      this.registry.stopDaemon(worker);
+      this.registryVersion++;
+    } else this.acquireFor(worker, at);
   }
 
   private pendingListOf(job: SimJob): PendingList<ActiveJob> {
@@ -211,56 +247,94 @@ export class ProvisionerQueue implements JobRunner {
     yield* this.prebuilds;
   }
 
-  /** Daemons seen within the stale interval (`online_provisioner_daemons`). */
-  private onlineDaemons(now: number): SimProvisionerDaemon[] {
+  private countRank(entry: ActiveJob, delta: number): void {
+    const add = (counts: RankCounts) =>
+      (entry.prebuild ? counts.prebuild : counts.human).add(entry.seq, delta);
+    add(this.allRanks);
+    for (const counts of this.groupRanks.values()) {
+      if (counts.tags !== undefined && tagsetContains(counts.tags, entry.build.job.tags)) add(counts);
+    }
+  }
+
+  /** The rank counts of one set of daemon tags, started from the jobs pending now the first time. */
+  private ranksFor(tags: SimProvisionerDaemon['tags']): RankCounts {
+    const key = this.keyOf(tags);
+    let counts = this.groupRanks.get(key);
+    if (counts === undefined) {
+      counts = { tags, human: new GrowableFenwick(), prebuild: new GrowableFenwick() };
+      for (const entry of this.pendingInOrder()) {
+        if (tagsetContains(tags, entry.build.job.tags))
+          (entry.prebuild ? counts.prebuild : counts.human).add(entry.seq, 1);
+      }
+      this.groupRanks.set(key, counts);
+    }
+    return counts;
+  }
+
+  private readonly tagKeys = new WeakMap<object, string>();
+
+  /** A daemon's tags never change after it starts, so their key is worked out once. */
+  private keyOf(tags: SimProvisionerDaemon['tags']): string {
+    let key = this.tagKeys.get(tags);
+    if (key === undefined) {
+      key = tagsKey(tags);
+      this.tagKeys.set(tags, key);
+    }
+    return key;
+  }
+
+  /** 1-based rank of a pending job among the ones `counts` covers, humans first; and their number. */
+  private static rank(counts: RankCounts, entry: ActiveJob): QueuePosition {
+    const position = entry.prebuild
+      ? counts.human.total + counts.prebuild.prefix(entry.seq)
+      : counts.human.prefix(entry.seq);
+    return { position, size: counts.human.total + counts.prebuild.total };
+  }
+
+  /**
+   * The tag sets of online daemons (`online_provisioner_daemons`: seen within the stale interval),
+   * worked out at most once a simulated second, or when pools change: a page of pending workspaces
+   * asks for it a hundred times.
+   */
+  private onlineGroups(): ReadonlyArray<SimProvisionerDaemon['tags']> {
+    const now = this.scheduler.now();
+    const cached = this.online;
+    if (cached !== undefined && cached.version === this.registryVersion && now - cached.at < 1_000) {
+      return cached.groups;
+    }
     this.registry.heartbeat();
-    return [...this.registry.daemons.values()].filter(
-      (d) => d.status !== 'offline' && now - Date.parse(d.lastSeenAt) <= DAEMON_STALE_MS,
-    );
+    const groups = new Map<string, SimProvisionerDaemon['tags']>();
+    for (const d of this.registry.daemons.values()) {
+      if (d.status === 'offline' || now - Date.parse(d.lastSeenAt) > DAEMON_STALE_MS) continue;
+      const key = this.keyOf(d.tags);
+      if (!groups.has(key)) groups.set(key, d.tags);
+    }
+    this.online = { at: now, version: this.registryVersion, groups: [...groups.values()] };
+    return this.online.groups;
   }
 
   /** `GetProvisionerJobsByIDsWithQueuePosition`: a build's job, ranked per online daemon. */
   buildQueuePosition(job: SimJob): QueuePosition {
-    if (job.status !== 'pending') return { position: 0, size: 0 };
-    const online = this.onlineDaemons(this.scheduler.now());
-    const groups = new Map<string, SimProvisionerDaemon['tags']>();
-    for (const d of online) groups.set(tagsKey(d.tags), d.tags);
-    const key = `${this.version}|${[...groups.keys()].sort().join('|')}`;
-    if (this.buildPositions?.key !== key) {
-      const positions = new Map<string, QueuePosition>();
-      for (const tags of groups.values()) {
-        let rank = 0;
-        const ranks: Array<[string, number]> = [];
-        for (const entry of this.pendingInOrder()) {
-          if (!tagsetContains(tags, entry.build.job.tags)) continue;
-          rank++;
-          ranks.push([entry.id, rank]);
-        }
-        for (const [id, r] of ranks) {
-          const seen = positions.get(id);
-          positions.set(id, {
-            position: seen === undefined ? r : Math.min(seen.position, r),
-            size: seen === undefined ? rank : Math.max(seen.size, rank),
-          });
-        }
-      }
-      this.buildPositions = { key, positions };
+    const entry = this.active.get(job.id);
+    if (job.status !== 'pending' || entry === undefined) return { position: 0, size: 0 };
+    let best: QueuePosition | undefined;
+    for (const tags of this.onlineGroups()) {
+      if (!tagsetContains(tags, job.tags)) continue;
+      const ranked = ProvisionerQueue.rank(this.ranksFor(tags), entry);
+      best =
+        best === undefined
+          ? ranked
+          : { position: Math.min(best.position, ranked.position), size: Math.max(best.size, ranked.size) };
     }
-    return this.buildPositions.positions.get(job.id) ?? { position: 0, size: 0 };
+    return best ?? { position: 0, size: 0 };
   }
 
   /** The job list's ranking: one queue of every pending job, in acquisition order. */
   listQueuePosition(job: SimJob): QueuePosition {
-    if (this.listPositions?.version !== this.version) {
-      const positions = new Map<string, number>();
-      let rank = 0;
-      for (const entry of this.pendingInOrder()) positions.set(entry.id, ++rank);
-      this.listPositions = { version: this.version, positions, size: rank };
-    }
-    const position = this.listPositions.positions.get(job.id);
-    return position === undefined
-      ? { position: 0, size: this.listPositions.size }
-      : { position, size: this.listPositions.size };
+    const entry = this.active.get(job.id);
+    const size = this.pendingCount;
+    if (job.status !== 'pending' || entry === undefined) return { position: 0, size };
+    return { position: ProvisionerQueue.rank(this.allRanks, entry).position, size };
   }
 
   /** Daemons of the job's organization that could take it, oldest first (`available_workers`). */

@@ -17,6 +17,8 @@ export interface QueuePosition {
 }
 
 export interface JobRunner {
+  /** Bumped whenever a job changes status, so cached listings know they are stale. */
+  readonly version: number;
   /** A build was created with a pending job. */
   enqueue(ws: SimWorkspace, build: SimBuild, requestMeta?: RequestMeta): void;
   /** Finishes the job now if it is still active, whoever would have run it. */

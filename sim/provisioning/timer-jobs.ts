@@ -11,6 +11,7 @@ import type { BuildSucceeded, JobRunner, QueuePosition } from './runner.js';
 export class TimerJobs implements JobRunner {
   private readonly timers = new Map<string, NodeJS.Timeout[]>();
   private closed = false;
+  version = 0;
 
   constructor(
     /** Real milliseconds from pending through running to succeeded. */
@@ -39,6 +40,7 @@ export class TimerJobs implements JobRunner {
     build.job.status = 'running';
     build.job.startedAt = now;
     build.updatedAt = now;
+    this.version++;
   }
 
   /** Finish the job now, if it is still in flight. */
@@ -53,6 +55,7 @@ export class TimerJobs implements JobRunner {
     build.job.status = 'succeeded';
     build.job.completedAt = nowIso;
     build.updatedAt = nowIso;
+    this.version++;
     this.succeeded(ws, build, now, requestMeta);
   }
 

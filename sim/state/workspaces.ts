@@ -67,6 +67,8 @@ export class WorkspaceStore {
   private readonly liveNames = new Map<string, string>();
   readonly jobs: JobRunner;
   private readonly createRaceWindowMs: number;
+  /** Bumped when a workspace or build is added; with the runner's, it tells listings what changed. */
+  private mutations = 0;
 
   constructor(
     private readonly directory: Directory,
@@ -143,6 +145,7 @@ export class WorkspaceStore {
     ws.nextStartAt = w.nextStartAt !== undefined ? w.nextStartAt : computeNextStart(ws, template, this.time);
     this.workspaces.set(ws.id, ws);
     this.liveNames.set(nameKey, ws.id);
+    this.mutations++;
     return ws;
   }
 
@@ -252,6 +255,7 @@ export class WorkspaceStore {
     this.buildsByJob.set(build.job.id, build);
     this.workspaces.set(ws.id, ws);
     this.liveNames.set(nameKey, ws.id);
+    this.mutations++;
     this.jobs.enqueue(ws, build);
     this.audit.write({
       caller,
@@ -365,6 +369,7 @@ export class WorkspaceStore {
     ws.updatedAt = now;
     this.builds.set(build.id, build);
     this.buildsByJob.set(build.job.id, build);
+    this.mutations++;
     this.jobs.enqueue(ws, build, requestMeta);
     // coderd/workspacebuilds.go `postWorkspaceBuilds`: only a build that names a template version
     // other than the previous build's is a manual update; a parameter change alone is not.
@@ -387,6 +392,7 @@ export class WorkspaceStore {
     const template = this.catalog.templateOf(ws.templateId);
     ws.nextStartAt = computeNextStart(ws, template, this.time);
     const initiator = this.directory.userOf(build.initiatorId);
+    this.mutations++;
     if (build.transition === 'delete' && !ws.deleted) {
       ws.deleted = true;
       const nameKey = liveNameKey(ws.ownerId, ws.name);
@@ -411,6 +417,11 @@ export class WorkspaceStore {
         workspace_id: ws.id,
       },
     });
+  }
+
+  /** Changes whenever a listing of workspaces could come out differently. */
+  listVersion(): { mutations: number; jobs: number } {
+    return { mutations: this.mutations, jobs: this.jobs.version };
   }
 
   /** Finish every in-flight job now. */
