@@ -77,14 +77,11 @@ export interface SimJobView {
   readonly workerName: string | undefined;
 }
 
-export type JobStartedListener = (job: SimJob, build: SimBuild, at: number) => void;
-
 export class ProvisionerQueue implements JobRunner {
   private readonly active = new Map<string, ActiveJob>();
   /** Acquisition order: every human-initiated job before any prebuild (coder/coder#18933). */
   private readonly human = new PendingList<ActiveJob>();
   private readonly prebuilds = new PendingList<ActiveJob>();
-  private readonly startedListeners = new Set<JobStartedListener>();
   /** Bumped on every change to the pending set or a job's status (listings are cached on it). */
   version = 0;
   private humanSeq = 0;
@@ -155,18 +152,8 @@ export class ProvisionerQueue implements JobRunner {
     this.finish(entry, at, worker);
   }
 
-  /** Listeners hear of every job a daemon acquires, at the simulated time it did. */
-  onJobStarted(listener: JobStartedListener): () => void {
-    this.startedListeners.add(listener);
-    return () => this.startedListeners.delete(listener);
-  }
-
   get pendingCount(): number {
     return this.human.size + this.prebuilds.size;
-  }
-
-  get activeCount(): number {
-    return this.active.size;
   }
 
   /** Every job still pending or running. */
@@ -207,7 +194,6 @@ export class ProvisionerQueue implements JobRunner {
     entry.build.updatedAt = startedAt;
     d.currentJobId = job.id;
     d.lastSeenAt = startedAt;
-    for (const listener of this.startedListeners) listener(job, entry.build, at);
     const token = entry.token;
     this.scheduler.at(at + Math.max(1, this.duration()), (doneAt) => {
       if (this.active.get(entry.id) !== entry || entry.token !== token) return;
