@@ -11,6 +11,7 @@ import { machine, renderTable, type Scenario, type ScenarioResult } from './lib.
 import { coldScale } from './scenarios/cold-scale.js';
 import { coldStart } from './scenarios/cold-start.js';
 import { familyCreation } from './scenarios/family-creation.js';
+import { provisionerQueue } from './scenarios/provisioner-queue.js';
 import { rateLimit } from './scenarios/rate-limit.js';
 import { scalingRun } from './scenarios/scaling-run.js';
 import { steadyState } from './scenarios/steady-state.js';
@@ -24,6 +25,7 @@ const SCENARIOS: readonly Scenario[] = [
   coldStart,
   scalingRun,
   coldScale,
+  provisionerQueue,
 ];
 
 const parseArgs = (argv: readonly string[]) => {

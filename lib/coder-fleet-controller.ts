@@ -142,6 +142,8 @@ export class CoderFleetController extends Construct {
           ...(config.alarms.auditLogSilenceHours
             ? { auditLogSilence: Duration.hours(config.alarms.auditLogSilenceHours) }
             : {}),
+          atProvisionerCapFor: Duration.minutes(config.alarms.familiesAtProvisionerCapMinutes),
+          noProvisionerFor: Duration.minutes(config.alarms.familiesNoProvisionerMinutes),
         },
       });
       this.alerting.notify(...this.families.alarms);

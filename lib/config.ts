@@ -51,6 +51,10 @@ export const alarmThresholdsSchema = z
     familiesBadRuns: z.int().min(1).max(288).default(3),
     /** 5-minute periods in a row with reconcile errors or webhook 5xx before alarming. */
     familiesErrorPeriods: z.int().min(1).max(288).default(2),
+    /** Minutes every reconcile run may stop at the provisioner-job cap with children missing before alarming. */
+    familiesAtProvisionerCapMinutes: z.int().min(5).max(1440).default(120),
+    /** Minutes no daemon may be able to take the managed templates' jobs while children are missing before alarming. */
+    familiesNoProvisionerMinutes: z.int().min(5).max(1440).default(30),
     /** Minutes the oldest families work message may wait (2 checks in a row) before alarming. */
     queueAgeMinutes: z.int().min(5).max(1440).default(30),
     /**
@@ -70,6 +74,8 @@ export const alarmThresholdsSchema = z
     belowFloorChecks: 2,
     familiesBadRuns: 3,
     familiesErrorPeriods: 2,
+    familiesAtProvisionerCapMinutes: 120,
+    familiesNoProvisionerMinutes: 30,
     queueAgeMinutes: 30,
   });
 

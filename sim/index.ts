@@ -1,8 +1,11 @@
 /** The Coder API simulator: a real HTTP server on 127.0.0.1 that behaves like Coder for the controller's routes. */
 
+export { SimClock } from './clock.js';
 export { seedDemoFleet } from './demo-seed.js';
 export type { CoderResponseBody, ValidationError } from './errors.js';
+export { PREBUILDS_SYSTEM_USER_ID } from './model.js';
 export { TEMPLATE_IDS as NOTIFICATION_TEMPLATE_IDS } from './notifications.js';
+export { queueWaits } from './people.js';
 export {
   CODER_VERSION_NAMES,
   type CoderVersionName,
@@ -18,13 +21,24 @@ export {
   SUPPORTED_PROFILES,
   simProfile,
 } from './profiles/index.js';
+export { describeJobDuration } from './provisioning/durations.js';
+export { mutateTags, tagsetContains } from './provisioning/tags.js';
 export { startCoderSimulator } from './server.js';
 export type {
   CoderSimulator,
   CoderSimulatorOptions,
+  DaemonPoolSpec,
   FaultConfig,
+  JobDuration,
   NotificationMessage,
+  PeopleFigures,
+  PeopleOptions,
+  PeopleStream,
+  PersonJob,
+  ProvisionerQueueOptions,
   RecordedExchange,
+  SimJobView,
+  SimProvisioners,
   SimRichParameter,
   SimRichParameterOption,
   SimulatorSeeder,

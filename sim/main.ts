@@ -1,6 +1,7 @@
 /**
  * Runs the Coder simulator by hand: `npx tsx sim/main.ts --port 7080 --seed demo [--coder-version 2.25]`
- * (`--help` for every option).
+ * (`--help` for every option). `--daemons 4 [--job-seconds 60] [--time-scale 10]` runs builds
+ * through the provisioner queue (4 untagged daemons) on a clock 10× faster than real time.
  * Prints the URL and the admin token, and stops on SIGINT or SIGTERM.
  */
 import { parseArgs } from 'node:util';
@@ -25,6 +26,10 @@ CODER_SESSION_TOKEN for the coder-fleet CLI.
   --build-duration-ms N  how long a workspace build takes (default: 2000)
   --webhook-url URL      deliver Coder's workspace notifications to this URL
   --no-rate-limit        answer every request (no 429s)
+  --daemons N            run builds through Coder's provisioner queue with N untagged daemons
+                         (default: builds finish on a timer, as with unlimited provisioners)
+  --job-seconds N        how long each provisioner job takes with --daemons (default: 60)
+  --time-scale N         run the simulated clock N times faster than real time (default: 1)
   -h, --help             this help
 
 Then, in another shell:
@@ -47,6 +52,9 @@ const parse = () => {
         'webhook-url': { type: 'string' },
         'no-rate-limit': { type: 'boolean', default: false },
         'coder-version': { type: 'string', default: DEFAULT_CODER_VERSION },
+        daemons: { type: 'string' },
+        'job-seconds': { type: 'string', default: '60' },
+        'time-scale': { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -76,6 +84,16 @@ if (!/^\d+$/.test(values['build-duration-ms'])) {
   );
 }
 
+const nonNegative = (name: string, raw: string | undefined): number | undefined => {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!(n >= 0) || !Number.isFinite(n)) usageError(`--${name} must be a number of 0 or more, got "${raw}"`);
+  return n;
+};
+const daemons = nonNegative('daemons', values.daemons);
+const jobSeconds = nonNegative('job-seconds', values['job-seconds']) ?? 60;
+const timeScale = nonNegative('time-scale', values['time-scale']) || 1;
+
 const coderVersion = values['coder-version'];
 if (!isSimProfileName(coderVersion)) {
   usageError(
@@ -89,6 +107,15 @@ const sim = await startCoderSimulator({
   buildDurationMs,
   webhookUrl: values['webhook-url'],
   rateLimit: values['no-rate-limit'] ? false : undefined,
+  timeScale,
+  ...(daemons === undefined
+    ? {}
+    : {
+        provisioners: {
+          jobDuration: { kind: 'fixed' as const, ms: jobSeconds * 1000 },
+          pools: [{ name: 'provisioner', count: Math.floor(daemons) }],
+        },
+      }),
   // Long-running sessions would otherwise keep every exchange in memory.
   record: false,
 });

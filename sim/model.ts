@@ -34,6 +34,9 @@ export interface SimTemplate {
   defaultTtlMs: number;
   createdById: string;
   createdAt: string;
+  /** The active version's import job: its id, and its tags (after MutateTags), which build jobs inherit. */
+  importJobId: string;
+  provisionerTags: Record<string, string>;
 }
 
 export interface BuildParameter {
@@ -48,6 +51,12 @@ export interface SimJob {
   startedAt?: string;
   completedAt?: string;
   fileId: string;
+  orgId: string;
+  initiatorId: string;
+  /** The tags a daemon must carry to take it (wsbuilder `getProvisionerTags`). */
+  tags: Record<string, string>;
+  /** The daemon that acquired it (`worker_id`). */
+  workerId?: string;
 }
 
 export interface SimBuild {
@@ -102,7 +111,16 @@ export interface SimProvisionerDaemon {
   tags: Record<string, string>;
   createdAt: string;
   lastSeenAt: string;
+  /** What a seeded daemon row reports; a pool daemon's status follows its jobs (see daemonStatus). */
   status: 'idle' | 'busy' | 'offline';
+  /** Set for daemons of a provisioner pool (the job queue runs them); seeded rows never take jobs. */
+  pool?: string;
+  /** A pool daemon that is running: it heartbeats and takes jobs. False once scaled away. */
+  live?: boolean;
+  /** Scaled away while busy: it finishes its job, then stops (provisionerd's graceful shutdown). */
+  draining?: boolean;
+  currentJobId?: string;
+  previousJobId?: string;
 }
 
 export interface SimAuditRow {
@@ -120,6 +138,12 @@ export interface SimAuditRow {
   additionalFields: Record<string, string>;
   userAgent: string;
 }
+
+/**
+ * The `prebuilds` system user (coderd/database/migrations, `PrebuildsSystemUserID`): jobs it
+ * initiates queue behind everyone else's (coder/coder#18933).
+ */
+export const PREBUILDS_SYSTEM_USER_ID = 'c42fdf75-3097-471c-8c33-fb52454d81c0';
 
 /** Reserved provisioner keys Coder creates per organization, with its fixed IDs. */
 export const RESERVED_KEYS: ReadonlyArray<{ name: string; id: string }> = [

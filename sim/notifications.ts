@@ -117,8 +117,14 @@ export class WorkspaceNotifier implements StateEvents {
    * notifications to user which initiated the event" (coderd/workspaces.go `createWorkspace`,
    * coderd/workspacebuilds.go `postWorkspaceBuilds`).
    */
+  /** Users are only ever added, so the admins are found again only when the count changes. */
+  private admins: { users: number; list: SimUser[] } | undefined;
+
   private templateAdmins(initiator: SimUser): SimUser[] {
-    return [...this.s.users.values()].filter((u) => isTemplateAdmin(u) && u.id !== initiator.id);
+    if (this.admins?.users !== this.s.users.size) {
+      this.admins = { users: this.s.users.size, list: [...this.s.users.values()].filter(isTemplateAdmin) };
+    }
+    return this.admins.list.filter((u) => u.id !== initiator.id);
   }
 
   private targets(ws: SimWorkspace): string[] {

@@ -2,6 +2,7 @@
 import { auditRoutes } from './routes/audit.js';
 import type { Route, RouteEnv } from './routes/context.js';
 import { metaRoutes } from './routes/meta.js';
+import { provisionerJobRoutes } from './routes/provisioner-jobs.js';
 import { provisionerRoutes } from './routes/provisioners.js';
 import { templateRoutes } from './routes/templates.js';
 import { userRoutes } from './routes/users.js';
@@ -18,6 +19,7 @@ export function buildRoutes(env: RouteEnv): Route[] {
     ...workspaceRoutes(env),
     ...templateRoutes(env),
     ...provisionerRoutes(env),
+    ...provisionerJobRoutes(env),
     ...auditRoutes(env),
   ];
 }

@@ -8,6 +8,7 @@ import {
   RESERVED_KEYS,
   type SimAuditRow,
   type SimBuild,
+  type SimJob,
   type SimOrganization,
   type SimProvisionerDaemon,
   type SimProvisionerKey,
@@ -16,6 +17,8 @@ import {
   type SimWorkspace,
   workspaceStatus,
 } from './model.js';
+import type { QueuePosition } from './provisioning/runner.js';
+import { tagsetContains } from './provisioning/tags.js';
 import type { SimState } from './state.js';
 import type { SimRichParameter } from './types.js';
 
@@ -109,6 +112,66 @@ export function templateJson(state: SimState, t: SimTemplate): Record<string, un
   };
 }
 
+/**
+ * codersdk.TemplateVersion of a template's (only) version. Its `job` is the import job, whose tags
+ * every build of the template inherits; `matched_provisioners` counts the organization's daemons
+ * that can take those tags (db2sdk.MatchedProvisioners: `available` = seen within the stale interval).
+ */
+export function templateVersionJson(state: SimState, t: SimTemplate): Record<string, unknown> {
+  const creator = state.users.get(t.createdById);
+  const now = state.scheduler.now();
+  let count = 0;
+  let available = 0;
+  let mostRecent = 0;
+  for (const d of state.daemons.values()) {
+    if (d.orgId !== t.orgId || !tagsetContains(d.tags, t.provisionerTags)) continue;
+    const seen = Date.parse(d.lastSeenAt);
+    count++;
+    if (now - seen <= DAEMON_ONLINE_MS) available++;
+    mostRecent = Math.max(mostRecent, seen);
+  }
+  const matched: Record<string, unknown> = { count, available };
+  if (count > 0) matched.most_recently_seen = new Date(mostRecent).toISOString();
+  return {
+    id: t.activeVersionId,
+    template_id: t.id,
+    organization_id: t.orgId,
+    created_at: t.createdAt,
+    updated_at: t.createdAt,
+    name: t.activeVersionName,
+    message: '',
+    readme: '',
+    archived: false,
+    warnings: [],
+    has_external_agent: false,
+    created_by: { id: t.createdById, username: creator?.username ?? '', name: creator?.name ?? '' },
+    matched_provisioners: matched,
+    job: {
+      id: t.importJobId,
+      created_at: t.createdAt,
+      started_at: t.createdAt,
+      completed_at: t.createdAt,
+      status: 'succeeded',
+      file_id: t.importJobId,
+      tags: { ...t.provisionerTags },
+      queue_position: 0,
+      queue_size: 0,
+      organization_id: t.orgId,
+      initiator_id: t.createdById,
+      input: { template_version_id: t.activeVersionId },
+      type: 'template_version_import',
+      metadata: {
+        template_version_name: t.activeVersionName,
+        template_id: t.id,
+        template_name: t.name,
+        template_display_name: t.displayName,
+        template_icon: '',
+      },
+      logs_overflowed: false,
+    },
+  };
+}
+
 export function richParameterJson(p: SimRichParameter): Record<string, unknown> {
   const out: Record<string, unknown> = {
     name: p.name,
@@ -136,20 +199,28 @@ export function richParameterJson(p: SimRichParameter): Record<string, unknown> 
   return out;
 }
 
-export function buildJson(state: SimState, ws: SimWorkspace, b: SimBuild): Record<string, unknown> {
-  const owner = state.userOf(ws.ownerId);
-  const initiator = state.userOf(b.initiatorId);
+/**
+ * A workspace build's job (codersdk.ProvisionerJob). Builds carry the queue position of
+ * `GetProvisionerJobsByIDsWithQueuePosition`; the job list passes its own (see queue.ts).
+ */
+export function jobJson(
+  state: SimState,
+  ws: SimWorkspace,
+  b: SimBuild,
+  queue: QueuePosition,
+): Record<string, unknown> {
   const template = state.templateOf(ws.templateId);
+  const j: SimJob = b.job;
   const job: Record<string, unknown> = {
-    id: b.job.id,
-    created_at: b.job.createdAt,
-    status: b.job.status,
-    file_id: b.job.fileId,
-    tags: { scope: 'organization', owner: '' },
-    queue_position: b.job.status === 'pending' ? 1 : 0,
-    queue_size: b.job.status === 'pending' ? 1 : 0,
-    organization_id: ws.orgId,
-    initiator_id: b.initiatorId,
+    id: j.id,
+    created_at: j.createdAt,
+    status: j.status,
+    file_id: j.fileId,
+    tags: { ...j.tags },
+    queue_position: queue.position,
+    queue_size: queue.size,
+    organization_id: j.orgId,
+    initiator_id: j.initiatorId,
     input: { workspace_build_id: b.id },
     type: 'workspace_build',
     metadata: {
@@ -164,8 +235,20 @@ export function buildJson(state: SimState, ws: SimWorkspace, b: SimBuild): Recor
     },
     logs_overflowed: false,
   };
-  if (b.job.startedAt !== undefined) job.started_at = b.job.startedAt;
-  if (b.job.completedAt !== undefined) job.completed_at = b.job.completedAt;
+  if (j.startedAt !== undefined) job.started_at = j.startedAt;
+  if (j.completedAt !== undefined) job.completed_at = j.completedAt;
+  if (j.workerId !== undefined) {
+    job.worker_id = j.workerId;
+    job.worker_name = state.daemons.get(j.workerId)?.name ?? '';
+  }
+  return job;
+}
+
+export function buildJson(state: SimState, ws: SimWorkspace, b: SimBuild): Record<string, unknown> {
+  const owner = state.userOf(ws.ownerId);
+  const initiator = state.userOf(b.initiatorId);
+  const template = state.templateOf(ws.templateId);
+  const job = jobJson(state, ws, b, state.buildQueuePosition(b.job));
   return {
     id: b.id,
     created_at: b.createdAt,
@@ -250,12 +333,33 @@ export function pseudoKeyJson(org: SimOrganization, name: string): Record<string
 /** Seen within the last 90 seconds counts as online. */
 export const DAEMON_ONLINE_MS = 90_000;
 
+/**
+ * `GetProvisionerDaemonsWithStatusByOrganization` (coderd/database/queries/provisionerdaemons.sql):
+ * offline when not seen within the stale interval, busy while it has a current job, else idle. A
+ * seeded daemon row reports the status it was seeded with.
+ */
 export function daemonStatus(d: SimProvisionerDaemon, now: number): 'idle' | 'busy' | 'offline' {
   if (d.status === 'offline' || now - Date.parse(d.lastSeenAt) > DAEMON_ONLINE_MS) return 'offline';
+  if (d.pool !== undefined) return d.currentJobId !== undefined ? 'busy' : 'idle';
   return d.status;
 }
 
-export function daemonJson(d: SimProvisionerDaemon, now: number): Record<string, unknown> {
+/** codersdk.ProvisionerDaemonJob of a daemon's current or previous job; null when it has none. */
+function daemonJobJson(state: SimState, jobId: string | undefined): Record<string, unknown> | null {
+  if (jobId === undefined) return null;
+  const found = state.jobById(jobId);
+  if (found === undefined) return null;
+  const template = state.templateOf(found.ws.templateId);
+  return {
+    id: jobId,
+    status: found.build.job.status,
+    template_name: template.name,
+    template_display_name: template.displayName,
+    template_icon: '',
+  };
+}
+
+export function daemonJson(state: SimState, d: SimProvisionerDaemon, now: number): Record<string, unknown> {
   return {
     id: d.id,
     organization_id: d.orgId,
@@ -269,8 +373,8 @@ export function daemonJson(d: SimProvisionerDaemon, now: number): Record<string,
     provisioners: ['terraform'],
     tags: { ...d.tags },
     status: daemonStatus(d, now),
-    current_job: null,
-    previous_job: null,
+    current_job: daemonJobJson(state, d.currentJobId),
+    previous_job: daemonJobJson(state, d.previousJobId),
   };
 }
 

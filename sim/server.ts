@@ -2,11 +2,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SimClock } from './clock.js';
 import { CoderApiError, type CoderResponseBody } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { latestBuild, latestStatus, newId, type SimUser } from './model.js';
 import { WebhookDispatcher, WorkspaceNotifier } from './notifications.js';
+import { startPeople } from './people.js';
 import { rateLimitKeyRule, simProfile } from './profiles/index.js';
+import { EventScheduler } from './provisioning/scheduler.js';
 import { BYPASS_RATELIMIT_HEADER, rateLimitKeyDecision, SlidingWindowLimiter } from './rate-limit.js';
 import { buildRoutes, type RequestContext, RouteTable } from './routes.js';
 import { isOwner, SimState } from './state.js';
@@ -14,6 +17,8 @@ import type {
   CoderSimulator,
   CoderSimulatorOptions,
   RecordedExchange,
+  SimJobView,
+  SimProvisioners,
   SimulatorSeeder,
   SimWorkspaceView,
 } from './types.js';
@@ -92,11 +97,20 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
           timeoutMs: options.webhookRetry?.timeoutMs ?? 2000,
         });
   const notifier = new WorkspaceNotifier(accessUrl, dispatcher, profile);
-  const state = new SimState(options.buildDurationMs ?? 100, options.createRaceWindowMs ?? 0, notifier);
+  const clock = new SimClock(options.timeScale ?? 1, options.startTime);
+  const scheduler = new EventScheduler(clock);
+  const state = new SimState({
+    events: notifier,
+    scheduler,
+    buildDurationMs: options.buildDurationMs ?? 100,
+    createRaceWindowMs: options.createRaceWindowMs ?? 0,
+    provisioners: options.provisioners,
+  });
   notifier.attach(state);
 
   state.addOrganization({ name: 'coder', isDefault: true });
   const admin = state.addUser({ username: 'admin', email: 'admin@coder.example.com', roles: ['owner'] });
+  for (const pool of options.provisioners?.pools ?? []) state.queue?.setPool(pool);
 
   const routes = buildRoutes({
     state,
@@ -134,6 +148,8 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
     total += 1;
     const raw = await readBody(req);
     const responseHeaders: Record<string, string> = {};
+    // Whatever the clock says has happened by now (jobs finished, people arrived) is applied first.
+    state.catchUp();
 
     const send = (
       status: number,
@@ -228,7 +244,7 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
         return;
       }
       const taken =
-        decision.kind === 'bypass' ? limiter.untracked(Date.now()) : limiter.take(decision.key, Date.now());
+        decision.kind === 'bypass' ? limiter.untracked(clock.now()) : limiter.take(decision.key, clock.now());
       Object.assign(responseHeaders, taken.headers);
       if (!taken.allowed) {
         send(429, { message: limiter.message() } satisfies CoderResponseBody, 'rate-limit');
@@ -345,6 +361,46 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
     removeProvisionerDaemon: (name) => state.removeProvisionerDaemon(name),
   };
 
+  const queue = state.queue;
+  const provisioners: SimProvisioners | undefined =
+    queue === undefined
+      ? undefined
+      : {
+          setPool: (spec) => {
+            state.catchUp();
+            queue.setPool(spec);
+          },
+          pendingCount: () => {
+            state.catchUp();
+            return queue.pendingCount;
+          },
+          jobs: () => {
+            state.catchUp();
+            const out: SimJobView[] = [];
+            for (const build of state.builds.values()) {
+              const ws = state.workspaces.get(build.workspaceId);
+              if (ws === undefined) continue;
+              const j = build.job;
+              out.push({
+                id: j.id,
+                workspaceId: ws.id,
+                workspaceName: ws.name,
+                ownerId: ws.ownerId,
+                templateId: ws.templateId,
+                transition: build.transition,
+                initiatorId: j.initiatorId,
+                status: j.status,
+                createdAt: Date.parse(j.createdAt),
+                startedAt: j.startedAt === undefined ? undefined : Date.parse(j.startedAt),
+                completedAt: j.completedAt === undefined ? undefined : Date.parse(j.completedAt),
+                workerName: j.workerId === undefined ? undefined : state.daemons.get(j.workerId)?.name,
+              });
+            }
+            return out;
+          },
+          startPeople: (peopleOptions) => startPeople(state, scheduler, peopleOptions),
+        };
+
   let closed: Promise<void> | undefined;
   return {
     url: baseUrl,
@@ -364,6 +420,7 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
       recorded = [];
     },
     workspacesSnapshot: (opts) => {
+      state.catchUp();
       const out: SimWorkspaceView[] = [];
       for (const ws of state.workspaces.values()) {
         if (ws.deleted && opts?.includeDeleted !== true) continue;
@@ -387,7 +444,12 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
     },
     webhookDeliveries: () => dispatcher?.recorded() ?? [],
     notifications: () => notifier.all(),
-    advanceBuilds: () => state.advanceBuilds(),
+    advanceBuilds: () => {
+      state.catchUp();
+      state.advanceBuilds();
+    },
+    clock,
+    provisioners,
     close: () => {
       closed ??= (async () => {
         closing.abort();

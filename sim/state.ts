@@ -6,6 +6,7 @@
 import type {
   SimAuditRow,
   SimBuild,
+  SimJob,
   SimOrganization,
   SimProvisionerDaemon,
   SimProvisionerKey,
@@ -13,13 +14,18 @@ import type {
   SimUser,
   SimWorkspace,
 } from './model.js';
+import { jobDurationSampler } from './provisioning/durations.js';
+import { ProvisionerQueue } from './provisioning/queue.js';
+import type { JobRunner, QueuePosition } from './provisioning/runner.js';
+import type { EventScheduler } from './provisioning/scheduler.js';
+import { TimerJobs } from './provisioning/timer-jobs.js';
 import { AuditLog } from './state/audit.js';
 import { Directory } from './state/directory.js';
 import { ProvisionerRegistry } from './state/provisioners.js';
 import { canSeeOrg, canSeeWorkspace } from './state/roles.js';
 import { TemplateCatalog } from './state/templates.js';
 import { type StateEvents, WorkspaceStore } from './state/workspaces.js';
-import type { SimulatorSeeder } from './types.js';
+import type { ProvisionerQueueOptions, SimulatorSeeder } from './types.js';
 
 export type { RequestMeta } from './state/audit.js';
 export { resolveParameters } from './state/parameters.js';
@@ -28,29 +34,101 @@ export { isUuid } from './state/uuid.js';
 export { workspaceNameProblem } from './state/workspace-rules.js';
 export type { CreateBuildInput, CreateWorkspaceInput, StateEvents } from './state/workspaces.js';
 
-export class SimState {
-  private readonly directory = new Directory();
-  private readonly catalog = new TemplateCatalog(this.directory);
-  private readonly auditLog = new AuditLog(this.directory);
-  private readonly provisioners = new ProvisionerRegistry(this.directory);
-  private readonly workspaceStore: WorkspaceStore;
+export interface SimStateOptions {
+  readonly events: StateEvents;
+  /** The time source of every record, and the event loop of the provisioner queue. */
+  readonly scheduler: EventScheduler;
+  /** Real ms per build when jobs run on timers. */
+  readonly buildDurationMs: number;
+  readonly createRaceWindowMs: number;
+  /** Run jobs through the provisioner queue instead of timers. */
+  readonly provisioners?: ProvisionerQueueOptions;
+}
 
-  readonly users: ReadonlyMap<string, SimUser> = this.directory.users;
-  readonly orgs: ReadonlyMap<string, SimOrganization> = this.directory.orgs;
-  readonly templates: ReadonlyMap<string, SimTemplate> = this.catalog.templates;
-  readonly keys: ReadonlyMap<string, SimProvisionerKey> = this.provisioners.keys;
-  readonly daemons: ReadonlyMap<string, SimProvisionerDaemon> = this.provisioners.daemons;
-  readonly audit: readonly SimAuditRow[] = this.auditLog.rows;
+export class SimState {
+  private readonly directory: Directory;
+  private readonly catalog: TemplateCatalog;
+  private readonly auditLog: AuditLog;
+  private readonly provisioners: ProvisionerRegistry;
+  private readonly workspaceStore: WorkspaceStore;
+  private readonly jobs: JobRunner;
+  /** The provisioner queue, when the simulator runs one. */
+  readonly queue: ProvisionerQueue | undefined;
+  readonly scheduler: EventScheduler;
+
+  readonly users: ReadonlyMap<string, SimUser>;
+  readonly orgs: ReadonlyMap<string, SimOrganization>;
+  readonly templates: ReadonlyMap<string, SimTemplate>;
+  readonly keys: ReadonlyMap<string, SimProvisionerKey>;
+  readonly daemons: ReadonlyMap<string, SimProvisionerDaemon>;
+  readonly audit: readonly SimAuditRow[];
   readonly workspaces: ReadonlyMap<string, SimWorkspace>;
   readonly builds: ReadonlyMap<string, SimBuild>;
 
-  constructor(buildDurationMs: number, createRaceWindowMs: number, events: StateEvents) {
-    this.workspaceStore = new WorkspaceStore(this.directory, this.catalog, this.auditLog, events, {
-      buildDurationMs,
-      createRaceWindowMs,
-    });
+  constructor(options: SimStateOptions) {
+    const time = options.scheduler;
+    this.scheduler = options.scheduler;
+    this.directory = new Directory(time);
+    this.catalog = new TemplateCatalog(this.directory, time);
+    this.auditLog = new AuditLog(this.directory, time);
+    this.provisioners = new ProvisionerRegistry(this.directory, time);
+    this.users = this.directory.users;
+    this.orgs = this.directory.orgs;
+    this.templates = this.catalog.templates;
+    this.keys = this.provisioners.keys;
+    this.daemons = this.provisioners.daemons;
+    this.audit = this.auditLog.rows;
+    let queue: ProvisionerQueue | undefined;
+    const queueOptions = options.provisioners;
+    this.workspaceStore = new WorkspaceStore(
+      this.directory,
+      this.catalog,
+      this.auditLog,
+      options.events,
+      time,
+      {
+        createRaceWindowMs: options.createRaceWindowMs,
+        jobs: (succeeded) => {
+          if (queueOptions === undefined) return new TimerJobs(options.buildDurationMs, time, succeeded);
+          queue = new ProvisionerQueue(
+            options.scheduler,
+            this.provisioners,
+            jobDurationSampler(
+              queueOptions.jobDuration ?? { kind: 'fixed', ms: 60_000 },
+              queueOptions.seed ?? 1,
+            ),
+            succeeded,
+          );
+          return queue;
+        },
+      },
+    );
+    this.jobs = this.workspaceStore.jobs;
+    this.queue = queue;
     this.workspaces = this.workspaceStore.workspaces;
     this.builds = this.workspaceStore.builds;
+  }
+
+  /** Processes whatever the clock says has happened (job completions, arrivals). */
+  catchUp(): void {
+    this.scheduler.catchUp();
+  }
+
+  /** Changes whenever a workspace listing could come out differently (see routes/workspaces.ts). */
+  listVersion(): { mutations: number; jobs: number } {
+    return this.workspaceStore.listVersion();
+  }
+
+  /** A job by id, with its build and workspace. */
+  jobById(jobId: string): { ws: SimWorkspace; build: SimBuild } | undefined {
+    const build = this.workspaceStore.buildsByJob.get(jobId);
+    const ws = build === undefined ? undefined : this.workspaceStore.workspaces.get(build.workspaceId);
+    return build === undefined || ws === undefined ? undefined : { ws, build };
+  }
+
+  /** `job.queue_position` / `queue_size` on a build. */
+  buildQueuePosition(job: SimJob): QueuePosition {
+    return this.jobs.buildQueuePosition(job);
   }
 
   // ---- users and organizations ---------------------------------------------------------------
@@ -111,6 +189,8 @@ export class SimState {
 
   renameTemplate(template: SimTemplate, name: unknown): void {
     this.catalog.renameTemplate(template, name);
+    // `template:` searches now match the new name.
+    this.workspaceStore.invalidateListings();
   }
 
   // ---- workspaces and builds -----------------------------------------------------------------
@@ -137,6 +217,10 @@ export class SimState {
 
   createWorkspace(...args: Parameters<WorkspaceStore['createWorkspace']>): Promise<SimWorkspace> {
     return this.workspaceStore.createWorkspace(...args);
+  }
+
+  createWorkspaceNow(...args: Parameters<WorkspaceStore['createWorkspaceNow']>): SimWorkspace {
+    return this.workspaceStore.createWorkspaceNow(...args);
   }
 
   createBuild(...args: Parameters<WorkspaceStore['createBuild']>): SimBuild {
@@ -174,7 +258,13 @@ export class SimState {
     this.provisioners.removeProvisionerDaemon(name);
   }
 
+  /** Running pool daemons heartbeat: their `last_seen_at` is now. */
+  heartbeat(): void {
+    this.provisioners.heartbeat();
+  }
+
   close(): void {
     this.workspaceStore.close();
+    this.scheduler.close();
   }
 }

@@ -1,14 +1,64 @@
 /** Public types of the Coder API simulator. */
+import type { SimClock } from './clock.js';
+import type { PeopleOptions, PeopleStream } from './people.js';
 import type { SimProfile, SimProfileName } from './profiles/index.js';
+import type { JobDuration } from './provisioning/durations.js';
+import type { SimJobView } from './provisioning/queue.js';
 import type { RateLimitKeyBy } from './rate-limit.js';
 
+export type { PeopleFigures, PeopleOptions, PeopleStream, PersonJob } from './people.js';
+export type { JobDuration } from './provisioning/durations.js';
+export type { SimJobView } from './provisioning/queue.js';
 export type { RateLimitKeyBy } from './rate-limit.js';
+
+/** Daemons started from one key (or the PSK with their own tags): a provisioner node group. */
+export interface DaemonPoolSpec {
+  /** Daemons are named `<name>-<n>`. */
+  name: string;
+  /** @default the default organization */
+  organization?: string;
+  /** Tags the daemons start with (PSK daemons set their own); ignored with `keyName`. @default untagged */
+  tags?: Record<string, string>;
+  /** Connect with this provisioner key and take its tags. @default the PSK */
+  keyName?: string;
+  /** Daemons running; 0 models a node group scaled to zero. */
+  count: number;
+}
+
+/**
+ * The provisioner queue (sim/provisioning/queue.ts): jobs wait for a daemon whose tags match, each
+ * daemon runs one job at a time. Without it, every job runs on a timer of `buildDurationMs`.
+ */
+export interface ProvisionerQueueOptions {
+  /** How long a job runs, in simulated time. @default { kind: 'fixed', ms: 60000 } */
+  jobDuration?: JobDuration;
+  /** Seed of the duration draws. @default 1 */
+  seed?: number;
+  /** Pools started with the simulator. @default none: every job waits until one is added */
+  pools?: DaemonPoolSpec[];
+}
 
 export interface CoderSimulatorOptions {
   /** @default 0 (ephemeral). The server binds 127.0.0.1 only. */
   port?: number;
-  /** Time a build job takes from pending through running to succeeded. @default 100 */
+  /**
+   * Time a build job takes from pending through running to succeeded, in real ms, when jobs run on
+   * timers (no `provisioners`). @default 100
+   */
   buildDurationMs?: number;
+  /**
+   * Run builds through Coder's provisioner queue instead of timers. Opt-in: the simulator's other
+   * users (tests, the demo, the older benchmarks) rely on builds finishing without any daemon.
+   */
+  provisioners?: ProvisionerQueueOptions;
+  /**
+   * Simulated milliseconds per real millisecond for everything the simulated Coder times: job
+   * durations, timestamps, daemons' heartbeats, the rate-limit window, people's arrivals.
+   * `clock.advance()` jumps it forward. @default 1
+   */
+  timeScale?: number;
+  /** Simulated epoch ms the clock starts at. @default now */
+  startTime?: number;
   /**
    * The Coder release to behave as (sim/profiles): buildinfo, query parameters, notification
    * payloads and rate-limit keying follow it; `DISAGREEING_PROFILE_NAMES` are builds whose buildinfo
@@ -127,7 +177,8 @@ export interface WebhookDelivery {
 }
 
 export interface SimulatorSeeder {
-  user(u: { username: string; email?: string; roles?: string[]; organizations?: string[] }): {
+  /** `id` fixes the user's UUID (e.g. the prebuilds system user's); a random one otherwise. */
+  user(u: { username: string; email?: string; roles?: string[]; organizations?: string[]; id?: string }): {
     id: string;
     username: string;
     token: string;
@@ -140,6 +191,11 @@ export interface SimulatorSeeder {
     allowUserAutostart?: boolean;
     displayName?: string;
     defaultTtlMs?: number;
+    /**
+     * Tags of the active version's import job, which every build job of the template inherits
+     * (`coder templates push --provisioner-tag`). @default {} (untagged)
+     */
+    provisionerTags?: Record<string, string>;
   }): { id: string; name: string; activeVersionId: string };
   workspace(w: {
     owner: string;
@@ -186,9 +242,25 @@ export interface CoderSimulator {
   webhookDeliveries(): WebhookDelivery[];
   /** Every notification message generated, delivered or not (also without a webhookUrl). */
   notifications(): NotificationMessage[];
-  /** Finish all in-progress builds now. */
+  /** Finish all in-progress builds now (in queue mode: pending ones too, without a daemon). */
   advanceBuilds(): void;
+  /** The simulated clock (see `timeScale`). */
+  readonly clock: Pick<SimClock, 'now' | 'nowIso' | 'scale' | 'advance' | 'advanceTo' | 'setScale'>;
+  /** The provisioner queue; undefined unless started with `provisioners`. */
+  readonly provisioners: SimProvisioners | undefined;
   close(): Promise<void>;
+}
+
+/** Control of the provisioner queue from outside the API (what an operator or the cluster does). */
+export interface SimProvisioners {
+  /** Starts or stops daemons until `count` of the pool run. */
+  setPool(spec: DaemonPoolSpec): void;
+  /** Every job the simulator knows (seeded builds included), times in simulated epoch ms. */
+  jobs(): SimJobView[];
+  /** Jobs pending now. */
+  pendingCount(): number;
+  /** A stream of people starting and creating their own workspaces; stop it when done. */
+  startPeople(options: PeopleOptions): PeopleStream;
 }
 
 export type WorkspaceStatus =

@@ -17,6 +17,7 @@ import {
   FAMILIES_ALARM_METRICS,
   FAMILIES_INTEGRITY_METRICS,
   FAMILIES_RECONCILE_HANDLER,
+  familiesPacingWidgets,
   type WorkspaceFamilies,
 } from '../families/construct.js';
 import type { ProvisionerKeyRotation } from '../keys/construct.js';
@@ -176,6 +177,7 @@ export class ControllerDashboard extends Construct {
           width: 8,
         }),
       );
+      this.dashboard.addWidgets(...familiesPacingWidgets(FAMILIES_RECONCILE_HANDLER));
     }
 
     if (props.provisionerKeys) {

@@ -25,12 +25,12 @@ const RULES: ReadonlyArray<readonly [RegExp, Severity]> = [
   [/^(BelowFloorAlarm-.+|CurrentKeyMissingAlarm|NodeGroupScalerHeartbeat)$/, 'critical'],
   // Slow burns: hours or days before anyone is affected.
   [
-    /^(AuditLogsSilentAlarm|DaemonsOnOldKeyAlarm|FamiliesDriftingAlarm|HealthCheckFailedAlarm|ProvisionerKeyHealthHeartbeat|WebhookUnauthorizedAlarm|.+Throttles|.+CoderThrottled)$/,
+    /^(AuditLogsSilentAlarm|DaemonsOnOldKeyAlarm|FamiliesDriftingAlarm|FamiliesAtProvisionerCapAlarm|HealthCheckFailedAlarm|ProvisionerKeyHealthHeartbeat|WebhookUnauthorizedAlarm|.+Throttles|.+CoderThrottled)$/,
     'medium',
   ],
   // Something failed or work is waiting: within the hour.
   [
-    /^(ScalingFailuresAlarm|KeyAgeAlarm|RotationFailedAlarm|FamiliesFailingAlarm|FamilyFailuresAlarm|ReconcileErrorsAlarm|WebhookErrorsAlarm|FamiliesReconcileHeartbeat|WorkQueueAgeAlarm|.*(Dlq|DeadLetter).*|.+NotEmpty|.+Errors|.+CoderUnreachable)$/,
+    /^(ScalingFailuresAlarm|KeyAgeAlarm|RotationFailedAlarm|FamiliesFailingAlarm|FamiliesNoProvisionerAlarm|FamilyFailuresAlarm|ReconcileErrorsAlarm|WebhookErrorsAlarm|FamiliesReconcileHeartbeat|WorkQueueAgeAlarm|.*(Dlq|DeadLetter).*|.+NotEmpty|.+Errors|.+CoderUnreachable)$/,
     'high',
   ],
   // Issue 19: a configured template Coder does not have stops a capability for it (nodes kept,

@@ -4,12 +4,14 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
 import { FAMILY_METRICS } from '../../lambdas/core/families/metrics.js';
+import { PROVISIONER_PACING_METRICS } from '../../lambdas/core/families/provisioner-capacity.js';
 import { WEBHOOK_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
 import { evaluationRangeProblem } from '../alerting/alarm-limits.js';
 import { runbookLink } from '../alerting/construct.js';
 import type { ControllerFunction } from '../common/controller-function.js';
 import type { WorkspaceFamiliesAlarmProps } from './construct.js';
 import { FAMILIES_WEBHOOK_HANDLER, FAMILIES_WORKER_HANDLER } from './ingress.js';
+import { pacingMetric } from './pacing-widgets.js';
 import { FAMILIES_RECONCILE_HANDLER } from './schedule.js';
 
 /**
@@ -21,6 +23,8 @@ export const FAMILIES_ALARM_METRICS = {
   hardLimited: FAMILY_METRICS.hardLimited,
   failures: FAMILY_METRICS.failures,
   childrenMissing: FAMILY_METRICS.childrenMissing,
+  atProvisionerCap: PROVISIONER_PACING_METRICS.atCap,
+  matchingDaemons: PROVISIONER_PACING_METRICS.matchingDaemons,
 } as const;
 
 /** Runbook anchors (docs/RUNBOOK.md) of this capability's alarms. */
@@ -30,7 +34,17 @@ export const FAMILIES_RUNBOOK = {
   reconcileErrors: 'families-reconcile-errors',
   webhookErrors: 'families-webhook-errors',
   deadLetterQueue: 'dead-letter-queue-not-empty',
+  atProvisionerCap: 'families-provisioner-cap',
+  noProvisioner: 'families-no-provisioner',
 } as const;
+
+/** Default of WorkspaceFamiliesAlarmProps.atProvisionerCapFor. */
+export const AT_PROVISIONER_CAP_ALARM_AFTER = Duration.hours(2);
+/** Default of WorkspaceFamiliesAlarmProps.noProvisionerFor. */
+export const NO_PROVISIONER_ALARM_AFTER = Duration.minutes(30);
+
+/** 5-minute periods in `d`, at least one; CloudWatch evaluates at most 1 day of them (288). */
+const fiveMinutePeriods = (d: Duration): number => Math.min(288, Math.max(1, Math.ceil(d.toMinutes() / 5)));
 
 /**
  * The capability's alarms, created directly in `scope` (their logical ids depend on it). They are
@@ -141,7 +155,51 @@ export const createFamiliesAlarms = (
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
   );
-  return [hardLimited, drifting, failures, reconcileErrors, webhookErrors, ...dlqAlarms];
+  // The controller has been holding back at its provisioner cap with children still missing: a
+  // catch-up that takes hours is visible instead of silent (issue 22).
+  const capPeriods = fiveMinutePeriods(thresholds.atProvisionerCapFor ?? AT_PROVISIONER_CAP_ALARM_AFTER);
+  const atCap = emf(
+    FAMILIES_RECONCILE_HANDLER,
+    FAMILIES_ALARM_METRICS.atProvisionerCap,
+    'Minimum',
+  ).createAlarm(scope, 'FamiliesAtProvisionerCapAlarm', {
+    alarmDescription: `Every reconcile run for ${capPeriods * 5} minutes stopped at the provisioner-job cap with children still missing: Coder's provisioners are the bottleneck and the catch-up is slow. Runbook: ${runbookLink(FAMILIES_RUNBOOK.atProvisionerCap)}`,
+    threshold: 1,
+    evaluationPeriods: capPeriods,
+    datapointsToAlarm: capPeriods,
+    comparisonOperator: atLeast,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  // No online daemon can take the managed templates' jobs while children are missing: the
+  // controller creates nothing (it would only pile up jobs no daemon takes), so nothing converges.
+  // A provisioner group scaled to 0 with nothing to do stays quiet.
+  const noDaemonPeriods = fiveMinutePeriods(thresholds.noProvisionerFor ?? NO_PROVISIONER_ALARM_AFTER);
+  const noProvisioner = new cloudwatch.MathExpression({
+    expression: 'IF(daemons <= 0 AND missing > 0, 1, 0)',
+    usingMetrics: {
+      daemons: pacingMetric(FAMILIES_RECONCILE_HANDLER, FAMILIES_ALARM_METRICS.matchingDaemons, 'Minimum'),
+      missing: pacingMetric(FAMILIES_RECONCILE_HANDLER, FAMILIES_ALARM_METRICS.childrenMissing, 'Minimum'),
+    },
+    period: fiveMinutes,
+    label: "No daemon for the templates' jobs while children are missing",
+  }).createAlarm(scope, 'FamiliesNoProvisionerAlarm', {
+    alarmDescription: `For ${noDaemonPeriods * 5} minutes no online provisioner daemon could take the managed templates' jobs while children were missing (a provisioner group scaled to 0, or tags that match no daemon). Runbook: ${runbookLink(FAMILIES_RUNBOOK.noProvisioner)}`,
+    threshold: 1,
+    evaluationPeriods: noDaemonPeriods,
+    datapointsToAlarm: noDaemonPeriods,
+    comparisonOperator: atLeast,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  return [
+    hardLimited,
+    drifting,
+    failures,
+    reconcileErrors,
+    webhookErrors,
+    atCap,
+    noProvisioner,
+    ...dlqAlarms,
+  ];
 };
 
 /** Runbook anchors (docs/RUNBOOK.md) of the alarms on what a run could not trust or finish (issue 19). */

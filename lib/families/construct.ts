@@ -25,12 +25,15 @@ import { createFamilyTables } from './tables.js';
 import { DEFAULT_RECONCILE_RATE_MINUTES, gracePeriodProblem } from './timing.js';
 
 export {
+  AT_PROVISIONER_CAP_ALARM_AFTER,
   FAMILIES_ALARM_METRICS,
   FAMILIES_INTEGRITY_METRICS,
   FAMILIES_INTEGRITY_RUNBOOK,
   FAMILIES_RUNBOOK,
+  NO_PROVISIONER_ALARM_AFTER,
 } from './alarms.js';
 export { FAMILIES_WEBHOOK_HANDLER, FAMILIES_WORKER_HANDLER } from './ingress.js';
+export { familiesPacingWidgets } from './pacing-widgets.js';
 export { FAMILIES_RECONCILE_HANDLER } from './schedule.js';
 
 export interface WorkspaceFamiliesWebhookOptions {
@@ -112,6 +115,19 @@ export interface WorkspaceFamiliesAlarmProps {
    * @default no silence alarm
    */
   readonly auditLogSilence?: Duration;
+  /**
+   * How long every reconcile run may stop at the provisioner-job cap with children still missing
+   * before alarming (a catch-up bound by Coder's provisioners that will take hours). Rounded up to
+   * 5-minute periods, at most 1 day.
+   * @default Duration.hours(2)
+   */
+  readonly atProvisionerCapFor?: Duration;
+  /**
+   * How long no online daemon may be able to take the managed templates' jobs while children are
+   * missing before alarming. Rounded up to 5-minute periods, at most 1 day.
+   * @default Duration.minutes(30)
+   */
+  readonly noProvisionerFor?: Duration;
 }
 
 /**

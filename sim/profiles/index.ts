@@ -18,6 +18,11 @@ export interface SimProfile {
   readonly supported: boolean;
   /** coder/coder#19378 (about v2.26): `offline`, `status`, `max_age` on the provisioner daemons list. */
   readonly provisionerDaemonFilters: boolean;
+  /**
+   * coder/coder#20137 (merged 2025-10-02, so about v2.28; release not verified): `initiator` on
+   * `GET /organizations/{org}/provisionerjobs`.
+   */
+  readonly provisionerJobInitiatorFilter: boolean;
   /** coder/coder#16985 (v2.21): `payload.targets` in notification payloads. */
   readonly notificationTargets: boolean;
   /**
@@ -34,6 +39,7 @@ export const SIM_PROFILES: Readonly<Record<CoderVersionName, SimProfile>> = {
   // Older than the controller supports: no targets in notifications. Used to test the refusal.
   '2.20': {
     name: '2.20',
+    provisionerJobInitiatorFilter: false,
     buildVersion: 'v2.20.3+sim',
     supported: false,
     provisionerDaemonFilters: false,
@@ -43,6 +49,7 @@ export const SIM_PROFILES: Readonly<Record<CoderVersionName, SimProfile>> = {
   // Seed 001's deployment; the oldest supported release.
   '2.25': {
     name: '2.25',
+    provisionerJobInitiatorFilter: false,
     buildVersion: 'v2.25.0+sim',
     supported: true,
     provisionerDaemonFilters: false,
@@ -52,6 +59,7 @@ export const SIM_PROFILES: Readonly<Record<CoderVersionName, SimProfile>> = {
   // The previous Extended Support Release (docs/install/releases/index.md).
   '2.29': {
     name: '2.29',
+    provisionerJobInitiatorFilter: true,
     buildVersion: 'v2.29.19+sim',
     supported: true,
     provisionerDaemonFilters: true,
@@ -61,6 +69,7 @@ export const SIM_PROFILES: Readonly<Record<CoderVersionName, SimProfile>> = {
   // The newest the project's swagger.json describes (main at about v2.37-devel).
   '2.37': {
     name: '2.37',
+    provisionerJobInitiatorFilter: true,
     buildVersion: 'v2.37.0-devel+sim',
     supported: true,
     provisionerDaemonFilters: true,
@@ -121,6 +130,14 @@ export const provisionerDaemonQueryRule = (
   profile.provisionerDaemonFilters
     ? { params: ['limit', 'ids', 'tags', 'offline', 'status', 'max_age'], offlineByDefault: false }
     : { params: ['limit', 'ids', 'tags'], offlineByDefault: true };
+
+/**
+ * Whether `GET /organizations/{org}/provisionerjobs` takes `initiator` (coder/coder#20137). Before
+ * it the handler (coderd/provisionerjobs.go `handleAuthAndFetchProvisionerJobs`) parses `limit`,
+ * `ids`, `status` and `tags` only, and any other parameter is a 400.
+ */
+export const provisionerJobInitiatorRule = (profile: SimProfile): boolean =>
+  profile.provisionerJobInitiatorFilter;
 
 /**
  * Whether a notification payload carries `targets` ([workspace, owner, template, organization]

@@ -15,6 +15,7 @@ import {
   type RouteEnv,
   session,
 } from './context.js';
+import { rejectExcessParams } from './query.js';
 
 /** Daemons listed per key must have been seen within three heartbeats. */
 const KEY_DAEMONS_MAX_AGE_MS = 180_000;
@@ -40,7 +41,8 @@ export function provisionerRoutes({ state, profile }: RouteEnv): Route[] {
     }),
     session('GET', '/api/v2/organizations/{organization}/provisionerkeys/daemons', (ctx, caller) => {
       const org = managedOrg(ctx, caller);
-      const now = Date.now();
+      state.heartbeat();
+      const now = state.scheduler.now();
       const recent = (keyId: string) =>
         [...state.daemons.values()]
           .filter(
@@ -49,7 +51,7 @@ export function provisionerRoutes({ state, profile }: RouteEnv): Route[] {
               d.keyId === keyId &&
               now - Date.parse(d.lastSeenAt) <= KEY_DAEMONS_MAX_AGE_MS,
           )
-          .map((d) => daemonJson(d, now));
+          .map((d) => daemonJson(state, d, now));
       const userAuth = RESERVED_KEYS.find((k) => k.name === 'user-auth');
       const entries = [...state.keys.values()]
         .filter((k) => k.orgId === org.id)
@@ -110,19 +112,11 @@ function parseGoDurationMs(raw: string): number | undefined {
   return consumed === raw.length && consumed > 0 ? total : undefined;
 }
 
-/** `httpapi.QueryParamParser.ErrorExcessParams` (coderd/httpapi/queryparams.go): unknown parameters are a 400. */
-function rejectExcessParams(url: URL, known: readonly string[]): void {
-  const excess = [...new Set(url.searchParams.keys())].filter((k) => !known.includes(k));
-  if (excess.length === 0) return;
-  throw new CoderApiError(400, 'Invalid query parameters.', {
-    validations: excess.map((k) => ({ field: k, detail: `Query param "${k}" is not a valid query param` })),
-  });
-}
-
 function listDaemons(state: SimState, orgId: string, url: URL, profile: SimProfile): unknown[] {
   const rule = provisionerDaemonQueryRule(profile);
   rejectExcessParams(url, rule.params);
-  const now = Date.now();
+  state.heartbeat();
+  const now = state.scheduler.now();
   const limit = queryInt(url, 'limit', 50);
   const statuses = (url.searchParams.get('status') ?? '')
     .split(',')
@@ -168,5 +162,5 @@ function listDaemons(state: SimState, orgId: string, url: URL, profile: SimProfi
     })
     .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
     .slice(0, limit === 0 ? undefined : limit)
-    .map((d) => daemonJson(d, now));
+    .map((d) => daemonJson(state, d, now));
 }

@@ -1,7 +1,7 @@
 /** Templates and their versions' rich parameters. */
 import { CoderApiError, forbidden, notFound } from '../errors.js';
 import type { SimUser } from '../model.js';
-import { richParameterJson, templateJson } from '../serialize.js';
+import { richParameterJson, templateJson, templateVersionJson } from '../serialize.js';
 import { isTemplateAdmin, isUuid, type SimState } from '../state.js';
 import { asObject, param, type Route, type RouteEnv, session } from './context.js';
 
@@ -39,6 +39,12 @@ export function templateRoutes({ state }: RouteEnv): Route[] {
       if (!isTemplateAdmin(caller)) throw forbidden();
       state.renameTemplate(t, asObject(ctx.json()).name);
       return { status: 200, body: templateJson(state, t) };
+    }),
+    session('GET', '/api/v2/templateversions/{templateversion}', (ctx, caller) => {
+      const t = state.templateByVersion(uuidSegment(param(ctx, 'templateversion')));
+      if (t === undefined || !state.canSeeOrg(caller, t.orgId)) throw notFound();
+      state.heartbeat();
+      return { status: 200, body: templateVersionJson(state, t) };
     }),
     session('GET', '/api/v2/templateversions/{templateversion}/rich-parameters', (ctx, caller) => {
       const t = state.templateByVersion(uuidSegment(param(ctx, 'templateversion')));

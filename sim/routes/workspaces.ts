@@ -15,37 +15,70 @@ import {
   session,
 } from './context.js';
 
-/**
- * Coder's list order (coderd/database/queries/workspaces.sql, `GetWorkspaces`): `ORDER BY` the
- * latest build being a successful start DESC, `LOWER(users.username)`, `LOWER(workspaces.name)`.
- * Newer releases put the requester's own favorites first (coderd/workspaces.go passes
- * `RequesterID`); the controller favorites nothing, so that key never reorders its lists. The
- * order is what makes offset paging race: a stop or start moves a row across a page boundary.
- */
-function sortWorkspaces(state: SimState, list: SimWorkspace[]): SimWorkspace[] {
-  const keyed = list.map((ws) => ({
-    ws,
-    running: latestStatus(ws) === 'running' ? 0 : 1,
-    owner: state.userOf(ws.ownerId).username.toLowerCase(),
-    name: ws.name.toLowerCase(),
-  }));
+/** By owner username, then name: Coder's list order after "running first". */
+function sortByOwnerAndName(state: SimState, list: SimWorkspace[]): SimWorkspace[] {
+  const owners = new Map<string, string>();
+  const ownerKey = (id: string): string => {
+    let key = owners.get(id);
+    if (key === undefined) {
+      key = state.userOf(id).username.toLowerCase();
+      owners.set(id, key);
+    }
+    return key;
+  };
+  const keyed = list.map((ws) => ({ ws, owner: ownerKey(ws.ownerId), name: ws.name.toLowerCase() }));
   keyed.sort((a, b) =>
-    a.running !== b.running
-      ? a.running - b.running
-      : a.owner !== b.owner
-        ? a.owner < b.owner
-          ? -1
-          : 1
-        : a.name < b.name
-          ? -1
-          : a.name > b.name
-            ? 1
-            : 0,
+    a.owner !== b.owner ? (a.owner < b.owner ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );
   return keyed.map((k) => k.ws);
 }
 
+/**
+ * Coder's list order (coderd/database/queries/workspaces.sql, `GetWorkspaces`): `ORDER BY` the
+ * latest build being a successful start DESC, `LOWER(users.username)`, `LOWER(workspaces.name)`,
+ * here as a stable partition of the list sorted by owner and name. Newer releases put the
+ * requester's own favorites first (coderd/workspaces.go passes `RequesterID`); the controller
+ * favorites nothing, so that key never reorders its lists. The order is what makes offset paging
+ * race: a stop or start moves a row across a page boundary.
+ */
+function runningFirst(byOwnerAndName: readonly SimWorkspace[]): SimWorkspace[] {
+  const running: SimWorkspace[] = [];
+  const rest: SimWorkspace[] = [];
+  for (const ws of byOwnerAndName) (latestStatus(ws) === 'running' ? running : rest).push(ws);
+  return running.concat(rest);
+}
+
+/**
+ * Listings kept while nothing that could change them has changed: a page walk over 30,000
+ * workspaces would otherwise filter and sort them all once per page. The matches sorted by owner
+ * and name last until a workspace or build is added (or, for a query on status, until a job
+ * moves); "running first" is redone when a job moves. Each answer is what a fresh query would
+ * give, so paging is still not a snapshot.
+ */
+class ListingCache {
+  private readonly entries = new Map<
+    string,
+    { base: string; sorted: SimWorkspace[]; full: string; listed: SimWorkspace[] }
+  >();
+
+  get(key: string, base: string, full: string, compute: () => SimWorkspace[]): SimWorkspace[] {
+    let entry = this.entries.get(key);
+    if (entry?.base !== base) {
+      if (this.entries.size >= 32) this.entries.clear();
+      const sorted = compute();
+      entry = { base, sorted, full: '', listed: [] };
+      this.entries.set(key, entry);
+    }
+    if (entry.full !== full) {
+      entry.listed = runningFirst(entry.sorted);
+      entry.full = full;
+    }
+    return entry.listed;
+  }
+}
+
 export function workspaceRoutes({ state, allowWorkspaceRenames }: RouteEnv): Route[] {
+  const listings = new ListingCache();
   const workspaceReply = (ws: SimWorkspace, includeDeleted: boolean): Reply => {
     if (ws.deleted && !includeDeleted) {
       throw new CoderApiError(
@@ -58,14 +91,23 @@ export function workspaceRoutes({ state, allowWorkspaceRenames }: RouteEnv): Rou
 
   return [
     session('GET', '/api/v2/workspaces', (ctx, caller) => {
-      const matches = workspaceFilter(state, caller, ctx.url.searchParams.get('q') ?? '');
+      const q = ctx.url.searchParams.get('q') ?? '';
+      const matches = workspaceFilter(state, caller, q);
       const limit = queryInt(ctx.url, 'limit', 0);
       const offset = queryInt(ctx.url, 'offset', 0);
-      const visible: SimWorkspace[] = [];
-      for (const ws of state.workspaces.values()) {
-        if (!ws.deleted && state.canSeeWorkspace(caller, ws) && matches(ws)) visible.push(ws);
-      }
-      const sorted = sortWorkspaces(state, visible);
+      // What the matches depend on: workspaces and builds added, the caller's roles, and for some
+      // terms the jobs' progress (status) or the clock (last used).
+      const version = state.listVersion();
+      const byJobs = /status:|healthy:|has-agent:/i.test(q) ? version.jobs : '';
+      const byClock = /last_used/i.test(q) ? Date.now() : '';
+      const base = `${version.mutations}:${byJobs}:${byClock}:${caller.roles.join(',')}`;
+      const sorted = listings.get(`${caller.id}|${q}`, base, `${base}:${version.jobs}`, () => {
+        const visible: SimWorkspace[] = [];
+        for (const ws of state.workspaces.values()) {
+          if (!ws.deleted && state.canSeeWorkspace(caller, ws) && matches(ws)) visible.push(ws);
+        }
+        return sortByOwnerAndName(state, visible);
+      });
       // limit=0 means no limit for workspaces.
       const page = sorted.slice(offset, limit === 0 ? undefined : offset + limit);
       return {

@@ -1,4 +1,5 @@
 /** The audit log: one row per workspace create and per finished workspace build. */
+import { isoNow, type SimTime, WALL_TIME } from '../clock.js';
 import { newId, type SimAuditRow, type SimUser, type SimWorkspace } from '../model.js';
 import type { Directory } from './directory.js';
 
@@ -11,7 +12,10 @@ export interface RequestMeta {
 export class AuditLog {
   readonly rows: SimAuditRow[] = [];
 
-  constructor(private readonly directory: Directory) {}
+  constructor(
+    private readonly directory: Directory,
+    private readonly time: SimTime = WALL_TIME,
+  ) {}
 
   write(args: {
     caller: SimUser;
@@ -27,7 +31,7 @@ export class AuditLog {
     this.rows.push({
       id: newId(),
       requestId: args.requestMeta.requestId,
-      time: new Date().toISOString(),
+      time: isoNow(this.time),
       userId: args.caller.id,
       orgId: args.ws.orgId,
       resourceType: args.resourceType,

@@ -1,4 +1,5 @@
 /** Users and organizations: who exists, how `{user}` and `{organization}` resolve. */
+import { isoNow, type SimTime, WALL_TIME } from '../clock.js';
 import { notFound } from '../errors.js';
 import { newId, newSessionToken, type SimOrganization, type SimUser } from '../model.js';
 import { canSeeOrg } from './roles.js';
@@ -9,6 +10,8 @@ export class Directory {
   readonly orgs = new Map<string, SimOrganization>();
   private readonly usersByName = new Map<string, SimUser>();
   private readonly usersByToken = new Map<string, SimUser>();
+
+  constructor(private readonly time: SimTime = WALL_TIME) {}
 
   userByToken(token: string): SimUser | undefined {
     return this.usersByToken.get(token);
@@ -68,28 +71,37 @@ export class Directory {
       name,
       displayName: o.name,
       isDefault: o.isDefault === true || this.orgs.size === 0,
-      createdAt: new Date().toISOString(),
+      createdAt: isoNow(this.time),
     };
     this.orgs.set(org.id, org);
     return org;
   }
 
-  addUser(u: { username: string; email?: string; roles?: string[]; organizations?: string[] }): SimUser {
+  addUser(u: {
+    username: string;
+    email?: string;
+    roles?: string[];
+    organizations?: string[];
+    id?: string;
+  }): SimUser {
     const key = u.username.toLowerCase();
     if (this.usersByName.has(key)) throw new Error(`user ${u.username} exists`);
     const orgIds =
       u.organizations === undefined
         ? [this.defaultOrg().id]
         : u.organizations.map((ref) => this.resolveOrg(ref, undefined).id);
+    if (u.id !== undefined && (!isUuid(u.id) || this.users.has(u.id.toLowerCase()))) {
+      throw new Error(`user id ${u.id} is not a UUID or is taken`);
+    }
     const user: SimUser = {
-      id: newId(),
+      id: u.id?.toLowerCase() ?? newId(),
       username: u.username,
       email: u.email ?? `${key}@coder.example.com`,
       name: u.username,
       roles: u.roles ?? [],
       orgIds,
       token: newSessionToken(),
-      createdAt: new Date().toISOString(),
+      createdAt: isoNow(this.time),
     };
     this.users.set(user.id, user);
     this.usersByName.set(key, user);

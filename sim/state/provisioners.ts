@@ -1,4 +1,5 @@
 /** Provisioner keys and the daemons connected with them. */
+import { isoNow, type SimTime, WALL_TIME } from '../clock.js';
 import { CoderApiError, notFound } from '../errors.js';
 import {
   isReservedKeyName,
@@ -9,7 +10,8 @@ import {
   type SimProvisionerDaemon,
   type SimProvisionerKey,
 } from '../model.js';
-import type { SimulatorSeeder } from '../types.js';
+import { mutateTags, UNTAGGED } from '../provisioning/tags.js';
+import type { DaemonPoolSpec, SimulatorSeeder } from '../types.js';
 import type { Directory } from './directory.js';
 import { parseProvisionerKeyInput } from './provisioner-key-rules.js';
 
@@ -17,7 +19,13 @@ export class ProvisionerRegistry {
   readonly keys = new Map<string, SimProvisionerKey>();
   readonly daemons = new Map<string, SimProvisionerDaemon>();
 
-  constructor(private readonly directory: Directory) {}
+  /** Daemons started for each pool so far, to name the next one. */
+  private readonly poolCounters = new Map<string, number>();
+
+  constructor(
+    private readonly directory: Directory,
+    private readonly time: SimTime = WALL_TIME,
+  ) {}
 
   /** Key names are unique per organization, case-insensitively. */
   private keyByName(orgId: string, name: string): SimProvisionerKey | undefined {
@@ -45,7 +53,7 @@ export class ProvisionerRegistry {
       name,
       tags,
       secret: newProvisionerKeySecret(),
-      createdAt: new Date().toISOString(),
+      createdAt: isoNow(this.time),
     };
     this.keys.set(key.id, key);
     return key;
@@ -65,7 +73,7 @@ export class ProvisionerRegistry {
     const reserved = RESERVED_KEYS.find((k) => k.name === d.keyName.toLowerCase());
     const key = this.keyByName(org.id, d.keyName);
     if (reserved === undefined && key === undefined) throw new Error(`unknown provisioner key ${d.keyName}`);
-    const now = new Date().toISOString();
+    const now = isoNow(this.time);
     const daemon: SimProvisionerDaemon = {
       id: newId(),
       orgId: org.id,
@@ -87,5 +95,82 @@ export class ProvisionerRegistry {
 
   removeProvisionerDaemon(name: string): void {
     for (const [id, d] of this.daemons) if (d.name === name) this.daemons.delete(id);
+  }
+
+  /** Running daemons of a pool. */
+  liveDaemons(pool?: string): SimProvisionerDaemon[] {
+    return [...this.daemons.values()].filter(
+      (d) => d.live === true && (pool === undefined || d.pool === pool),
+    );
+  }
+
+  /**
+   * Starts or stops daemons until `spec.count` of the pool run (a provisioner node group scaled up
+   * or down). New daemons are new rows with new ids, as new pods are. A stopped daemon keeps its row
+   * with its last heartbeat, so it is listed as offline once that is older than the stale interval.
+   * A busy one is only marked draining: it finishes its job first (provisionerd's graceful
+   * `Shutdown`), then stops. Returns the daemons started.
+   */
+  setPool(spec: DaemonPoolSpec): SimProvisionerDaemon[] {
+    if (!Number.isInteger(spec.count) || spec.count < 0) {
+      throw new Error(`pool ${spec.name}: count must be a whole number >= 0, got ${spec.count}`);
+    }
+    const running = this.liveDaemons(spec.name).filter((d) => d.draining !== true);
+    const started: SimProvisionerDaemon[] = [];
+    for (let n = running.length; n < spec.count; n++) started.push(this.startPoolDaemon(spec));
+    // The newest go first, as a scale-down usually removes the youngest pods.
+    for (const d of running.slice(spec.count).reverse()) {
+      if (d.currentJobId === undefined) this.stopDaemon(d);
+      else d.draining = true;
+    }
+    return started;
+  }
+
+  /** A pool daemon stops: no more heartbeats, no more jobs. */
+  stopDaemon(d: SimProvisionerDaemon): void {
+    d.live = false;
+    d.draining = false;
+    d.lastSeenAt = isoNow(this.time);
+  }
+
+  /** Running daemons heartbeat; their `last_seen_at` is now. */
+  heartbeat(): void {
+    const now = isoNow(this.time);
+    for (const d of this.daemons.values()) if (d.live === true) d.lastSeenAt = now;
+  }
+
+  private startPoolDaemon(spec: DaemonPoolSpec): SimProvisionerDaemon {
+    const org = this.directory.orgOrDefault(spec.organization);
+    const n = (this.poolCounters.get(spec.name) ?? 0) + 1;
+    this.poolCounters.set(spec.name, n);
+    const key = spec.keyName === undefined ? undefined : this.keyByName(org.id, spec.keyName);
+    if (spec.keyName !== undefined && key === undefined) {
+      throw new Error(`pool ${spec.name}: unknown provisioner key ${spec.keyName}`);
+    }
+    const psk = RESERVED_KEYS.find((k) => k.name === 'psk');
+    const now = isoNow(this.time);
+    // A daemon started with a key gets the key's tags; one started with the PSK sets its own
+    // (`coder provisioner start --tag`), passed through MutateTags (enterprise/coderd/provisionerdaemons.go).
+    const tags =
+      key !== undefined
+        ? Object.keys(key.tags).length > 0
+          ? mutateTags('', key.tags)
+          : { ...UNTAGGED }
+        : mutateTags('', spec.tags ?? {});
+    const daemon: SimProvisionerDaemon = {
+      id: newId(),
+      orgId: org.id,
+      name: `${spec.name}-${n}`,
+      keyId: key?.id ?? psk?.id ?? '',
+      keyName: key?.name ?? psk?.name ?? 'psk',
+      tags,
+      createdAt: now,
+      lastSeenAt: now,
+      status: 'idle',
+      pool: spec.name,
+      live: true,
+    };
+    this.daemons.set(daemon.id, daemon);
+    return daemon;
   }
 }

@@ -1,6 +1,9 @@
 /** Templates and their (single, active) versions with the rich parameters they declare. */
+
+import { isoNow, type SimTime, WALL_TIME } from '../clock.js';
 import { CoderApiError, tagDetail, validationFailed } from '../errors.js';
 import { newId, type SimTemplate, type SimUser } from '../model.js';
+import { mutateTags } from '../provisioning/tags.js';
 import type { SimulatorSeeder } from '../types.js';
 import type { Directory } from './directory.js';
 
@@ -10,7 +13,10 @@ const TEMPLATE_NAME = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
 export class TemplateCatalog {
   readonly templates = new Map<string, SimTemplate>();
 
-  constructor(private readonly directory: Directory) {}
+  constructor(
+    private readonly directory: Directory,
+    private readonly time: SimTime = WALL_TIME,
+  ) {}
 
   templateOf(id: string): SimTemplate {
     const t = this.templates.get(id);
@@ -41,7 +47,11 @@ export class TemplateCatalog {
       allowUserAutostart: t.allowUserAutostart ?? true,
       defaultTtlMs: t.defaultTtlMs ?? 0,
       createdById: createdBy.id,
-      createdAt: new Date().toISOString(),
+      createdAt: isoNow(this.time),
+      importJobId: newId(),
+      // coderd stores the import job's tags through provisionersdk.MutateTags
+      // (coderd/templateversions.go, postTemplateVersionsByOrganization).
+      provisionerTags: mutateTags(createdBy.id, t.provisionerTags ?? {}),
     };
     this.templates.set(template.id, template);
     return template;

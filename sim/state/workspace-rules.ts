@@ -1,4 +1,5 @@
 /** What Coder accepts on a workspace: names, build reasons, autostart schedules, TTLs. */
+import type { SimTime } from '../clock.js';
 import { CoderApiError } from '../errors.js';
 import type { SimTemplate, SimWorkspace } from '../model.js';
 import { nextScheduledTime, parseWeeklySchedule } from '../schedule.js';
@@ -34,9 +35,9 @@ export function buildReason(value: unknown): string {
   return typeof value === 'string' && BUILD_REASONS.has(value) ? value : 'initiator';
 }
 
-export function computeNextStart(ws: SimWorkspace, template: SimTemplate): string | null {
+export function computeNextStart(ws: SimWorkspace, template: SimTemplate, time: SimTime): string | null {
   if (ws.autostartSchedule === undefined || !template.allowUserAutostart || ws.deleted) return null;
-  return nextScheduledTime(ws.autostartSchedule, new Date());
+  return nextScheduledTime(ws.autostartSchedule, new Date(time.now()));
 }
 
 export function validateSchedule(value: unknown): string | undefined {

@@ -1,5 +1,6 @@
 /** Workspaces and their builds: creating them, building them, and what a finished build changes. */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isoNow, type SimTime } from '../clock.js';
 import { CoderApiError, forbidden, notFound, tagDetail, validationFailed } from '../errors.js';
 import {
   ACTIVE_JOB_STATUSES,
@@ -12,9 +13,10 @@ import {
   type SimUser,
   type SimWorkspace,
 } from '../model.js';
+import type { BuildSucceeded, JobRunner } from '../provisioning/runner.js';
+import { mutateTags } from '../provisioning/tags.js';
 import type { SimulatorSeeder, WorkspaceTransition } from '../types.js';
 import type { AuditLog, RequestMeta } from './audit.js';
-import { BuildJobs } from './build-jobs.js';
 import type { Directory } from './directory.js';
 import { parseParameterValues, resolveParameters } from './parameters.js';
 import { canSeeOrg, canSeeWorkspace, isOwner, isTemplateAdmin } from './roles.js';
@@ -59,22 +61,27 @@ const liveNameKey = (ownerId: string, name: string): string => `${ownerId}/${nam
 export class WorkspaceStore {
   readonly workspaces = new Map<string, SimWorkspace>();
   readonly builds = new Map<string, SimBuild>();
+  /** Builds by their job's id. */
+  readonly buildsByJob = new Map<string, SimBuild>();
   /** Active (owner id + lower name) pairs; mirrors the workspaces_owner_id_lower_idx unique index. */
   private readonly liveNames = new Map<string, string>();
-  private readonly jobs: BuildJobs;
+  readonly jobs: JobRunner;
   private readonly createRaceWindowMs: number;
+  /** Bumped when a workspace or build is added; with the runner's, it tells listings what changed. */
+  private mutations = 0;
 
   constructor(
     private readonly directory: Directory,
     private readonly catalog: TemplateCatalog,
     private readonly audit: AuditLog,
     private readonly events: StateEvents,
-    timing: { buildDurationMs: number; createRaceWindowMs: number },
+    private readonly time: SimTime,
+    options: { createRaceWindowMs: number; jobs: (succeeded: BuildSucceeded) => JobRunner },
   ) {
-    this.jobs = new BuildJobs(timing.buildDurationMs, (ws, build, now, requestMeta) =>
+    this.jobs = options.jobs((ws, build, now, requestMeta) =>
       this.buildSucceeded(ws, build, now, requestMeta),
     );
-    this.createRaceWindowMs = timing.createRaceWindowMs;
+    this.createRaceWindowMs = options.createRaceWindowMs;
   }
 
   // ---- lookups -------------------------------------------------------------------------------
@@ -113,6 +120,13 @@ export class WorkspaceStore {
     this.liveNames.set(nameKey, ws.id);
     ws.name = name;
     ws.updatedAt = new Date().toISOString();
+    // A new name moves the workspace in the list order and in name searches.
+    this.mutations++;
+  }
+
+  /** Something a listing depends on changed outside this store (a template renamed). */
+  invalidateListings(): void {
+    this.mutations++;
   }
 
   // ---- seeding -------------------------------------------------------------------------------
@@ -125,7 +139,7 @@ export class WorkspaceStore {
     if (problem !== undefined) throw new Error(`workspace name ${w.name} ${problem}`);
     const nameKey = liveNameKey(owner.id, w.name);
     if (this.liveNames.has(nameKey)) throw new Error(`workspace ${w.owner}/${w.name} exists`);
-    const createdAt = w.createdAt ?? new Date().toISOString();
+    const createdAt = w.createdAt ?? isoNow(this.time);
     const given = Object.entries(w.parameters ?? {}).map(([name, value]) => ({ name, value }));
     const parameters = template.parameters.map((p) => ({
       name: p.name,
@@ -147,16 +161,19 @@ export class WorkspaceStore {
         'initiator',
         parameters,
         createdAt,
+        template.provisionerTags,
       );
       build.job.status = 'succeeded';
       build.job.startedAt = createdAt;
       build.job.completedAt = createdAt;
       ws.builds.push(build);
       this.builds.set(build.id, build);
+      this.buildsByJob.set(build.job.id, build);
     }
-    ws.nextStartAt = w.nextStartAt !== undefined ? w.nextStartAt : computeNextStart(ws, template);
+    ws.nextStartAt = w.nextStartAt !== undefined ? w.nextStartAt : computeNextStart(ws, template, this.time);
     this.workspaces.set(ws.id, ws);
     this.liveNames.set(nameKey, ws.id);
+    this.mutations++;
     return ws;
   }
 
@@ -173,6 +190,36 @@ export class WorkspaceStore {
     input: CreateWorkspaceInput,
     requestMeta: RequestMeta,
   ): Promise<SimWorkspace> {
+    const checked = this.checkCreate(caller, owner, org, input);
+    if (this.createRaceWindowMs > 0) await sleep(this.createRaceWindowMs, undefined, { ref: false });
+    else await new Promise<void>((resolve) => setImmediate(resolve));
+    return this.insertWorkspace(caller, owner, checked, requestMeta);
+  }
+
+  /**
+   * The same create with no gap between the check and the insert: for simulated people, whose
+   * arrival is an event that must queue its job at the time it happens.
+   */
+  createWorkspaceNow(
+    caller: SimUser,
+    owner: SimUser,
+    input: CreateWorkspaceInput,
+    requestMeta: RequestMeta,
+  ): SimWorkspace {
+    return this.insertWorkspace(
+      caller,
+      owner,
+      this.checkCreate(caller, owner, undefined, input),
+      requestMeta,
+    );
+  }
+
+  private checkCreate(
+    caller: SimUser,
+    owner: SimUser,
+    org: SimOrganization | undefined,
+    input: CreateWorkspaceInput,
+  ) {
     const name = typeof input.name === 'string' ? input.name : '';
     if (name === '') throw validationFailed([{ field: 'name', detail: tagDetail('required', '') }]);
     if (workspaceNameProblem(name) !== undefined) {
@@ -200,8 +247,18 @@ export class WorkspaceStore {
 
     const nameKey = liveNameKey(owner.id, name);
     if (this.liveNames.has(nameKey)) throw nameTaken(name);
-    if (this.createRaceWindowMs > 0) await sleep(this.createRaceWindowMs, undefined, { ref: false });
-    else await new Promise<void>((resolve) => setImmediate(resolve));
+    // Stamped when the request arrived.
+    const now = isoNow(this.time);
+    return { name, nameKey, now, template, parameters, automaticUpdates, autostartSchedule, ttlMs } as const;
+  }
+
+  private insertWorkspace(
+    caller: SimUser,
+    owner: SimUser,
+    checked: ReturnType<WorkspaceStore['checkCreate']>,
+    requestMeta: RequestMeta,
+  ): SimWorkspace {
+    const { name, nameKey, now, template, parameters, automaticUpdates, autostartSchedule, ttlMs } = checked;
     if (this.liveNames.has(nameKey)) {
       throw new CoderApiError(500, 'Internal error creating workspace.', {
         detail:
@@ -209,15 +266,25 @@ export class WorkspaceStore {
       });
     }
 
-    const now = new Date().toISOString();
     const ws = newWorkspace(name, owner, template, now, { automaticUpdates, autostartSchedule, ttlMs });
-    ws.nextStartAt = computeNextStart(ws, template);
-    const build = newBuild(ws, 'start', template.activeVersionId, caller, 'initiator', parameters, now);
+    ws.nextStartAt = computeNextStart(ws, template, this.time);
+    const build = newBuild(
+      ws,
+      'start',
+      template.activeVersionId,
+      caller,
+      'initiator',
+      parameters,
+      now,
+      template.provisionerTags,
+    );
     ws.builds.push(build);
     this.builds.set(build.id, build);
+    this.buildsByJob.set(build.job.id, build);
     this.workspaces.set(ws.id, ws);
     this.liveNames.set(nameKey, ws.id);
-    this.jobs.schedule(ws, build);
+    this.mutations++;
+    this.jobs.enqueue(ws, build);
     this.audit.write({
       caller,
       ws,
@@ -315,12 +382,23 @@ export class WorkspaceStore {
     const reason = buildReason(input.reason);
     const given = transition === 'start' ? parseParameterValues(input.rich_parameter_values) : [];
     const parameters = resolveParameters(template.parameters, previous.parameters, given);
-    const now = new Date().toISOString();
-    const build = newBuild(ws, transition, versionId, caller, reason, parameters, now);
+    const now = isoNow(this.time);
+    const build = newBuild(
+      ws,
+      transition,
+      versionId,
+      caller,
+      reason,
+      parameters,
+      now,
+      template.provisionerTags,
+    );
     ws.builds.push(build);
     ws.updatedAt = now;
     this.builds.set(build.id, build);
-    this.jobs.schedule(ws, build, requestMeta);
+    this.buildsByJob.set(build.job.id, build);
+    this.mutations++;
+    this.jobs.enqueue(ws, build, requestMeta);
     // coderd/workspacebuilds.go `postWorkspaceBuilds`: only a build that names a template version
     // other than the previous build's is a manual update; a parameter change alone is not.
     if (
@@ -340,8 +418,9 @@ export class WorkspaceStore {
       build.deadline = new Date(now.getTime() + ws.ttlMs).toISOString();
     }
     const template = this.catalog.templateOf(ws.templateId);
-    ws.nextStartAt = computeNextStart(ws, template);
+    ws.nextStartAt = computeNextStart(ws, template, this.time);
     const initiator = this.directory.userOf(build.initiatorId);
+    this.mutations++;
     if (build.transition === 'delete' && !ws.deleted) {
       ws.deleted = true;
       const nameKey = liveNameKey(ws.ownerId, ws.name);
@@ -366,6 +445,11 @@ export class WorkspaceStore {
         workspace_id: ws.id,
       },
     });
+  }
+
+  /** Changes whenever a listing of workspaces could come out differently. */
+  listVersion(): { mutations: number; jobs: number } {
+    return { mutations: this.mutations, jobs: this.jobs.version };
   }
 
   /** Finish every in-flight job now. */
@@ -415,6 +499,7 @@ function newBuild(
   reason: string,
   parameters: BuildParameter[],
   now: string,
+  tags: Record<string, string>,
 ): SimBuild {
   return {
     id: newId(),
@@ -425,7 +510,17 @@ function newBuild(
     initiatorId: initiator.id,
     reason,
     parameters: parameters.map((p) => ({ ...p })),
-    job: { id: newId(), status: 'pending', createdAt: now, fileId: newId() },
+    job: {
+      id: newId(),
+      status: 'pending',
+      createdAt: now,
+      fileId: newId(),
+      orgId: ws.orgId,
+      initiatorId: initiator.id,
+      // wsbuilder `getProvisionerTags`: the template version job's tags, mutated for the owner.
+      // Workspace tags (`coder_workspace_tags`) are not simulated.
+      tags: mutateTags(ws.ownerId, tags),
+    },
     createdAt: now,
     updatedAt: now,
     deadline: null,

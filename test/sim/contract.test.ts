@@ -5,7 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CoderSimulator, type RecordedExchange, startCoderSimulator } from '../../sim/index.js';
 import { findException } from '../support/spec-exceptions.js';
-import { matchOperation, validateRequestBody, validateResponse } from '../support/swagger-contract.js';
+import {
+  matchOperation,
+  unknownQueryParams,
+  validateRequestBody,
+  validateResponse,
+} from '../support/swagger-contract.js';
 import { api } from './http.js';
 
 /** Routes coderd serves that the spec leaves out, each listed with its reason in spec-exceptions.ts. */
@@ -127,18 +132,59 @@ async function exercise(sim: CoderSimulator): Promise<void> {
   await get('/api/v2/audit?q=nope:1', alice.token);
   await api(sim, 'PATCH', `/api/v2/workspaces/${created.body.id}`, { body: { name: 'contract-ws2' } });
   await api(sim, 'PATCH', `/api/v2/templates/${t.id}`, { body: { name: 'not_valid' } });
+  await get(`/api/v2/templateversions/${t.activeVersionId}`);
+  await get('/api/v2/organizations/default/provisionerjobs?status=bogus');
+  await get('/api/v2/organizations/default/provisionerjobs?ids=not-a-uuid');
+  await get(`/api/v2/organizations/default/provisionerjobs/${t.id}`);
+}
+
+/** The provisioner queue's answers: jobs pending and running, daemons busy with a previous job. */
+async function exerciseQueue(sim: CoderSimulator): Promise<void> {
+  const t = sim.seed.template({ name: 'queued', provisionerTags: { pool: 'a' } });
+  const bob = sim.seed.user({ username: 'bob' });
+  const get = (path: string, token?: string) => api(sim, 'GET', path, { token });
+  for (const name of ['q1', 'q2', 'q3']) {
+    await api(sim, 'POST', '/api/v2/users/bob/workspaces', { body: { name, template_id: t.id } });
+  }
+  await get('/api/v2/workspaces?q=owner:bob');
+  await get('/api/v2/organizations/default/provisionerdaemons');
+  const jobs = await api<Array<{ id: string }>>(
+    sim,
+    'GET',
+    `/api/v2/organizations/default/provisionerjobs?status=pending,running&limit=10&initiator=${bob.id}`,
+  );
+  await get(`/api/v2/organizations/default/provisionerjobs/${jobs.body[0]?.id}`);
+  await get(`/api/v2/organizations/default/provisionerjobs?tags=${encodeURIComponent('{"pool":"a"}')}`);
+  await get(`/api/v2/templateversions/${t.activeVersionId}`);
+  sim.clock.advance(60_000);
+  await get('/api/v2/organizations/default/provisionerdaemons');
+  await get('/api/v2/organizations/default/provisionerjobs');
+  await get('/api/v2/organizations/default/provisionerjobs?initiator=nobody');
 }
 
 describe('simulator contract with swagger.json', () => {
   let sim: CoderSimulator;
   let exchanges: RecordedExchange[];
 
+  let queued: CoderSimulator;
+
   beforeAll(async () => {
     sim = await startCoderSimulator({ rateLimit: false, buildDurationMs: 20, allowWorkspaceRenames: true });
     await exercise(sim);
-    exchanges = sim.exchanges();
+    queued = await startCoderSimulator({
+      rateLimit: false,
+      provisioners: {
+        jobDuration: { kind: 'fixed', ms: 50_000 },
+        pools: [{ name: 'pool-a', tags: { pool: 'a' }, count: 1 }],
+      },
+    });
+    await exerciseQueue(queued);
+    exchanges = [...sim.exchanges(), ...queued.exchanges()];
   });
-  afterAll(() => sim.close());
+  afterAll(async () => {
+    await sim.close();
+    await queued.close();
+  });
 
   it('exercised every route the simulator serves, with successes and errors', () => {
     const exercised = new Set(exchanges.map((e) => `${e.method} ${e.route}`));
@@ -166,6 +212,16 @@ describe('simulator contract with swagger.json', () => {
       if (e.route === undefined || isUndeclared(e.method, e.route)) continue;
       const result = validateResponse(e.method, e.route, e.status, e.responseBody);
       if (!result.ok) problems.push(`${e.status} ${e.method} ${e.path}: ${result.errors.join('; ')}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('accepted only query parameters the spec declares (or a listed exception)', () => {
+    const problems: string[] = [];
+    for (const e of exchanges) {
+      if (e.route === undefined || e.status >= 300 || isUndeclared(e.method, e.route)) continue;
+      const unknown = unknownQueryParams(e.method, e.route, e.path);
+      if (unknown.length > 0) problems.push(`${e.method} ${e.path}: ${unknown.join(', ')}`);
     }
     expect(problems).toEqual([]);
   });

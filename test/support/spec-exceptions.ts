@@ -6,11 +6,18 @@
 export interface SpecException {
   /** `METHOD /path/template` as in swagger.json, or `*` for a rule that applies to every body. */
   readonly operation: string;
-  readonly what: 'request-body-schema' | 'response-nulls' | 'undeclared-operation' | 'definition-patch';
+  readonly what:
+    | 'request-body-schema'
+    | 'response-nulls'
+    | 'undeclared-operation'
+    | 'definition-patch'
+    | 'undeclared-query-param';
   readonly schema?: Record<string, unknown>;
   /** For `definition-patch`: the definition and property whose schema is replaced by `schema`. */
   readonly definition?: string;
   readonly property?: string;
+  /** For `undeclared-query-param`: the query parameters the handler reads that the spec leaves out. */
+  readonly params?: readonly string[];
   readonly reason: string;
 }
 
@@ -83,11 +90,25 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
       'with (codersdk.CreateWorkspaceBuildReason: dashboard, cli, ...), see docs/coder-api.md §3.',
   },
   {
+    operation: 'GET /api/v2/organizations/{organization}/provisionerdaemons',
+    what: 'undeclared-query-param',
+    params: ['offline', 'max_age'],
+    reason:
+      'coder/coder#19378 added offline, status and max_age to the handler (coderd/provisionerdaemons.go); the ' +
+      "spec's annotations declare status only (with job statuses) and not the other two.",
+  },
+  {
     operation: 'GET /healthz',
     what: 'undeclared-operation',
     reason: 'coderd serves /healthz (plain-text "OK", no auth) but the generated spec does not list it.',
   },
 ];
+
+/** Query parameters an operation accepts beyond the ones the spec declares (listed exceptions). */
+export const undeclaredQueryParams = (operation: string): readonly string[] =>
+  SPEC_EXCEPTIONS.filter((e) => e.what === 'undeclared-query-param' && e.operation === operation).flatMap(
+    (e) => e.params ?? [],
+  );
 
 export const definitionPatches = (): SpecException[] =>
   SPEC_EXCEPTIONS.filter((e) => e.what === 'definition-patch');

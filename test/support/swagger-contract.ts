@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
 import ajvFormats from 'ajv-formats';
-import { definitionPatches, findException } from './spec-exceptions.js';
+import { definitionPatches, findException, undeclaredQueryParams } from './spec-exceptions.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SPEC_PATH = path.resolve(here, '../../vendor/coder/swagger.json');
@@ -85,6 +85,20 @@ export const matchOperation = (
 export const operationExists = (method: string, pathTemplate: string): boolean =>
   Boolean(spec.paths[pathTemplate]?.[method.toLowerCase()]) ||
   findException(`${method.toUpperCase()} ${pathTemplate}`, 'undeclared-operation') !== undefined;
+
+/**
+ * Query parameters of a request that its operation does not declare (nor a listed exception):
+ * a parameter the spec does not know is one some release answers with 400.
+ */
+export const unknownQueryParams = (method: string, pathTemplate: string, requestPath: string): string[] => {
+  const operation = spec.paths[pathTemplate]?.[method.toLowerCase()];
+  const declared = new Set([
+    ...(operation?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+    ...undeclaredQueryParams(`${method.toUpperCase()} ${pathTemplate}`),
+  ]);
+  const query = requestPath.includes('?') ? requestPath.slice(requestPath.indexOf('?') + 1) : '';
+  return [...new URLSearchParams(query).keys()].filter((name) => !declared.has(name));
+};
 
 /**
  * A copy of the definitions in which every object schema with declared properties forbids others,

@@ -54,6 +54,22 @@ export const CODER_CAPABILITIES = {
       'a 400 "Invalid query parameters." naming `offline` is retried once without it, and the client stops sending it for its life',
   },
   /**
+   * coder/coder#20137 (merged 2025-10-02, so about v2.28; the release is not verified): `initiator`
+   * on GET /organizations/{org}/provisionerjobs (coderd/provisionerjobs.go,
+   * `handleAuthAndFetchProvisionerJobs`, and the `@initiator_id` filter of
+   * `GetProvisionerJobsByOrganizationAndStatusWithQueuePositionAndProvisioner`). Before it the
+   * handler parses `limit`, `ids`, `status`, `tags` only and answers 400 to any other parameter.
+   */
+  provisionerJobsInitiatorFilter: {
+    since: v(28),
+    release: 'assumed',
+    source: 'coder/coder#20137',
+    effect:
+      "list one user's provisioner jobs with initiator=<user id>; before it, filter a listing by initiator_id",
+    answerRule:
+      'a 400 "Invalid query parameters." naming `initiator` is retried once without it, and the client stops sending it for its life (that one listing counts everyone\'s jobs: the pacing errs toward fewer creates)',
+  },
+  /**
    * coder/coder#16985 (2025-03-18; about v2.21): `payload.targets` in every notification
    * (coderd/notifications/enqueuer.go `buildPayload`). Before it "Workspace Deleted" and others
    * carry no workspace id; the webhook correlates them by owner and name.

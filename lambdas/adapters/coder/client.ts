@@ -11,7 +11,7 @@ import type { CoderCapabilityName, CoderRelease } from './capabilities.js';
 import { LearnedCapabilities, type LearnedRefusal, refusesQueryParameter } from './learned-capabilities.js';
 import type { ListAuditLogsOptions } from './operations-deployment.js';
 import * as deployment from './operations-deployment.js';
-import type { ListProvisionerDaemonsOptions } from './operations-provisioners.js';
+import type { ListProvisionerDaemonsOptions, ListProvisionerJobsOptions } from './operations-provisioners.js';
 import * as provisioners from './operations-provisioners.js';
 import * as templates from './operations-templates.js';
 import type {
@@ -33,9 +33,11 @@ import type {
   CreateWorkspaceRequest,
   Organization,
   ProvisionerDaemon,
+  ProvisionerJob,
   ProvisionerKey,
   ProvisionerKeyDaemons,
   Template,
+  TemplateVersion,
   TemplateVersionParameter,
   User,
   Workspace,
@@ -46,7 +48,7 @@ import type {
 export { CoderDeadlineError, type DeadlineStep } from './deadline.js';
 export type { LearnedRefusal } from './learned-capabilities.js';
 export type { ListAuditLogsOptions } from './operations-deployment.js';
-export type { ListProvisionerDaemonsOptions } from './operations-provisioners.js';
+export type { ListProvisionerDaemonsOptions, ListProvisionerJobsOptions } from './operations-provisioners.js';
 export type {
   BuildOptions,
   GetWorkspaceOptions,
@@ -220,6 +222,11 @@ export class CoderClient {
     return templates.getTemplate(this.transport, id, options);
   }
 
+  /** A template version with its import job (the `tags` its builds inherit). */
+  getTemplateVersion(versionId: string, options: ReadOptions = {}): Promise<TemplateVersion> {
+    return templates.getTemplateVersion(this.transport, versionId, options);
+  }
+
   getTemplateVersionRichParameters(
     versionId: string,
     options: ReadOptions = {},
@@ -289,6 +296,33 @@ export class CoderClient {
         answer: '400 "Invalid query parameters." for offline',
       });
       return provisioners.listProvisionerDaemons(this.transport, organization, options, false);
+    }
+  }
+
+  /**
+   * An organization's provisioner jobs, newest first, at most `limit` (Coder's default 50). Needs
+   * provisioner-job read permission (owner, organization admin, template admin); otherwise
+   * `not_found`. `initiator` needs coder/coder#20137 (`capabilities.provisionerJobsInitiatorFilter`).
+   */
+  async listProvisionerJobs(
+    organization: string,
+    options: ListProvisionerJobsOptions = {},
+  ): Promise<ProvisionerJob[]> {
+    if (options.initiator === undefined)
+      return provisioners.listProvisionerJobs(this.transport, organization, options);
+    const capability = 'provisionerJobsInitiatorFilter';
+    try {
+      return await provisioners.listProvisionerJobs(this.transport, organization, options);
+    } catch (error) {
+      if (!refusesQueryParameter(error, 'initiator')) throw error;
+      this.learned.refuse({
+        capability,
+        reported: (await this.release(options)).reported,
+        route: CODER_ROUTES.provisionerJobs,
+        answer: '400 "Invalid query parameters." for initiator',
+      });
+      const { initiator: _refused, ...rest } = options;
+      return provisioners.listProvisionerJobs(this.transport, organization, rest);
     }
   }
 

@@ -6,9 +6,12 @@ import {
   type CreateProvisionerKeyResponse,
   createProvisionerKeyResponseSchema,
   type ProvisionerDaemon,
+  type ProvisionerJob,
+  type ProvisionerJobStatus,
   type ProvisionerKey,
   type ProvisionerKeyDaemons,
   provisionerDaemonSchema,
+  provisionerJobSchema,
   provisionerKeyDaemonsSchema,
   provisionerKeySchema,
 } from './types.js';
@@ -20,6 +23,22 @@ export interface ListProvisionerDaemonsOptions extends ReadOptions {
    */
   offline?: boolean;
   limit?: number;
+}
+
+export interface ListProvisionerJobsOptions extends ReadOptions {
+  /** Any of these statuses (Coder: `status=a,b`). @default every status */
+  status?: readonly ProvisionerJobStatus[];
+  /** Coder's default is 50; newest first. */
+  limit?: number;
+  ids?: readonly string[];
+  /** Jobs whose tags include all of these. */
+  tags?: Readonly<Record<string, string>>;
+  /**
+   * Only jobs this user (id) initiated. Releases before coder/coder#20137 answer 400 to it: check
+   * `capabilities.provisionerJobsInitiatorFilter` first (the client does not drop it silently,
+   * because without it the answer means something else).
+   */
+  initiator?: string;
 }
 
 export const listProvisionerKeys = (
@@ -122,6 +141,31 @@ export const listProvisionerDaemons = (
     params: { organization },
     query: { offline: options.offline && offlineFilter ? true : undefined, limit: options.limit },
     schema: provisionerDaemonSchema.array(),
+    signal: options.signal,
+    deadline: options.deadline,
+  });
+
+/** GET /organizations/{organization}/provisionerjobs: newest first, with each job's queue position. */
+export const listProvisionerJobs = (
+  transport: CoderTransport,
+  organization: string,
+  options: ListProvisionerJobsOptions,
+): Promise<ProvisionerJob[]> =>
+  transport.call({
+    method: 'GET',
+    route: CODER_ROUTES.provisionerJobs,
+    params: { organization },
+    query: {
+      status: options.status && options.status.length > 0 ? options.status.join(',') : undefined,
+      limit: options.limit,
+      ids: options.ids && options.ids.length > 0 ? options.ids.join(',') : undefined,
+      tags: options.tags ? JSON.stringify(options.tags) : undefined,
+      initiator: options.initiator,
+    },
+    schema: provisionerJobSchema.array(),
+    wording: {
+      notFound: `organization "${organization}" not found, or the token's user may not read its provisioner jobs (owner, organization admin or template admin)`,
+    },
     signal: options.signal,
     deadline: options.deadline,
   });

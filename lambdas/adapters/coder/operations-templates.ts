@@ -3,9 +3,11 @@ import { CODER_ROUTES } from './routes.js';
 import type { CoderTransport, ReadOptions } from './transport.js';
 import {
   type Template,
+  type TemplateVersion,
   type TemplateVersionParameter,
   templateSchema,
   templateVersionParameterSchema,
+  templateVersionSchema,
 } from './types.js';
 
 export const getTemplateByName = (
@@ -73,4 +75,19 @@ export const getTemplateVersionRichParameters = (
     wording: { notFound: `template version ${versionId} not found` },
     signal: options.signal,
     deadline: options.deadline,
+  });
+
+/** A template version; its `job` is the import job, whose `tags` every build of the version inherits. */
+export const getTemplateVersion = (
+  transport: CoderTransport,
+  versionId: string,
+  options: ReadOptions,
+): Promise<TemplateVersion> =>
+  transport.call({
+    method: 'GET',
+    route: CODER_ROUTES.templateVersion,
+    params: { templateversion: versionId },
+    schema: templateVersionSchema,
+    wording: { notFound: `template version ${versionId} not found` },
+    signal: options.signal,
   });

@@ -17,12 +17,14 @@ export const CODER_ROUTES = {
   template: '/api/v2/templates/{template}',
   organizationTemplates: '/api/v2/organizations/{organization}/templates',
   organizationTemplate: '/api/v2/organizations/{organization}/templates/{templatename}',
+  templateVersion: '/api/v2/templateversions/{templateversion}',
   richParameters: '/api/v2/templateversions/{templateversion}/rich-parameters',
   provisionerKeys: '/api/v2/organizations/{organization}/provisionerkeys',
   provisionerKey: '/api/v2/organizations/{organization}/provisionerkeys/{provisionerkey}',
   provisionerKeyDaemons: '/api/v2/organizations/{organization}/provisionerkeys/daemons',
   provisionerKeyDetails: '/api/v2/provisionerkeys/{provisionerkey}',
   provisionerDaemons: '/api/v2/organizations/{organization}/provisionerdaemons',
+  provisionerJobs: '/api/v2/organizations/{organization}/provisionerjobs',
   audit: '/api/v2/audit',
 } as const;
 

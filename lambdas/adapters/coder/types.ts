@@ -92,6 +92,25 @@ export const organizationSchema = z.looseObject({
 });
 export type Organization = z.infer<typeof organizationSchema>;
 
+/** codersdk.ProvisionerJobInput */
+export const provisionerJobInputSchema = z.looseObject({
+  workspace_build_id: uuid.optional(),
+  template_version_id: uuid.optional(),
+  error: z.string().optional(),
+});
+
+/** codersdk.ProvisionerJobMetadata: the template and workspace a job is for. */
+export const provisionerJobMetadataSchema = z.looseObject({
+  template_id: uuid.optional(),
+  template_name: z.string().optional(),
+  template_display_name: z.string().optional(),
+  template_icon: z.string().optional(),
+  template_version_name: z.string().optional(),
+  workspace_id: uuid.nullish(),
+  workspace_name: z.string().optional(),
+  workspace_build_transition: z.enum(WORKSPACE_TRANSITIONS).optional(),
+});
+
 /** codersdk.ProvisionerJob */
 export const provisionerJobSchema = z.looseObject({
   id: uuid,
@@ -108,8 +127,37 @@ export const provisionerJobSchema = z.looseObject({
   worker_name: z.string().nullish(),
   organization_id: uuid.optional(),
   tags: z.record(z.string(), z.string()).nullish(),
+  /** Who asked for the job; in the job JSON of current releases (release that added it not verified). */
+  initiator_id: uuid.optional(),
+  type: z.enum(['template_version_import', 'workspace_build', 'template_version_dry_run']).optional(),
+  input: provisionerJobInputSchema.optional(),
+  metadata: provisionerJobMetadataSchema.optional(),
+  /** Daemons that could take a pending job (the organization's job list only). */
+  available_workers: z.array(uuid).nullish(),
+  file_id: uuid.optional(),
+  logs_overflowed: z.boolean().optional(),
 });
 export type ProvisionerJob = z.infer<typeof provisionerJobSchema>;
+
+/** codersdk.MatchedProvisioners */
+export const matchedProvisionersSchema = z.looseObject({
+  count: z.number().int().optional(),
+  available: z.number().int().optional(),
+  most_recently_seen: time.nullish(),
+});
+
+/** codersdk.TemplateVersion: its `job` is the import job, whose tags the template's builds inherit. */
+export const templateVersionSchema = z.looseObject({
+  id: uuid,
+  job: provisionerJobSchema,
+  template_id: uuid.nullish(),
+  organization_id: uuid.optional(),
+  name: z.string().optional(),
+  created_at: time.optional(),
+  archived: z.boolean().optional(),
+  matched_provisioners: matchedProvisionersSchema.nullish(),
+});
+export type TemplateVersion = z.infer<typeof templateVersionSchema>;
 
 /** codersdk.WorkspaceBuild */
 export const workspaceBuildSchema = z.looseObject({
@@ -357,6 +405,11 @@ export const RESPONSE_SCHEMAS = {
   'codersdk.WorkspaceBuildParameter': workspaceBuildParameterSchema,
   'codersdk.Template': templateSchema,
   'codersdk.TemplateVersionParameter': templateVersionParameterSchema,
+  'codersdk.ProvisionerJob': provisionerJobSchema,
+  'codersdk.ProvisionerJobInput': provisionerJobInputSchema,
+  'codersdk.ProvisionerJobMetadata': provisionerJobMetadataSchema,
+  'codersdk.MatchedProvisioners': matchedProvisionersSchema,
+  'codersdk.TemplateVersion': templateVersionSchema,
   'codersdk.ProvisionerKey': provisionerKeySchema,
   'codersdk.CreateProvisionerKeyResponse': createProvisionerKeyResponseSchema,
   'codersdk.ProvisionerDaemon': provisionerDaemonSchema,

@@ -141,6 +141,8 @@ describe('routes', () => {
     ['GET', CODER_ROUTES.provisionerKeyDaemons],
     ['GET', CODER_ROUTES.provisionerKeyDetails],
     ['GET', CODER_ROUTES.provisionerDaemons],
+    ['GET', CODER_ROUTES.provisionerJobs],
+    ['GET', CODER_ROUTES.templateVersion],
     ['GET', CODER_ROUTES.audit],
   ];
 

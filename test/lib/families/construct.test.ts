@@ -300,7 +300,7 @@ describe('WorkspaceFamilies construct', () => {
 
   it('raises alarms for failing and drifting families, reconcile errors, webhook 5xx and non-empty DLQs, each with a runbook link', () => {
     const { template, construct } = built;
-    expect(construct.alarms).toHaveLength(10);
+    expect(construct.alarms).toHaveLength(12);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'FamiliesHardLimited',
       Namespace: 'CoderFleetController',
@@ -409,6 +409,52 @@ describe('WorkspaceFamilies construct', () => {
       expect.stringMatching(/^alarms\.consecutiveBadRuns: 100 periods of 1800 s evaluate 180000 s/),
       'alarms.consecutiveErrorPeriods: must be an integer of at least 1, got 0',
     ]);
+  });
+
+  it("alarms when runs stop at the provisioner-job cap for 2 hours, or no daemon can take the templates' jobs for 30 minutes while children are missing", () => {
+    const { template } = built;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'FamilyProvisionerAtCap',
+      Statistic: 'Minimum',
+      Dimensions: [{ Name: 'service', Value: 'families-reconcile' }],
+      EvaluationPeriods: 24,
+      DatapointsToAlarm: 24,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('docs/RUNBOOK.md#families-provisioner-cap'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(daemons <= 0 AND missing > 0, 1, 0)' }),
+        Match.objectLike({
+          Id: 'daemons',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'FamilyProvisionerDaemonsOnline' }),
+          }),
+        }),
+        Match.objectLike({
+          Id: 'missing',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'FamilyChildrenMissing' }) }),
+        }),
+      ]),
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
+      AlarmDescription: Match.stringLikeRegexp('docs/RUNBOOK.md#families-no-provisioner'),
+    });
+  });
+
+  it('takes how long to wait before the provisioner alarms from its props', () => {
+    const { template } = synth({
+      alarms: { atProvisionerCapFor: Duration.minutes(42), noProvisionerFor: Duration.hours(48) },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'FamilyProvisionerAtCap',
+      EvaluationPeriods: 9,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('families-no-provisioner'),
+      // At most a day of 5-minute periods.
+      EvaluationPeriods: 288,
+    });
   });
 
   it('exposes its functions, queue, dead-letter queues and URL', () => {
