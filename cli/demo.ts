@@ -7,7 +7,11 @@ import { CoderWorkspaceDemand } from '../lambdas/adapters/coder/workspace-demand
 import { silentLog } from '../lambdas/core/contracts/log-sink.js';
 import { isMutation } from '../lambdas/core/families/action-kinds.js';
 import { familiesConfigSchema } from '../lambdas/core/families/config.js';
-import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../lambdas/core/families/in-memory.js';
+import {
+  ampleProvisioners,
+  InMemoryFamilyLedger,
+  InMemoryFamilyLocks,
+} from '../lambdas/core/families/in-memory.js';
 import type { FamilyReconcileDeps } from '../lambdas/core/families/ports.js';
 import { type ReconcileReport, reconcileFamilies } from '../lambdas/core/families/run.js';
 import { nextTransitions } from '../lambdas/core/scaling/calendar.js';
@@ -105,6 +109,7 @@ export const runDemoCommand = async (args: readonly string[], io: CliIo): Promis
       newRunId: () => `demo-${randomUUID()}`,
       log: warningsLog(out),
       progress: familiesProgress(out, createProgressMeter(io, true), { showActions: false }),
+      capacity: ampleProvisioners(),
     };
     const fleet = (): FleetRow[] =>
       sim

@@ -167,7 +167,10 @@ export const renderFamiliesReport = (report: ReconcileReport): string => {
   lines.push(
     `${report.dryRun ? 'Plan' : 'Applied'}: ${parts.join(', ')}; ${report.coder.requests} Coder requests in ${s.durationMs} ms.`,
   );
-  if (report.incomplete) lines.push(`Cut short (${report.incomplete.reason}): ${report.incomplete.detail}.`);
+  if (report.incomplete?.reason === 'deadline')
+    lines.push(`Cut short (deadline): ${report.incomplete.detail}.`);
+  else if (report.incomplete) lines.push(`Paced by Coder's provisioners: ${report.incomplete.detail}.`);
+  else if (report.pacing) lines.push(`Provisioners: ${report.pacing.reason}.`);
   return lines.join('\n');
 };
 

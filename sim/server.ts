@@ -111,6 +111,8 @@ export async function startCoderSimulator(options: CoderSimulatorOptions = {}): 
   state.addOrganization({ name: 'coder', isDefault: true });
   const admin = state.addUser({ username: 'admin', email: 'admin@coder.example.com', roles: ['owner'] });
   for (const pool of options.provisioners?.pools ?? []) state.queue?.setPool(pool);
+  // Without the queue model, builds run on timers: coderd's built-in daemons are what runs them.
+  if (options.provisioners === undefined) state.startBuiltInProvisioners(options.builtInProvisioners ?? 3);
 
   const routes = buildRoutes({
     state,

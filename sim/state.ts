@@ -263,6 +263,11 @@ export class SimState {
     this.provisioners.heartbeat();
   }
 
+  /** coderd's built-in provisioner daemons in the default organization (timer mode). */
+  startBuiltInProvisioners(count: number): void {
+    this.provisioners.startBuiltIn(this.directory.defaultOrg().id, count);
+  }
+
   close(): void {
     this.workspaceStore.close();
     this.scheduler.close();

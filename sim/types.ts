@@ -89,6 +89,12 @@ export interface CoderSimulatorOptions {
   createRaceWindowMs?: number;
   /** External URL used in notification action links and buildinfo. @default the simulator's URL */
   accessUrl?: string;
+  /**
+   * coderd's built-in provisioner daemons listed when builds run on timers (`CODER_PROVISIONER_DAEMONS`,
+   * cli/server.go: 3 by default; 0 for a deployment of external provisioners only). Ignored with
+   * `provisioners`, whose pools are the daemons. @default 3
+   */
+  builtInProvisioners?: number;
   /** Owners may rename workspaces (`CODER_ALLOW_WORKSPACE_RENAMES`). @default false, as in Coder */
   allowWorkspaceRenames?: boolean;
 }

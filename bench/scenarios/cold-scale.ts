@@ -22,7 +22,11 @@ import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-works
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
-import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
+import {
+  ampleProvisioners,
+  InMemoryFamilyLedger,
+  InMemoryFamilyLocks,
+} from '../../lambdas/core/families/in-memory.js';
 import type { BuildParameter } from '../../lambdas/core/families/model.js';
 import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import {
@@ -161,6 +165,7 @@ export const container = (d: Deployment, timeoutMs: number) => {
     newRunId: () => crypto.randomUUID(),
     timers: intervalScheduler,
     progress: ignoreProgress,
+    capacity: ampleProvisioners(),
     log: process.env.COLD_SCALE_DEBUG ? debugLog : { ...silentLog, forFamily: () => silentLog },
   };
   const reconcile: (request: ReconcileRequest) => Promise<ReconcileReport> = controller

@@ -11,7 +11,11 @@ import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-works
 import { CODER_ROUTES, CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
-import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
+import {
+  ampleProvisioners,
+  InMemoryFamilyLedger,
+  InMemoryFamilyLocks,
+} from '../../lambdas/core/families/in-memory.js';
 import { childWorkspaceName } from '../../lambdas/core/families/names.js';
 import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import { reconcileFamilies } from '../../lambdas/core/families/run.js';
@@ -48,6 +52,7 @@ export const familyCreation: Scenario = {
         newRunId: () => randomUUID(),
         timers: intervalScheduler,
         progress: ignoreProgress,
+        capacity: ampleProvisioners(),
         log: { ...silentLog, forFamily: () => silentLog },
       };
       const organizationId = (await client.organization('default')).id;

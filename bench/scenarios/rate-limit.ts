@@ -11,7 +11,11 @@ import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-works
 import { CODER_ROUTES, CoderClient, type CoderRequestEvent } from '../../lambdas/adapters/coder/index.js';
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
-import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
+import {
+  ampleProvisioners,
+  InMemoryFamilyLedger,
+  InMemoryFamilyLocks,
+} from '../../lambdas/core/families/in-memory.js';
 import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import { reconcileFamilies } from '../../lambdas/core/families/run.js';
 import { intervalScheduler } from '../../lambdas/wiring/scheduler.js';
@@ -97,6 +101,7 @@ const converge = async (paced: boolean): Promise<Convergence> => {
       newRunId: () => randomUUID(),
       timers: intervalScheduler,
       progress: ignoreProgress,
+      capacity: ampleProvisioners(),
       log: { ...silentLog, forFamily: () => silentLog },
     };
     const started = performance.now();

@@ -17,7 +17,11 @@ import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-works
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
-import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
+import {
+  ampleProvisioners,
+  InMemoryFamilyLedger,
+  InMemoryFamilyLocks,
+} from '../../lambdas/core/families/in-memory.js';
 import type { BuildParameter, ChildRecord } from '../../lambdas/core/families/model.js';
 import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import { reconcileFamilies } from '../../lambdas/core/families/run.js';
@@ -105,6 +109,7 @@ const main = async (): Promise<void> => {
         newRunId: () => randomUUID(),
         timers: intervalScheduler,
         progress: ignoreProgress,
+        capacity: ampleProvisioners(),
         log: { ...silentLog, forFamily: () => silentLog },
       },
       { scope: { kind: 'all' }, dryRun: false, trigger: 'schedule' },

@@ -41,6 +41,11 @@ export class FamilyRunCutShortError extends Error {
   override readonly name = 'FamilyRunCutShortError';
 }
 
+/** The controller already has as many provisioner jobs in flight as it may; SQS brings the message back. */
+export class FamilyRunPacedError extends Error {
+  override readonly name = 'FamilyRunPacedError';
+}
+
 /** The message is not a work item the webhook could have written; retrying will not help. */
 export class PoisonWorkItemError extends Error {
   override readonly name = 'PoisonWorkItemError';
@@ -169,6 +174,16 @@ export const makeWorkerHandler = (deps: WorkerHandlerDeps) => {
         failures: report.failures,
         conflicts: report.conflicts,
       };
+      if (report.incomplete && report.incomplete.reason !== 'deadline') {
+        // Paced by Coder's provisioners: the message comes back once a job slot has had time to open.
+        count(WORKER_METRICS.paced);
+        deps.log.info("family run paced by Coder's provisioners; retrying later", {
+          ...outcome,
+          outcome: 'paced',
+        });
+        await retryLater(record, 'paced');
+        throw new FamilyRunPacedError(report.incomplete.detail);
+      }
       if (report.incomplete) {
         count(WORKER_METRICS.cutShort);
         deps.log.info('family run cut short by the deadline; retrying at once', {

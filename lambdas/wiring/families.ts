@@ -11,6 +11,8 @@ import {
   verifyChildMarkerParameter,
 } from '../adapters/coder/family-templates.js';
 import { CoderFamilyWorkspaces } from '../adapters/coder/family-workspaces.js';
+import { CoderProvisionerCapacity } from '../adapters/coder/provisioner-capacity.js';
+import { NO_DEADLINE } from '../core/contracts/deadline.js';
 import type { MetricsSink } from '../core/contracts/metrics-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../core/families/config.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../core/families/in-memory.js';
@@ -80,6 +82,17 @@ export const createFamilyEngine = (parts: FamilyEngineParts): FamilyReconcileDep
   const marker = config.childMarkerParameter;
   return {
     config,
+    capacity: new CoderProvisionerCapacity({
+      client: parts.client,
+      organization: config.organization,
+      templates: config.templates,
+      controllerUserId: async () => {
+        const id = await coderWorkspaces.controllerUserId({ deadline: NO_DEADLINE });
+        if (id === undefined) throw new Error("the controller's own Coder user could not be read");
+        return id;
+      },
+      versionTags,
+    }),
     workspaces: marker
       ? new ChildMarkerCheckedWorkspaces(coderWorkspaces, (call) =>
           verifyChildMarkerParameter(
@@ -103,6 +116,8 @@ export const createFamilyEngine = (parts: FamilyEngineParts): FamilyReconcileDep
 
 // A build's parameters never change, so this warm-container cache never goes stale.
 const parameterCache = new Map<string, BuildParameter[]>();
+// Nor does a template version's tags: the pacing reads each version's once per container.
+const versionTags = new Map<string, Readonly<Record<string, string>>>();
 const built = new WeakMap<NodeJS.ProcessEnv, FamilyReconcileDeps>();
 
 /**

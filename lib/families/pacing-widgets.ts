@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
 import { FAMILY_METRICS } from '../../lambdas/core/families/metrics.js';
 import { PROVISIONER_PACING_METRICS } from '../../lambdas/core/families/provisioner-capacity.js';
-import { METRICS_NAMESPACE } from '../../lambdas/wiring/names.js';
 
 const period = Duration.minutes(5);
 

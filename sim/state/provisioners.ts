@@ -126,6 +126,34 @@ export class ProvisionerRegistry {
     return started;
   }
 
+  /**
+   * coderd's built-in provisioner daemons: cli/server.go starts `CODER_PROVISIONER_DAEMONS` of them
+   * (3 by default), each named `<hostname>-<i>` from 0 (the simulator's hostname is `coderd`),
+   * untagged, under the reserved built-in key (codersdk/provisionerdaemons.go,
+   * ProvisionerKeyIDBuiltIn), connected while coderd runs. In timer mode they stand for the
+   * provisioners that run every build (however many are queued); they take no part in the queue
+   * model (`provisioners` option), whose pools replace them.
+   */
+  startBuiltIn(orgId: string, count: number): void {
+    const builtIn = RESERVED_KEYS.find((k) => k.name === 'built-in');
+    const now = isoNow(this.time);
+    for (let i = 0; i < count; i++) {
+      const id = `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`;
+      this.daemons.set(id, {
+        id,
+        orgId,
+        name: `coderd-${i}`,
+        keyId: builtIn?.id ?? '00000000-0000-0000-0000-000000000001',
+        keyName: 'built-in',
+        tags: { scope: 'organization', owner: '' },
+        createdAt: now,
+        lastSeenAt: now,
+        status: 'idle',
+        live: true,
+      });
+    }
+  }
+
   /** A pool daemon stops: no more heartbeats, no more jobs. */
   stopDaemon(d: SimProvisionerDaemon): void {
     d.live = false;

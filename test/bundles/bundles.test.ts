@@ -18,6 +18,9 @@ import { type BuiltBundles, buildBundles, run } from '../support/bundles.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
 import { seedFamilyParent, seedFamilyTemplate } from '../support/family-seed.js';
 
+/** Coder's provisioners here: the pacing (half the daemons) lets one run queue every child these tests expect. */
+const PROVISIONER_DAEMONS = 10;
+
 let bundles: BuiltBundles;
 const secrets = new Map<string, string>();
 let secretsManager: Server;
@@ -76,7 +79,7 @@ beforeAll(async () => {
       ...(table === 'overrides' ? {} : { sortKey: 'sk' }),
     });
   }
-  sim = await startCoderSimulator({ buildDurationMs: 20 });
+  sim = await startCoderSimulator({ buildDurationMs: 20, builtInProvisioners: PROVISIONER_DAEMONS });
   seedFamilyTemplate(sim);
   seedFamilyParent(sim, { owner: 'alice', parent: 'my-team', children: 2, cpu: 4 });
   secrets.set('coder-token', JSON.stringify({ token: sim.adminToken }));

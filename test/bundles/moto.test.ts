@@ -78,6 +78,9 @@ import { MOTO_SERVER, toolAvailable } from '../support/external-tools.js';
 import { FAMILY_TEMPLATE, seedFamilyParent, seedFamilyTemplate } from '../support/family-seed.js';
 import { type MotoServer, startMotoServer } from '../support/moto.js';
 
+/** Coder's provisioners here: the pacing (half the daemons) lets one run queue every child these tests expect. */
+const PROVISIONER_DAEMONS = 10;
+
 // Without moto_server: one line saying so and every test here skipped; with CI set, a failure.
 const motoAvailable = toolAvailable(MOTO_SERVER, 'the bundles against moto (test/bundles/moto.test.ts)');
 const describeWithMoto = describe.skipIf(!motoAvailable);
@@ -103,7 +106,7 @@ beforeAll(async () => {
   [moto, bundles, sim] = await Promise.all([
     startMotoServer(),
     buildBundles(),
-    startCoderSimulator({ buildDurationMs: 20 }),
+    startCoderSimulator({ buildDurationMs: 20, builtInProvisioners: PROVISIONER_DAEMONS }),
   ]);
   const dynamo = new DynamoDBClient(moto.clientConfig);
   aws = {

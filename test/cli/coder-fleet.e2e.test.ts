@@ -14,6 +14,9 @@ import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
 import { runCli } from './run-cli.js';
 
+/** Coder's provisioners here: the pacing (half the daemons) lets one run queue every child these tests expect. */
+const PROVISIONER_DAEMONS = 10;
+
 const TEMPLATE = 'kubernetes-multi';
 const LEDGER = 'family-ledger';
 const WRONG_TOKEN = 'wrong-token-3f9a1c77d2b84e0e9f5c';
@@ -39,7 +42,11 @@ beforeAll(async () => {
   workdir = await mkdtemp(path.join(tmpdir(), 'coder-fleet-cli-'));
   // Prepare: the bundle under test, a simulator with one family and a look-alike, a ledger table.
   cli = await bundleCli(path.join(workdir, 'dist'));
-  sim = await startCoderSimulator({ buildDurationMs: 50, rateLimit: false });
+  sim = await startCoderSimulator({
+    buildDurationMs: 50,
+    rateLimit: false,
+    builtInProvisioners: PROVISIONER_DAEMONS,
+  });
   for (const username of ['alice', 'carol']) sim.seed.user({ username });
   sim.seed.template({
     name: TEMPLATE,

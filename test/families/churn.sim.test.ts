@@ -10,7 +10,11 @@ import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-works
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { NO_DEADLINE } from '../../lambdas/core/contracts/deadline.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
-import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
+import {
+  ampleProvisioners,
+  InMemoryFamilyLedger,
+  InMemoryFamilyLocks,
+} from '../../lambdas/core/families/in-memory.js';
 import type { ChildRecord, FamilyKey } from '../../lambdas/core/families/model.js';
 import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import { reconcileFamilies } from '../../lambdas/core/families/run.js';
@@ -202,6 +206,7 @@ const runWorld = async (seed: number): Promise<{ violations: string[]; done: Rec
       newRunId: () => `run-${now}`,
       log: quietFamilyLog,
       progress: ignoreProgress,
+      capacity: ampleProvisioners(),
     };
     for (let run = 0; run < RUNS; run++) {
       await reconcileFamilies(deps, {

@@ -6,6 +6,7 @@ import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-works
 import { CoderClient, type CoderClientOptions } from '../../lambdas/adapters/coder/index.js';
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { type FamiliesConfigInput, familiesConfigSchema } from '../../lambdas/core/families/config.js';
+import { ampleProvisioners } from '../../lambdas/core/families/in-memory.js';
 import type { BuildParameter } from '../../lambdas/core/families/model.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
 import { ignoreProgress } from '../../lambdas/core/families/progress.js';
@@ -96,6 +97,7 @@ export const startFamilyHarness = async (
       newRunId: () => randomUUID(),
       log: overrides.log ?? quietFamilyLog,
       progress: ignoreProgress,
+      capacity: ampleProvisioners(),
     };
   };
   return {

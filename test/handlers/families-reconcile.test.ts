@@ -9,7 +9,11 @@ import {
   FamiliesReconcileEventError,
   parseFamiliesReconcileEvent,
 } from '../../lambdas/core/families/events.js';
-import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
+import {
+  ampleProvisioners,
+  InMemoryFamilyLedger,
+  InMemoryFamilyLocks,
+} from '../../lambdas/core/families/in-memory.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../../lambdas/core/families/ports.js';
 import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import { makeHandler } from '../../lambdas/handlers/families-reconcile.js';
@@ -113,6 +117,7 @@ describe('families-reconcile handler', () => {
       newRunId: () => randomUUID(),
       log,
       progress: ignoreProgress,
+      capacity: ampleProvisioners(),
     };
   });
   afterEach(async () => {

@@ -109,7 +109,7 @@ describe('provisioner daemons', () => {
   let sim: CoderSimulator;
   let secret: string;
   beforeAll(async () => {
-    sim = await startCoderSimulator({ rateLimit: false });
+    sim = await startCoderSimulator({ rateLimit: false, builtInProvisioners: 0 });
     secret = sim.seed.provisionerKey({ name: 'pool-a', tags: { pool: 'a' } }).key;
     sim.seed.provisionerKey({ name: 'pool-b' });
     sim.seed.provisionerDaemon({ name: 'a-1', keyName: 'pool-a' });
@@ -163,5 +163,23 @@ describe('provisioner daemons', () => {
       headers: { 'Coder-Provisioner-Daemon-Key': secret },
     });
     expect(lookup.status).toBe(401);
+  });
+});
+
+describe("coderd's built-in provisioner daemons", () => {
+  it('lists three untagged daemons named <hostname>-<i> under the built-in key unless told otherwise (cli/server.go)', async () => {
+    const sim = await startCoderSimulator({ rateLimit: false });
+    const none = await startCoderSimulator({ rateLimit: false, builtInProvisioners: 0 });
+    try {
+      const listed = await api<Daemon[]>(sim, 'GET', '/api/v2/organizations/default/provisionerdaemons');
+      expect(listed.body.map((d) => d.name).sort()).toEqual(['coderd-0', 'coderd-1', 'coderd-2']);
+      expect(listed.body.every((d) => d.key_name === 'built-in')).toBe(true);
+      expect(listed.body[0]?.tags).toEqual({ scope: 'organization', owner: '' });
+      const empty = await api<Daemon[]>(none, 'GET', '/api/v2/organizations/default/provisionerdaemons');
+      expect(empty.body).toEqual([]);
+    } finally {
+      await sim.close();
+      await none.close();
+    }
   });
 });

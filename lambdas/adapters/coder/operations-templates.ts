@@ -90,4 +90,5 @@ export const getTemplateVersion = (
     schema: templateVersionSchema,
     wording: { notFound: `template version ${versionId} not found` },
     signal: options.signal,
+    deadline: options.deadline,
   });

@@ -16,6 +16,8 @@
  * Four requests a run once warm (templates, daemons, two job lists), plus one per template version
  * the first time it is seen and one `users/me` per container.
  */
+import type { Deadline } from '../../core/contracts/deadline.js';
+import type { RunCall } from '../../core/families/ports.js';
 import type {
   ControllerJobs,
   ProvisionerCapacity,
@@ -93,16 +95,18 @@ export class CoderProvisionerCapacity implements ProvisionerCapacitySource {
     this.versionTags = options.versionTags ?? new Map();
   }
 
-  async read(): Promise<ProvisionerCapacity> {
+  async read(call?: RunCall): Promise<ProvisionerCapacity> {
     const { client, organization } = this.options;
     const now = this.options.now ?? Date.now;
+    const deadline = call?.deadline;
     const [templates, daemons, controllerJobs, pending] = await Promise.all([
-      this.templateTags(),
-      client.listProvisionerDaemons(organization, { limit: this.options.daemonsLimit ?? 1000 }),
-      this.controllerJobs(),
+      this.templateTags(deadline),
+      client.listProvisionerDaemons(organization, { limit: this.options.daemonsLimit ?? 1000, deadline }),
+      this.controllerJobs(deadline),
       client.listProvisionerJobs(organization, {
         status: ['pending'],
         limit: this.options.pendingSample ?? 200,
+        deadline,
       }),
     ]);
     // Releases before coder/coder#19378 list offline daemons too.
@@ -133,17 +137,19 @@ export class CoderProvisionerCapacity implements ProvisionerCapacitySource {
   }
 
   /** The managed templates found in the organization, with their build jobs' tags. */
-  private async templateTags(): Promise<Array<{ template: string; tags: Readonly<Record<string, string>> }>> {
+  private async templateTags(
+    deadline: Deadline | undefined,
+  ): Promise<Array<{ template: string; tags: Readonly<Record<string, string>> }>> {
     // In the configured order, so reports and metrics read the same run after run.
     const order = this.options.templates.map((t) => t.toLowerCase());
-    const found = (await this.options.client.listTemplates(this.options.organization))
+    const found = (await this.options.client.listTemplates(this.options.organization, { deadline }))
       .filter((t) => order.includes(t.name.toLowerCase()))
       .sort((a, b) => order.indexOf(a.name.toLowerCase()) - order.indexOf(b.name.toLowerCase()));
     return Promise.all(
       found.map(async (t) => {
         let tags = this.versionTags.get(t.active_version_id);
         if (tags === undefined) {
-          const version = await this.options.client.getTemplateVersion(t.active_version_id);
+          const version = await this.options.client.getTemplateVersion(t.active_version_id, { deadline });
           tags = organizationJobTags(version.job.tags ?? {});
           this.versionTags.set(t.active_version_id, tags);
         }
@@ -163,15 +169,18 @@ export class CoderProvisionerCapacity implements ProvisionerCapacitySource {
   }
 
   /** The controller's active jobs, by the `initiator` filter where Coder has it, else by `initiator_id`. */
-  private async controllerJobs(): Promise<{ userId: string; jobs: ControllerJobs | undefined } | undefined> {
+  private async controllerJobs(
+    deadline: Deadline | undefined,
+  ): Promise<{ userId: string; jobs: ControllerJobs | undefined } | undefined> {
     const { client, organization } = this.options;
     const limit = this.options.controllerJobsLimit ?? 1000;
     // Learned from Coder's answer where the release table only assumes it (capabilities.ts).
     const [userId, filter] = await Promise.all([
       this.controllerUserId(),
-      client.capability('provisionerJobsInitiatorFilter'),
+      client.capability('provisionerJobsInitiatorFilter', { deadline }),
     ]);
     const jobs = await client.listProvisionerJobs(organization, {
+      deadline,
       status: ['pending', 'running'],
       limit,
       ...(filter ? { initiator: userId } : {}),

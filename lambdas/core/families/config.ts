@@ -15,6 +15,7 @@ export const FAMILIES_DEFAULTS = {
   backoffBaseMs: 60_000,
   failureCap: 3,
   lockLeaseMs: 2 * 60_000,
+  pacing: { daemonShare: 0.5 },
 } as const;
 
 const parameterName = z
@@ -68,6 +69,22 @@ export const familiesConfigSchema = z
      * Informational only: ownership is decided by the ledger, never by this marker.
      */
     childMarkerParameter: parameterName.optional(),
+    /**
+     * How many provisioner jobs (creates, starts, stops, deletes) the controller may have pending
+     * or running at once, so people's own builds never wait behind its catch-up (as
+     * coder/coder#19937 caps the prebuilds reconciler's pending actions). Re-read from Coder every
+     * run: `daemonShare` of the online daemons that can take the managed templates' jobs (at
+     * least 1), or a fixed `maxJobs`. With no such daemon online the controller queues nothing.
+     */
+    pacing: z
+      .object({
+        /** Share of the matching online daemons the controller's jobs may occupy. */
+        daemonShare: z.number().gt(0).max(1).default(FAMILIES_DEFAULTS.pacing.daemonShare),
+        /** A fixed cap instead of the share (for a dedicated provisioner pool, coder/coder#20305). */
+        maxJobs: z.number().int().min(1).max(10_000).optional(),
+      })
+      .strict()
+      .default({ daemonShare: FAMILIES_DEFAULTS.pacing.daemonShare }),
   })
   .strict()
   .superRefine((config, ctx) => {

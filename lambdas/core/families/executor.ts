@@ -11,8 +11,12 @@ import { type FamilyLedger, type FamilyWorkspacesPort, type RunCall, WorkspaceOp
 
 export type ActionOutcome = 'done' | 'planned' | 'skipped' | 'failed' | 'conflict';
 
-/** Why an action was not started: the run is out of time, or the family's lock was lost. */
-export type StopCause = 'out-of-time' | 'lock-lost';
+/**
+ * Why an action was not started: the run is out of time, the family's lock was lost, the
+ * controller already has as many provisioner jobs in flight as it may (pacing.ts), or no
+ * provisioner daemon can take them.
+ */
+export type StopCause = 'out-of-time' | 'lock-lost' | 'provisioner-cap' | 'no-provisioner';
 
 export interface Settlement {
   readonly outcome: ActionOutcome;
@@ -43,6 +47,11 @@ export interface ExecutionContext {
    * is out of time, or this family's lock was lost). Checked before every mutation.
    */
   readonly mayStart: (needMs: number) => { cause: StopCause; detail: string } | undefined;
+  /**
+   * Whether this Coder action may queue a provisioner job now (it takes a slot if so): undefined
+   * when it may, otherwise why not. Asked after `mayStart`, for every Coder action.
+   */
+  readonly mayQueue: (action: PlannedAction) => { cause: StopCause; detail: string } | undefined;
 }
 
 /** The least time left to start a Coder mutation (ledger intent, the call, the confirmation). */
@@ -104,7 +113,7 @@ export const executeFamilyPlan = async (
         }
         const result = await ctx.mutations(async (): Promise<Settlement | AmbiguousCreate> => {
           // Checked after the queue: waiting for a slot can use up the run's time.
-          const stop = ctx.mayStart(MUTATION_START_MS);
+          const stop = ctx.mayStart(MUTATION_START_MS) ?? ctx.mayQueue(action);
           if (stop) return { outcome: 'skipped', error: stop.detail, stoppedBy: stop.cause };
           try {
             return await runCoderAction(ctx, family, action);

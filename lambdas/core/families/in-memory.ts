@@ -1,5 +1,6 @@
 import type { ChildRecord, FailureRecord, FamilyKey, LedgerState, ParentMissingRecord } from './model.js';
 import type { FamilyLedger, FamilyLocks, RepeatingTask, Scheduler } from './ports.js';
+import type { ProvisionerCapacitySource } from './provisioner-capacity.js';
 
 const childKey = (owner: string, parent: string, index: number): string => `${owner}/${parent}#${index}`;
 const famKey = (key: FamilyKey): string => `${key.owner}/${key.parent}`;
@@ -161,3 +162,21 @@ export class ManualScheduler implements Scheduler {
     return this.tasks.size;
   }
 }
+
+/**
+ * Provisioners that never limit the controller (tests and the in-memory demo): many idle daemons
+ * that take every template's jobs; the controller's own jobs are counted from the snapshot.
+ */
+export const ampleProvisioners = (daemons = 1_000_000): ProvisionerCapacitySource => ({
+  read: async () => ({
+    observedAt: 0,
+    onlineDaemons: daemons,
+    busyDaemons: 0,
+    templates: [],
+    controllerJobs: undefined,
+    queued: 0,
+    othersOldestPendingMs: undefined,
+    oldestPendingMs: undefined,
+    queueSampled: false,
+  }),
+});

@@ -1,3 +1,4 @@
+import { PROVISIONER_PACING_METRICS } from './provisioner-capacity.js';
 import type { ReconcileReport } from './run.js';
 
 /**
@@ -41,4 +42,33 @@ export const familyRunMetrics = (report: ReconcileReport): Array<{ name: string;
   { name: FAMILY_METRICS.templatesUnknown, value: 0 },
   { name: FAMILY_METRICS.partialView, value: report.view === 'partial' ? 1 : 0 },
   { name: FAMILY_METRICS.lockLost, value: report.lockLost.length },
+  ...pacingMetrics(report),
 ];
+
+/** The pacing's figures, when the run read Coder's provisioners (a run with no job to queue does not). */
+const pacingMetrics = (report: ReconcileReport): Array<{ name: string; value: number }> => {
+  const pacing = report.pacing;
+  if (!pacing) return [];
+  const atCap = report.incomplete?.reason === 'provisioner-cap' && report.summary.childrenMissing > 0;
+  return [
+    { name: PROVISIONER_PACING_METRICS.controllerActiveJobs, value: pacing.active },
+    ...(pacing.cap === undefined
+      ? []
+      : [{ name: PROVISIONER_PACING_METRICS.controllerJobCap, value: pacing.cap }]),
+    { name: PROVISIONER_PACING_METRICS.atCap, value: atCap ? 1 : 0 },
+    ...(pacing.daemons === undefined
+      ? []
+      : [{ name: PROVISIONER_PACING_METRICS.matchingDaemons, value: pacing.daemons }]),
+    ...(pacing.queued === undefined
+      ? []
+      : [{ name: PROVISIONER_PACING_METRICS.queued, value: pacing.queued }]),
+    ...(pacing.othersOldestPendingSeconds === undefined
+      ? []
+      : [
+          {
+            name: PROVISIONER_PACING_METRICS.othersOldestPendingSeconds,
+            value: pacing.othersOldestPendingSeconds,
+          },
+        ]),
+  ];
+};

@@ -17,6 +17,7 @@ import type {
   WorkspaceRef,
 } from './model.js';
 import type { FamilyProgressSink } from './progress.js';
+import type { ProvisionerCapacitySource } from './provisioner-capacity.js';
 
 /**
  * Why a Coder operation failed, in the terms the executor needs. `already_exists` and
@@ -156,6 +157,8 @@ export interface FamilyLogSink extends LogSink {
 export interface FamilyReconcileDeps {
   readonly config: FamiliesConfig;
   readonly workspaces: FamilyWorkspacesPort;
+  /** What Coder's provisioners can take, for pacing the controller's own jobs (pacing.ts). */
+  readonly capacity: ProvisionerCapacitySource;
   readonly ledger: FamilyLedger;
   readonly locks: FamilyLocks;
   readonly timers: Scheduler;

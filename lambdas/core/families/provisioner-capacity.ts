@@ -5,6 +5,8 @@
  * it is lambdas/adapters/coder/provisioner-capacity.ts; the engine only sees this shape.
  */
 
+import type { RunCall } from './ports.js';
+
 /** A managed template and the daemons that can take its build jobs. */
 export interface TemplateProvisioners {
   readonly template: string;
@@ -63,7 +65,7 @@ export interface ProvisionerCapacity {
 
 /** The port the engine reads capacity through, once per run. Failures throw (the adapter's typed errors). */
 export interface ProvisionerCapacitySource {
-  read(): Promise<ProvisionerCapacity>;
+  read(call: RunCall): Promise<ProvisionerCapacity>;
 }
 
 /**

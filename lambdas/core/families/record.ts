@@ -58,6 +58,14 @@ export const errorOrigin = (error: unknown): ErrorOrigin | undefined => {
   return undefined;
 };
 
+/** When a family's actions stopped for several reasons, the one it reports: the first here. */
+const STOP_PRECEDENCE: readonly StopCause[] = [
+  'lock-lost',
+  'out-of-time',
+  'no-provisioner',
+  'provisioner-cap',
+];
+
 /** Records one family's action outcomes as the executor reports them. */
 export const createActionRecorder = (
   family: FamilyKey,
@@ -78,7 +86,8 @@ export const createActionRecorder = (
       if (!(error instanceof WorkspaceOpError && error.kind === 'transient')) hardFailed++;
       firstError ??= message;
     }
-    if (stop) stoppedBy = stoppedBy === 'lock-lost' ? stoppedBy : stop;
+    if (stop && STOP_PRECEDENCE.indexOf(stop) < STOP_PRECEDENCE.indexOf(stoppedBy ?? stop)) stoppedBy = stop;
+    else if (stop) stoppedBy ??= stop;
     const origin = outcome === 'failed' ? errorOrigin(error) : undefined;
     const reported: ReportedAction = {
       ...action,

@@ -17,6 +17,7 @@ import {
 } from './executor.js';
 import { type FamilyLease, takeLease } from './lease.js';
 import { type FamilyKey, familyId, familyKey, type LedgerState, type ViewCompleteness } from './model.js';
+import { controllerJobsInSnapshot, type PacingReport, RunPacing } from './pacing.js';
 import type { FamilyPlan } from './planner.js';
 import { type FamilyReconcileDeps, type RunCall, WorkspaceOpError } from './ports.js';
 import { planOwnerFamily, recheckAfterLock } from './recheck.js';
@@ -62,7 +63,11 @@ export const FAMILY_START_MS = 2_000;
 
 /** Why a run stopped before the end, and what it left for the next one. */
 export interface IncompleteRun {
-  reason: 'deadline';
+  /**
+   * `deadline`: out of time; `provisioner-cap`: the controller already had as many provisioner jobs
+   * in flight as it may; `no-provisioner`: no daemon can take the templates' jobs (pacing.ts).
+   */
+  reason: 'deadline' | 'provisioner-cap' | 'no-provisioner';
   /**
    * Families with changes the run did not get to (or only partly did); undefined when the run ran
    * out of time before it knew them (while reading the snapshot).
@@ -89,8 +94,10 @@ export interface ReconcileReport {
   failures: number;
   conflicts: number;
   coder: { requests: number; throttled: number };
-  /** Set when the run stopped early (out of time): a normal outcome; the next run resumes. */
+  /** Set when the run stopped early (out of time, or paced): a normal outcome; the next run resumes. */
   incomplete?: IncompleteRun;
+  /** The run's pacing by Coder's provisioners, when some family was about to queue a job. */
+  pacing?: PacingReport;
   summary: {
     /** Children that should exist and did not (create actions planned). */
     childrenMissing: number;
@@ -153,6 +160,7 @@ interface RunContext {
   readonly stop: RunStop;
   readonly controllerUserId: string | undefined;
   readonly mutations: ReturnType<typeof createConcurrencyLimit>;
+  readonly pacing: RunPacing;
 }
 
 export async function reconcileFamilies(
@@ -177,9 +185,23 @@ export async function reconcileFamilies(
 
   let results: FamilyResult[] = [];
   let families = 0;
+  // What the plans hold, for the pacing (set by the full reconcile before any family runs).
+  const planned = { removals: 0, activeJobs: 0 };
+  const pacing = new RunPacing({
+    config: deps.config,
+    read: () => deps.capacity.read(call),
+    readFailed: (error) =>
+      deps.log.warn("could not read Coder's provisioners; pacing conservatively this run", {
+        runId,
+        error: describe(error),
+      }),
+    plannedRemovals: () => planned.removals,
+    activeInSnapshot: () => planned.activeJobs,
+  });
   let view: ViewCompleteness = 'complete';
   let stoppedWhileReading: string | undefined;
   try {
+    const controllerUserId = await deps.workspaces.controllerUserId(call);
     const run: RunContext = {
       deps,
       runId,
@@ -187,13 +209,14 @@ export async function reconcileFamilies(
       call,
       planNow: at ? () => at : deps.now,
       stop,
-      controllerUserId: await deps.workspaces.controllerUserId(call),
+      controllerUserId,
       mutations: createConcurrencyLimit(deps.config.createConcurrency),
+      pacing,
     };
     await checkTemplates(deps, call);
     const scope = request.scope;
     if (scope.kind === 'all') {
-      ({ results, families, view } = await reconcileAll(run));
+      ({ results, families, view } = await reconcileAll(run, planned));
     } else {
       const family =
         scope.kind === 'family'
@@ -218,6 +241,22 @@ export async function reconcileFamilies(
     before,
     durationMs: deps.now().getTime() - started.getTime(),
   });
+  const paced = pacing.report();
+  if (paced) report.pacing = paced;
+  if (!stop.stopped && paced && paced.turnedAway > 0) {
+    const left = results.filter(
+      (r) => r.kind === 'settled' && (r.stoppedBy === 'provisioner-cap' || r.stoppedBy === 'no-provisioner'),
+    ).length;
+    report.incomplete = {
+      reason: paced.noProvisioner ? 'no-provisioner' : 'provisioner-cap',
+      familiesLeft: left,
+      detail: `${paced.reason}; ${paced.turnedAway} job${paced.turnedAway === 1 ? '' : 's'} of ${left} famil${left === 1 ? 'y' : 'ies'} left for the next run`,
+    };
+    deps.log.info("family reconcile paced by Coder's provisioners; the next run continues", {
+      runId,
+      ...report.incomplete,
+    });
+  }
   if (stop.stopped) {
     const left = stoppedWhileReading !== undefined ? undefined : results.filter(leftForNextRun).length;
     report.incomplete = {
@@ -248,10 +287,16 @@ const leftForNextRun = (result: FamilyResult): boolean =>
 
 const reconcileAll = async (
   run: RunContext,
+  planned: { removals: number; activeJobs: number },
 ): Promise<{ results: FamilyResult[]; families: number; view: ViewCompleteness }> => {
   const { deps, call } = run;
   const initial = await loadSnapshot(deps, call, run.controllerUserId, undefined);
   const { snapshot, plans } = await planWithReads(deps, call, initial, run.planNow());
+  planned.removals = plans.reduce(
+    (n, p) => n + p.actions.filter((a) => a.kind === 'delete-child' || a.kind === 'stop-child').length,
+    0,
+  );
+  planned.activeJobs = controllerJobsInSnapshot(snapshot.workspaces, run.controllerUserId);
   deps.progress({ kind: 'snapshot-read', families: plans.length, workspaces: snapshot.workspaces.length });
   const changing = plans.filter((p) => p.actions.some(isMutation));
   deps.progress({
@@ -368,6 +413,7 @@ const settleFamily = async (
     return { kind: 'settled', family: plan.family, actions: [], hardLimited: false, stoppedBy: undefined };
   }
   const log = deps.log.forFamily(familyId(plan.family));
+  await run.pacing.ready(plan.actions);
   const recorder = createActionRecorder(plan.family, plan.actions, log, (family, action) =>
     deps.progress({ kind: 'action-settled', family, action }),
   );
@@ -390,6 +436,7 @@ const settleFamily = async (
       }
       return undefined;
     },
+    mayQueue: (action) => run.pacing.mayQueue(action),
   };
   const ambiguous = await executeFamilyPlan(ctx, plan.family, plan.actions, recorder.settled);
   for (const create of ambiguous) recorder.settled(create.action, await settleTakenName(run, create, lease));

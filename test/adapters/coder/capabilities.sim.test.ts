@@ -123,7 +123,7 @@ describe.each(Object.keys(DISAGREEING_PROFILES) as SimProfileName[])(
 
     it('lists offline daemons by what Coder answers, learning a refusal once and logging it once', async () => {
       // Prepare
-      sim = await startCoderSimulator({ coderVersion, buildDurationMs: 1 });
+      sim = await startCoderSimulator({ coderVersion, buildDurationMs: 1, builtInProvisioners: 0 });
       sim.seed.provisionerKey({ name: 'k1' });
       sim.seed.provisionerDaemon({ name: 'online', keyName: 'k1' });
       sim.seed.provisionerDaemon({ name: 'gone', keyName: 'k1', status: 'offline' });
@@ -187,7 +187,7 @@ describe.each(Object.keys(DISAGREEING_PROFILES) as SimProfileName[])(
     });
 
     it('throws any other failure of the listing, and learns nothing from it', async () => {
-      sim = await startCoderSimulator({ coderVersion, buildDurationMs: 1 });
+      sim = await startCoderSimulator({ coderVersion, buildDurationMs: 1, builtInProvisioners: 0 });
       const client = new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false });
       // An unknown organization is a 404, whatever the release: not a refusal of `offline`.
       await expect(client.listProvisionerDaemons('no-such-org', { offline: true })).rejects.toMatchObject({
@@ -205,7 +205,7 @@ describe.each(CODER_VERSION_NAMES)(
     afterEach(() => sim.close());
 
     const start = async () => {
-      sim = await startCoderSimulator({ coderVersion, buildDurationMs: 1 });
+      sim = await startCoderSimulator({ coderVersion, buildDurationMs: 1, builtInProvisioners: 0 });
       sim.seed.provisionerKey({ name: 'k1' });
       sim.seed.provisionerDaemon({ name: 'online', keyName: 'k1' });
       sim.seed.provisionerDaemon({ name: 'gone', keyName: 'k1', status: 'offline' });

@@ -15,6 +15,7 @@ import { NO_DEADLINE } from '../../../lambdas/core/contracts/deadline.js';
 import { silentLog } from '../../../lambdas/core/contracts/log-sink.js';
 import { familiesConfigSchema } from '../../../lambdas/core/families/config.js';
 import {
+  ampleProvisioners,
   InMemoryFamilyLedger,
   InMemoryFamilyLocks,
   ManualScheduler,
@@ -96,6 +97,7 @@ const runCurrent = async (spec: WorldSpec): Promise<string[]> => {
     newRunId: () => 'run',
     log,
     progress: ignoreProgress,
+    capacity: ampleProvisioners(),
   };
   for (let run = 0; run < RUNS; run++) {
     // A run that fails (a renamed template) changes nothing: the next one tries again.

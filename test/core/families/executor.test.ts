@@ -53,8 +53,16 @@ class RecordingLedger extends InMemoryFamilyLedger {
 }
 
 const setup = (
-  options: { dryRun?: boolean; bound?: number; stop?: { cause: StopCause; detail: string } } = {},
+  options: {
+    dryRun?: boolean;
+    bound?: number;
+    stop?: { cause: StopCause; detail: string };
+    /** Job actions allowed before the pacing turns the rest away. @default no limit */
+    jobs?: number;
+  } = {},
 ) => {
+  let jobsLeft = options.jobs ?? Number.POSITIVE_INFINITY;
+  const queued: string[] = [];
   const order: string[] = [];
   const coder = new MemoryCoder();
   coder.beforeCreate = async (input) => {
@@ -78,11 +86,17 @@ const setup = (
       needs.push(needMs);
       return options.stop;
     },
+    mayQueue: (action) => {
+      if (jobsLeft <= 0) return { cause: 'provisioner-cap', detail: 'not queued: at the cap' };
+      jobsLeft--;
+      queued.push(action.kind);
+      return undefined;
+    },
   };
   const execute = (actions: PlannedAction[]) =>
     executeFamilyPlan(ctx, family, actions, (action, settlement) => settled.push({ action, settlement }));
   const outcomeOf = (action: PlannedAction) => settled.find((s) => s.action === action)?.settlement;
-  return { order, coder, ledger, needs, settled, ctx, execute, outcomeOf };
+  return { order, coder, ledger, needs, settled, ctx, execute, outcomeOf, queued };
 };
 
 const ref = (index: number) => ({ index, childName: `team-${index}` });

@@ -5,6 +5,7 @@ import {
   familiesConfigSchema,
 } from '../../../lambdas/core/families/config.js';
 import {
+  ampleProvisioners,
   InMemoryFamilyLedger,
   InMemoryFamilyLocks,
   ManualScheduler,
@@ -347,6 +348,7 @@ export const memoryRun = (coder: MemoryCoder, overrides: Partial<FamiliesConfigI
     newRunId: () => 'run-1',
     log: quietLog,
     progress: (event) => events.push(event),
+    capacity: ampleProvisioners(),
   };
   return { deps, coder, ledger, locks, timers, events, clock };
 };

@@ -10,6 +10,7 @@ import { NO_DEADLINE } from '../../../lambdas/core/contracts/deadline.js';
 import { silentLog } from '../../../lambdas/core/contracts/log-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../../../lambdas/core/families/config.js';
 import {
+  ampleProvisioners,
   InMemoryFamilyLedger,
   InMemoryFamilyLocks,
   ManualScheduler,
@@ -524,6 +525,7 @@ const runBoth = async (s: Scenario, dryRun: boolean, runs: number, skip: Set<str
     newRunId: () => 'run',
     log,
     progress: ignoreProgress,
+    capacity: ampleProvisioners(),
   };
   const reports: Array<[ReturnType<typeof essence>, ReturnType<typeof essence>]> = [];
   for (let run = 0; run < runs; run++) {

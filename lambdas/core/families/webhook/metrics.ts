@@ -51,4 +51,6 @@ export const WORKER_METRICS = {
   poison: 'FamilyWorkPoison',
   /** A message put back because the invocation ran out of time (not a failure). */
   cutShort: 'FamilyWorkCutShort',
+  /** A message put back because the controller was at its provisioner-job cap (not a failure). */
+  paced: 'FamilyWorkPaced',
 } as const;
