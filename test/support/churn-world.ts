@@ -21,7 +21,6 @@ import {
 } from '../../lambdas/core/families/model.js';
 import type { FamilyLedger } from '../../lambdas/core/families/ports.js';
 import { type FamilyWorkspacesPort, WorkspaceOpError } from '../../lambdas/core/families/ports.js';
-import type * as legacyPorts from '../../lambdas/core/families-legacy/ports.js';
 
 export const CONTROLLER = 'controller';
 const PERSON = 'person';
@@ -374,51 +373,8 @@ export const churnPort = (
   };
 };
 
-/** The previous engine's port over the world: pages read once, repeats dropped by id, as its client did. */
-export const legacyChurnPort = (
-  world: ChurnWorld,
-  pageSize: number,
-  records: () => readonly ChildRecord[],
-): legacyPorts.FamilyWorkspacesPort => {
-  const list = async (filter: { template?: string; owner?: string }) => {
-    const seen = new Map<string, FamilyWorkspace>();
-    let offset = 0;
-    for (;;) {
-      const page = world.page(filter, offset, pageSize);
-      for (const w of page.items) seen.set(w.id, w);
-      offset += page.items.length;
-      if (page.items.length < pageSize || offset >= page.count) break;
-    }
-    return [...seen.values()].filter((w) => w.templateName === 'dev');
-  };
-  return {
-    listManagedWorkspaces: async () => list({ template: 'dev' }),
-    listOwnerWorkspaces: async (owner) => list({ owner }),
-    describeWorkspace: async (id) => {
-      const w = world.byId(id);
-      return w ? { ownerName: w.owner, name: w.name, deleted: w.deleted } : undefined;
-    },
-    buildParameters: async (ids) => {
-      const out = new Map<string, BuildParameter[]>();
-      for (const id of ids) {
-        const p = world.parameters(id);
-        if (p) out.set(id, p);
-      }
-      return out;
-    },
-    controllerUserId: async () => CONTROLLER,
-    createWorkspace: async (input) => world.create(input.ownerName, input.name, input.parameters),
-    getWorkspaceByOwnerAndName: async (owner, name) => {
-      const w = world.byName(owner, name);
-      return w && !w.deleted ? world.view(w) : undefined;
-    },
-    transition: async (id, t) => world.controllerBuild(id, t, records),
-    stats: () => ({ requests: 0, throttled: 0 }),
-  };
-};
-
 /** A ledger whose every dropped record is judged by the world first. */
-export const judgedLedger = <L extends FamilyLedger | legacyPorts.FamilyLedger>(
+export const judgedLedger = <L extends FamilyLedger>(
   ledger: L & { children: Map<string, ChildRecord> },
   world: ChurnWorld,
 ): L => {

@@ -15,7 +15,7 @@ export const FAMILIES_DEFAULTS = {
   backoffBaseMs: 60_000,
   failureCap: 3,
   lockLeaseMs: 2 * 60_000,
-  pacing: { daemonShare: 0.5 },
+  pacing: { daemonShare: 0.5, continueAfterSeconds: 30 },
 } as const;
 
 const parameterName = z
@@ -82,9 +82,23 @@ export const familiesConfigSchema = z
         daemonShare: z.number().gt(0).max(1).default(FAMILIES_DEFAULTS.pacing.daemonShare),
         /** A fixed cap instead of the share (for a dedicated provisioner pool, coder/coder#20305). */
         maxJobs: z.number().int().min(1).max(10_000).optional(),
+        /**
+         * A run paced at the cap asks for a continuation this long after it ends (EventBridge
+         * Scheduler, which fires within the minute after): about the time the controller's jobs in
+         * flight take to free their slots. 0 turns continuations off (the schedule carries on).
+         */
+        continueAfterSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(900)
+          .default(FAMILIES_DEFAULTS.pacing.continueAfterSeconds),
       })
       .strict()
-      .default({ daemonShare: FAMILIES_DEFAULTS.pacing.daemonShare }),
+      .default({
+        daemonShare: FAMILIES_DEFAULTS.pacing.daemonShare,
+        continueAfterSeconds: FAMILIES_DEFAULTS.pacing.continueAfterSeconds,
+      }),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -131,6 +131,16 @@ export class JobBudget {
     return true;
   }
 
+  /** Counts job actions turned away without asking for each (a family passed over whole). */
+  turnAway(count: number): void {
+    this.refused += count;
+  }
+
+  /** True when no create or start could take a slot now (removals may still). */
+  get createsExhausted(): boolean {
+    return this.left - this.reservedForRemovals <= 0;
+  }
+
   /** A planned removal that will not queue a job after all (it was busy, or the run stopped). */
   releaseRemoval(): void {
     if (this.reservedForRemovals > 0) this.reservedForRemovals--;
@@ -185,6 +195,11 @@ export class RunPacing {
     },
   ) {}
 
+  /** True once the provisioners are read and no create or start can take a slot this run. */
+  get createsExhausted(): boolean {
+    return this.budget?.createsExhausted ?? false;
+  }
+
   /** Reads the provisioners before the first job of the run; a no-op for actions that queue none. */
   async ready(actions: readonly PlannedAction[]): Promise<void> {
     if (!actions.some(queuesJob)) return;
@@ -206,12 +221,32 @@ export class RunPacing {
     this.budget = new JobBudget(allowance, this.parts.plannedRemovals());
   }
 
+  /**
+   * Why the run would queue none of these actions, when it already knows: the budget is read, no
+   * create or start can take a slot, and every mutation is a create or start (nothing else to do).
+   * Such a family is passed over without its lock; the run's continuation carries it.
+   */
+  refusesAll(
+    actions: readonly PlannedAction[],
+    isMutation: (a: PlannedAction) => boolean,
+  ): { cause: 'provisioner-cap' | 'no-provisioner'; detail: string } | undefined {
+    if (this.budget === undefined || !this.budget.createsExhausted) return undefined;
+    const mutations = actions.filter(isMutation);
+    if (mutations.length === 0 || !mutations.every((a) => queuesJob(a) && !isDestructive(a.kind)))
+      return undefined;
+    this.budget.turnAway(mutations.length);
+    return this.refusal(this.budget.allowance);
+  }
+
   /** Whether `action` may queue its job now (taking a slot if so); why not, otherwise. */
   mayQueue(
     action: PlannedAction,
   ): { cause: 'provisioner-cap' | 'no-provisioner'; detail: string } | undefined {
     if (!queuesJob(action) || this.budget === undefined || this.budget.take(action)) return undefined;
-    const { allowance } = this.budget;
+    return this.refusal(this.budget.allowance);
+  }
+
+  private refusal(allowance: JobAllowance): { cause: 'provisioner-cap' | 'no-provisioner'; detail: string } {
     return {
       cause: allowance.noProvisioner ? 'no-provisioner' : 'provisioner-cap',
       detail: `not queued: ${allowance.reason}; the next run queues it`,

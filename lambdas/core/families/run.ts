@@ -42,12 +42,18 @@ export type ReconcileScope =
    * A workspace a webhook named: resolved to the family it belongs to (a ledger child → its
    * parent's family; otherwise the workspace as a potential parent, which covers a deleted parent).
    */
-  | { kind: 'workspace'; workspaceId?: string; owner?: string; name?: string };
+  | { kind: 'workspace'; workspaceId?: string; owner?: string; name?: string }
+  /**
+   * Families a paced run carried over (its continuation): each read and planned on its own, in
+   * order, until the pacing allows no more jobs; the rest are carried on again.
+   */
+  | { kind: 'families'; families: readonly FamilyKey[] };
 
 export interface ReconcileRequest {
   scope: ReconcileScope;
   dryRun: boolean;
-  trigger: 'schedule' | 'webhook' | 'operator';
+  /** `continuation`: a paced run's follow-up (`ReconcileReport.continuation`). */
+  trigger: 'schedule' | 'webhook' | 'operator' | 'continuation';
   /** Plan as of this time instead of now: grace periods and backoff are counted to it. Dry runs only. */
   at?: string;
   /**
@@ -57,6 +63,9 @@ export interface ReconcileRequest {
    */
   deadline?: Deadline;
 }
+
+/** The most families one continuation carries (its event stays a few KiB). */
+export const MAX_CONTINUATION_FAMILIES = 500;
 
 /** The least time left to start another family (lock, ledger read, its mutations, release). */
 export const FAMILY_START_MS = 2_000;
@@ -98,6 +107,12 @@ export interface ReconcileReport {
   incomplete?: IncompleteRun;
   /** The run's pacing by Coder's provisioners, when some family was about to queue a job. */
   pacing?: PacingReport;
+  /**
+   * Set when the run stopped at the provisioner cap with families still to do: the run to start
+   * `afterSeconds` after this one ends, and the families it takes on (at most
+   * MAX_CONTINUATION_FAMILIES, in the order this run met them; the schedule finds any others).
+   */
+  continuation?: { afterSeconds: number; families: FamilyKey[] };
   summary: {
     /** Children that should exist and did not (create actions planned). */
     childrenMissing: number;
@@ -123,6 +138,8 @@ type FamilyResult =
     }
   /** Not started: the run was out of time. */
   | { readonly kind: 'left'; readonly family: FamilyKey }
+  /** A carried-over family not read: the pacing had no slot left; carried on to the continuation. */
+  | { readonly kind: 'carried'; readonly family: FamilyKey }
   | { readonly kind: 'locked-by-other'; readonly family: FamilyKey };
 
 /** Latches once the run is out of time: nothing new starts after, and every family winds down. */
@@ -217,6 +234,8 @@ export async function reconcileFamilies(
     const scope = request.scope;
     if (scope.kind === 'all') {
       ({ results, families, view } = await reconcileAll(run, planned));
+    } else if (scope.kind === 'families') {
+      ({ results, families, view } = await reconcileCarried(run, scope.families));
     } else {
       const family =
         scope.kind === 'family'
@@ -243,10 +262,9 @@ export async function reconcileFamilies(
   });
   const paced = pacing.report();
   if (paced) report.pacing = paced;
-  if (!stop.stopped && paced && paced.turnedAway > 0) {
-    const left = results.filter(
-      (r) => r.kind === 'settled' && (r.stoppedBy === 'provisioner-cap' || r.stoppedBy === 'no-provisioner'),
-    ).length;
+  const pacedFamilies = results.filter(pacedOut).map((r) => r.family);
+  if (!stop.stopped && paced && pacedFamilies.length > 0) {
+    const left = pacedFamilies.length;
     report.incomplete = {
       reason: paced.noProvisioner ? 'no-provisioner' : 'provisioner-cap',
       familiesLeft: left,
@@ -256,6 +274,14 @@ export async function reconcileFamilies(
       runId,
       ...report.incomplete,
     });
+  }
+  const continueAfter = deps.config.pacing.continueAfterSeconds;
+  // No daemon to take the jobs: nothing to hurry for; the schedule looks again (and the alarm fires).
+  if (!request.dryRun && paced && !paced.noProvisioner && continueAfter > 0 && pacedFamilies.length > 0) {
+    report.continuation = {
+      afterSeconds: continueAfter,
+      families: pacedFamilies.slice(0, MAX_CONTINUATION_FAMILIES),
+    };
   }
   if (stop.stopped) {
     const left = stoppedWhileReading !== undefined ? undefined : results.filter(leftForNextRun).length;
@@ -281,6 +307,12 @@ export async function reconcileFamilies(
   });
   return report;
 }
+
+/** A family the pacing turned away (whole or in part), or a carried one it had no slot to read. */
+const pacedOut = (result: FamilyResult): boolean =>
+  result.kind === 'carried' ||
+  (result.kind === 'settled' &&
+    (result.stoppedBy === 'provisioner-cap' || result.stoppedBy === 'no-provisioner'));
 
 const leftForNextRun = (result: FamilyResult): boolean =>
   result.kind === 'left' || (result.kind === 'settled' && result.stoppedBy === 'out-of-time');
@@ -314,6 +346,9 @@ const reconcileAll = async (
           return { kind: 'left', family: plan.family };
         // Nothing to change (or a dry run): report without taking the lock.
         if (!mutates || run.dryRun) return settleFamily(run, plan, undefined, undefined);
+        // Only creates left and no slot for them: reported as refused, without the lock.
+        const refused = run.pacing.refusesAll(plan.actions, isMutation);
+        if (refused) return settleFamily(run, plan, undefined, undefined, refused);
         return withFamilyLease(run, plan.family, async (lease) => {
           const recheck = await recheckAfterLock(deps, call, plan, snapshot, run.planNow());
           const settled = await settleFamily(run, recheck.plan, recheck.ledger, lease);
@@ -328,6 +363,30 @@ const reconcileAll = async (
   const partial =
     snapshot.view === 'partial' || results.some((r) => r.kind === 'settled' && r.view === 'partial');
   return { results, families: plans.length, view: partial ? 'partial' : 'complete' };
+};
+
+/**
+ * A continuation: the families a paced run carried over, one after another (each read and planned
+ * on its own, under its lock), until the pacing allows no more creates; the rest are carried on.
+ */
+const reconcileCarried = async (
+  run: RunContext,
+  carried: readonly FamilyKey[],
+): Promise<{ results: FamilyResult[]; families: number; view: ViewCompleteness }> => {
+  const results: FamilyResult[] = [];
+  let families = 0;
+  let partial = false;
+  for (const family of carried) {
+    if (run.pacing.createsExhausted) {
+      results.push({ kind: 'carried', family });
+      continue;
+    }
+    const one = await reconcileOne(run, family);
+    results.push(...one.results);
+    families += one.families;
+    partial ||= one.view === 'partial';
+  }
+  return { results, families, view: partial ? 'partial' : 'complete' };
 };
 
 const reconcileOne = async (
@@ -406,6 +465,8 @@ const settleFamily = async (
   plan: FamilyPlan,
   ledger: LedgerState | undefined,
   lease: FamilyLease | undefined,
+  /** Set for a family passed over at the cap: every job is refused with this, nothing runs. */
+  refused?: { cause: StopCause; detail: string },
 ): Promise<FamilyResult> => {
   const { deps } = run;
   const hardLimitSkip = plan.actions.some((a) => a.kind === 'hard-limit-skip');
@@ -413,7 +474,7 @@ const settleFamily = async (
     return { kind: 'settled', family: plan.family, actions: [], hardLimited: false, stoppedBy: undefined };
   }
   const log = deps.log.forFamily(familyId(plan.family));
-  await run.pacing.ready(plan.actions);
+  if (!refused) await run.pacing.ready(plan.actions);
   const recorder = createActionRecorder(plan.family, plan.actions, log, (family, action) =>
     deps.progress({ kind: 'action-settled', family, action }),
   );
@@ -436,7 +497,7 @@ const settleFamily = async (
       }
       return undefined;
     },
-    mayQueue: (action) => run.pacing.mayQueue(action),
+    mayQueue: (action) => refused ?? run.pacing.mayQueue(action),
   };
   const ambiguous = await executeFamilyPlan(ctx, plan.family, plan.actions, recorder.settled);
   for (const create of ambiguous) recorder.settled(create.action, await settleTakenName(run, create, lease));
