@@ -1,18 +1,26 @@
+import type { Context } from 'aws-lambda';
 import type { Deadline } from '../core/contracts/deadline.js';
 import { addCounts, METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
+import type { ContinuationScheduler } from '../core/families/continuation.js';
 import { parseFamiliesReconcileEvent } from '../core/families/events.js';
+import { describe } from '../core/families/executor.js';
 import { FAMILY_METRICS, familyRunMetrics } from '../core/families/metrics.js';
 import type { FamilyReconcileDeps } from '../core/families/ports.js';
 import { type ReconcileReport, reconcileFamilies, UnknownTemplatesError } from '../core/families/run.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
-import { createFamilyReconcileDeps } from '../wiring/families.js';
+import { createContinuations, createFamilyReconcileDeps } from '../wiring/families.js';
 import { lambdaHandler } from '../wiring/lambda-handler.js';
 import { FUNCTION } from '../wiring/names.js';
 
 export interface FamiliesReconcileHandlerDeps {
   readonly engine: FamilyReconcileDeps;
   readonly metrics: MetricsSink;
+  /** Schedules a paced run's continuation; undefined where none is deployed. */
+  readonly continuations?: ContinuationScheduler | undefined;
 }
+
+/** What the handler did with the report's continuation. */
+export type ContinuationOutcome = { readonly scheduled: string } | { readonly notScheduled: string };
 
 /**
  * Parse, reconcile, publish, return the report (every action with its reason and outcome). The
@@ -23,8 +31,11 @@ export const makeHandler =
   (deps: FamiliesReconcileHandlerDeps) =>
   async (
     event: unknown,
-    invocation: { readonly deadline?: Deadline | undefined } = {},
-  ): Promise<ReconcileReport & { scheduledTime?: string }> => {
+    invocation: {
+      readonly deadline?: Deadline | undefined;
+      readonly context?: Pick<Context, 'invokedFunctionArn'> | undefined;
+    } = {},
+  ): Promise<ReconcileReport & { scheduledTime?: string; continued?: ContinuationOutcome }> => {
     const { scheduledTime, ...parsed } = parseFamiliesReconcileEvent(event);
     const request = { ...parsed, ...(invocation.deadline ? { deadline: invocation.deadline } : {}) };
     let report: ReconcileReport;
@@ -41,8 +52,40 @@ export const makeHandler =
     if (!report.dryRun) {
       addCounts(deps.metrics, familyRunMetrics(report));
     }
-    return scheduledTime ? { ...report, scheduledTime } : report;
+    const continued = await continueLater(deps, report, invocation.context?.invokedFunctionArn);
+    return { ...report, ...(scheduledTime ? { scheduledTime } : {}), ...(continued ? { continued } : {}) };
   };
+
+/**
+ * Asks for the report's continuation. A failure loses nothing (the next scheduled run carries on)
+ * and is said in the log, the metric and the returned report.
+ */
+const continueLater = async (
+  deps: FamiliesReconcileHandlerDeps,
+  report: ReconcileReport,
+  functionArn: string | undefined,
+): Promise<ContinuationOutcome | undefined> => {
+  const wanted = report.continuation;
+  if (!wanted) return undefined;
+  if (!deps.continuations || !functionArn) {
+    return { notScheduled: 'no continuation schedule is configured here; the next scheduled run continues' };
+  }
+  const at = new Date(deps.engine.now().getTime() + wanted.afterSeconds * 1000);
+  try {
+    await deps.continuations.schedule({ at, families: wanted.families, functionArn });
+    deps.engine.log.info('continuation scheduled', {
+      runId: report.runId,
+      at: at.toISOString(),
+      families: wanted.families.length,
+    });
+    return { scheduled: at.toISOString() };
+  } catch (error) {
+    const detail = `could not schedule the continuation (${describe(error)}); the next scheduled run continues. Check the function's scheduler:CreateSchedule, scheduler:UpdateSchedule and iam:PassRole permissions`;
+    deps.engine.log.warn(detail, { runId: report.runId });
+    deps.metrics.addMetric(FAMILY_METRICS.continuationFailed, METRIC_UNIT.count, 1);
+    return { notScheduled: detail };
+  }
+};
 
 export const handler = lambdaHandler(
   FUNCTION.familiesReconcile,
@@ -50,6 +93,7 @@ export const handler = lambdaHandler(
     makeHandler({
       engine: createFamilyReconcileDeps(process.env, observability),
       metrics: observability.metrics,
+      continuations: createContinuations(process.env, observability.tracer),
     }),
   { middleware: ({ metrics }) => [coderApiMetrics(metrics)] },
 );

@@ -1,7 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SchedulerContinuations } from '../adapters/aws/continuation-schedule.js';
 import { DynamoBuildParameterStore, DynamoFamilyLedger } from '../adapters/aws/family-ledger.js';
 import { DynamoFamilyLocks } from '../adapters/aws/family-locks.js';
 import { SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
@@ -15,6 +17,7 @@ import { CoderProvisionerCapacity } from '../adapters/coder/provisioner-capacity
 import { NO_DEADLINE } from '../core/contracts/deadline.js';
 import type { MetricsSink } from '../core/contracts/metrics-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../core/families/config.js';
+import type { ContinuationScheduler } from '../core/families/continuation.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../core/families/in-memory.js';
 import type { BuildParameter } from '../core/families/model.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../core/families/ports.js';
@@ -155,6 +158,25 @@ export const createFamilyReconcileDeps = (
   });
   built.set(env, deps);
   return deps;
+};
+
+/**
+ * The reconcile function's continuation schedule, when the deployment has one (the construct sets
+ * all three variables); undefined otherwise, and a paced run then waits for the next schedule.
+ */
+export const createContinuations = (
+  env: NodeJS.ProcessEnv = process.env,
+  tracer?: AwsClientTracing,
+): ContinuationScheduler | undefined => {
+  const name = env[ENV.continuationSchedule];
+  if (!name) return undefined;
+  const client = new SchedulerClient({});
+  return new SchedulerContinuations({
+    client: tracer ? tracer.captureAWSv3Client(client) : client,
+    name,
+    roleArn: requireEnv(ENV.continuationRoleArn, env),
+    deadLetterArn: env[ENV.continuationDeadLetterArn],
+  });
 };
 
 const familyQueue = (observability: Observability, env: NodeJS.ProcessEnv) =>

@@ -1,14 +1,41 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Names, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { FUNCTION } from '../../lambdas/contracts/names.js';
+import { ENV, FUNCTION } from '../../lambdas/contracts/names.js';
 import { ControllerFunction } from '../common/controller-function.js';
 
 export const FAMILIES_RECONCILE_HANDLER = FUNCTION.familiesReconcile;
+
+/**
+ * A paced run asks to be continued soon (lambdas/adapters/aws/continuation-schedule.ts): one
+ * one-time schedule of this deployment's, by name, invoking the function through the recurring
+ * schedule's role and dead-letter queue. The function may create and update only that schedule.
+ */
+const grantContinuations = (
+  scope: Construct,
+  reconcileFunction: ControllerFunction,
+  scheduleRole: iam.Role,
+  deadLetters: sqs.Queue,
+): void => {
+  const name = `${Names.uniqueResourceName(scope, { maxLength: 54, separator: '-' })}-continue`;
+  const stack = Stack.of(scope);
+  reconcileFunction.addEnvironment(ENV.continuationSchedule, name);
+  reconcileFunction.addEnvironment(ENV.continuationRoleArn, scheduleRole.roleArn);
+  reconcileFunction.addEnvironment(ENV.continuationDeadLetterArn, deadLetters.queueArn);
+  reconcileFunction.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
+      resources: [
+        stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${name}` }),
+      ],
+    }),
+  );
+  scheduleRole.grantPassRole(reconcileFunction.grantPrincipal);
+};
 
 export interface ScheduledReconcile {
   readonly reconcileFunction: ControllerFunction;
@@ -74,5 +101,6 @@ export const createScheduledReconcile = (
       maxEventAge: Duration.seconds(Math.max(60, Math.min(scheduleRate.toSeconds(), 86_400))),
     }),
   });
+  grantContinuations(scope, reconcileFunction, scheduleRole, scheduleDeadLetters);
   return { reconcileFunction, scheduleDeadLetters, scheduleRole, schedule };
 };

@@ -3,8 +3,10 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CoderFamilyWorkspaces } from '../../lambdas/adapters/coder/family-workspaces.js';
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
+import { CoderProvisionerCapacity } from '../../lambdas/adapters/coder/provisioner-capacity.js';
 import { ConfigError } from '../../lambdas/core/contracts/validation.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
+import { type ContinuationRequest, continuationEvent } from '../../lambdas/core/families/continuation.js';
 import {
   FamiliesReconcileEventError,
   parseFamiliesReconcileEvent,
@@ -41,7 +43,33 @@ describe('parseFamiliesReconcileEvent', () => {
     expect(parseFamiliesReconcileEvent(event)).toEqual(expected);
   });
 
+  it('refuses a continuation of more than 500 families, saying so', () => {
+    const families = Array.from({ length: 501 }, (_, i) => `alice/p${i}`);
+    expect(() => parseFamiliesReconcileEvent({ trigger: 'continuation', families })).toThrow(
+      /families: Too big: expected array to have <=500 items/,
+    );
+  });
+
+  it('takes a continuation: the carried families, in order', () => {
+    expect(
+      parseFamiliesReconcileEvent({ trigger: 'continuation', families: ['alice/team', 'bob.smith/lab-2'] }),
+    ).toEqual({
+      scope: {
+        kind: 'families',
+        families: [
+          { owner: 'alice', parent: 'team' },
+          { owner: 'bob.smith', parent: 'lab-2' },
+        ],
+      },
+      dryRun: false,
+      trigger: 'continuation',
+    });
+  });
+
   it.each([
+    [{ family: 'alice/team', families: ['alice/lab'] }, /families: give "family" or "families", not both/],
+    [{ families: [] }, /families/],
+    [{ families: ['team'] }, /families\[0\]: must be "<owner>\/<parent workspace>"/],
     [{ family: 'team' }, /family: must be "<owner>\/<parent workspace>"/],
     [{ dryRun: 'yes' }, /dryRun/],
     [{ trigger: 'webhook' }, /trigger/],
@@ -168,6 +196,70 @@ describe('families-reconcile handler', () => {
     metrics.length = 0;
     await handler()({ trigger: 'schedule' });
     expect(Object.fromEntries(metrics)).toMatchObject({ FamilyTemplatesUnknown: 0, FamiliesPartialView: 0 });
+  });
+
+  describe("paced by Coder's provisioners (3 built-in daemons: one job at a time)", () => {
+    const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:families-reconcile';
+    const context = { invokedFunctionArn: FUNCTION_ARN };
+    const paced = () => ({
+      ...engine,
+      capacity: new CoderProvisionerCapacity({ client, organization: 'default', templates: ['dev'] }),
+    });
+
+    it('asks to be continued for the families it had no slot for, and the continuations converge', async () => {
+      const asked: ContinuationRequest[] = [];
+      const continuations = { schedule: async (request: ContinuationRequest) => void asked.push(request) };
+      const pacedHandler = makeHandler({ engine: paced(), metrics: metricsSink, continuations });
+
+      const first = await pacedHandler({ trigger: 'schedule' }, { context });
+
+      expect(first.summary.created).toBe(1);
+      expect(first.incomplete).toMatchObject({ reason: 'provisioner-cap' });
+      expect(first.continued).toEqual({ scheduled: asked[0]?.at.toISOString() });
+      expect(asked).toHaveLength(1);
+      expect(asked[0]?.functionArn).toBe(FUNCTION_ARN);
+      expect(asked[0]?.at.getTime()).toBeGreaterThan(Date.now() + 25_000);
+      // The run is not cut short: pacing is not a deadline.
+      expect(metrics).toContainEqual(['FamiliesRunCutShort', 0]);
+
+      // Each continuation is the event the schedule would send; the last one asks for no other.
+      for (let run = 0; run < 5 && asked.length > 0; run++) {
+        const next = asked.splice(0);
+        await new Promise((resolve) => setTimeout(resolve, 30)); // the builds finish (10 ms each)
+        await pacedHandler(continuationEvent(next[0]?.families ?? []), { context });
+      }
+      expect(asked).toEqual([]);
+      expect(
+        sim
+          .workspacesSnapshot()
+          .map((w) => w.name)
+          .sort(),
+      ).toEqual(['solo', 'solo-1', 'team', 'team-1', 'team-2']);
+    });
+
+    it('loses nothing when the continuation cannot be scheduled: says so, counts it, the schedule carries on', async () => {
+      const continuations = {
+        schedule: async () => {
+          throw Object.assign(new Error('User is not authorized to perform: scheduler:CreateSchedule'), {
+            name: 'AccessDeniedException',
+          });
+        },
+      };
+
+      const report = await makeHandler({ engine: paced(), metrics: metricsSink, continuations })(
+        { trigger: 'schedule' },
+        { context },
+      );
+
+      expect(report.summary.created).toBe(1);
+      expect(report.continued).toEqual({
+        notScheduled: expect.stringMatching(/not authorized.*the next scheduled run continues.*iam:PassRole/),
+      });
+      expect(metrics).toContainEqual(['FamilyContinuationFailed', 1]);
+      expect(
+        lines.some((l) => l.level === 'warn' && /could not schedule the continuation/.test(l.message)),
+      ).toBe(true);
+    });
   });
 
   it('previews with {"dryRun":true}: the plan with reasons, no change, no metrics', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describeIssues } from '../contracts/validation.js';
-import type { ReconcileRequest } from './run.js';
+import { MAX_CONTINUATION_FAMILIES, type ReconcileRequest } from './run.js';
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone' });
 
@@ -8,22 +8,30 @@ const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 dat
  * What the reconcile Lambda accepts: `{}` or `{"trigger":"schedule"}` (EventBridge Scheduler) for
  * a full reconcile, `{"dryRun":true}` to preview, `{"dryRun":true,"at":"<ISO>"}` to preview as of
  * another time (grace periods and backoff counted to `at`), `{"family":"<owner>/<parent>"}` for
- * one family, and any combination.
+ * one family, and any combination. A paced run's continuation (scheduled by the handler) comes as
+ * `{"trigger":"continuation","families":["<owner>/<parent>", …]}`.
  */
+const familyName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9-]+$/, 'must be "<owner>/<parent workspace>"');
+
 export const familiesReconcileEventSchema = z
   .object({
-    trigger: z.enum(['schedule', 'operator']).optional(),
+    trigger: z.enum(['schedule', 'operator', 'continuation']).optional(),
     /** EventBridge Scheduler's `<aws.scheduler.scheduled-time>`: when this run was due; reported back. */
     scheduledTime: isoTime.optional(),
     dryRun: z.boolean().optional(),
     /** Plan as of this time instead of now (dry runs only). */
     at: isoTime.optional(),
-    family: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9-]+$/, 'must be "<owner>/<parent workspace>"')
-      .optional(),
+    family: familyName.optional(),
+    /** The families a paced run carried over, for its continuation. */
+    families: z.array(familyName).min(1).max(MAX_CONTINUATION_FAMILIES).optional(),
   })
   .strict()
+  .refine((event) => event.family === undefined || event.families === undefined, {
+    path: ['families'],
+    message: 'give "family" or "families", not both',
+  })
   .refine((event) => event.at === undefined || event.dryRun === true, {
     path: ['at'],
     message: 'plans for another time only in a dry run: add "dryRun": true',
@@ -41,13 +49,21 @@ export const parseFamiliesReconcileEvent = (
   if (!result.success) {
     const problems = describeIssues(result.error, { root: '(event)' }).join('; ');
     throw new FamiliesReconcileEventError(
-      `Invalid families-reconcile event (${problems}). Accepted: {"trigger":"schedule"}, {"dryRun":true}, {"dryRun":true,"at":"<ISO time>"}, {"family":"<owner>/<parent>"} and combinations.`,
+      `Invalid families-reconcile event (${problems}). Accepted: {"trigger":"schedule"}, {"dryRun":true}, {"dryRun":true,"at":"<ISO time>"}, {"family":"<owner>/<parent>"}, {"trigger":"continuation","families":["<owner>/<parent>"]} and combinations.`,
     );
   }
-  const { trigger, dryRun, family, scheduledTime, at } = result.data;
+  const { trigger, dryRun, family, families, scheduledTime, at } = result.data;
   const [owner, parent] = family ? family.split('/') : [];
+  const carried = families?.map((name) => {
+    const [o = '', p = ''] = name.split('/');
+    return { owner: o, parent: p };
+  });
   return {
-    scope: owner && parent ? { kind: 'family', owner, parent } : { kind: 'all' },
+    scope: carried
+      ? { kind: 'families', families: carried }
+      : owner && parent
+        ? { kind: 'family', owner, parent }
+        : { kind: 'all' },
     dryRun: dryRun ?? false,
     trigger: trigger ?? 'operator',
     ...(scheduledTime ? { scheduledTime } : {}),

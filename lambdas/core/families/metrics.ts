@@ -22,6 +22,8 @@ export const FAMILY_METRICS = {
   partialView: 'FamiliesPartialView',
   /** Families whose lock lease was lost or could not be renewed mid-run: their work stopped. */
   lockLost: 'FamiliesLockLost',
+  /** A paced run's continuation could not be scheduled (permissions, throttling); the schedule carries on. */
+  continuationFailed: 'FamilyContinuationFailed',
 } as const;
 
 /**
@@ -37,7 +39,8 @@ export const familyRunMetrics = (report: ReconcileReport): Array<{ name: string;
   { name: FAMILY_METRICS.failures, value: report.failures },
   { name: FAMILY_METRICS.hardLimited, value: report.summary.hardLimited },
   { name: FAMILY_METRICS.skippedLocked, value: report.skippedLocked.length },
-  { name: FAMILY_METRICS.cutShort, value: report.incomplete ? 1 : 0 },
+  // Out of time only: a run paced by the provisioners is not cut short (pacingMetrics says it).
+  { name: FAMILY_METRICS.cutShort, value: report.incomplete?.reason === 'deadline' ? 1 : 0 },
   // A run that got this far found every configured template in Coder.
   { name: FAMILY_METRICS.templatesUnknown, value: 0 },
   { name: FAMILY_METRICS.partialView, value: report.view === 'partial' ? 1 : 0 },

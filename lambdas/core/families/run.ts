@@ -336,6 +336,9 @@ const reconcileAll = async (
     families: changing.length,
     actions: changing.reduce((n, p) => n + p.actions.filter(isMutation).length, 0),
   });
+  // Read the provisioners before any family starts, so families with no slot left are passed
+  // over without their lock (at most one family per concurrency slot is locked in vain).
+  if (!run.dryRun) await run.pacing.ready(changing.flatMap((p) => p.actions));
   const familyLimit = createConcurrencyLimit(deps.config.createConcurrency);
   const results = await Promise.all(
     plans.map((plan) =>

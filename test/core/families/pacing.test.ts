@@ -259,3 +259,81 @@ describe('a reconcile paced by the provisioners', () => {
     expect(report.pacing).toBeUndefined();
   });
 });
+
+describe('continuations: the families a paced run carries over', () => {
+  /** Five families of one owner, each missing both children; a cap of 2 (4 daemons). */
+  const pacedFleet = (daemons: number, overrides: Parameters<typeof memoryRun>[1] = {}) => {
+    const coder = new MemoryCoder();
+    for (const name of ['a', 'b', 'c', 'd', 'e'])
+      coder.parent(workspace(name), { additional_workspaces: '2' });
+    // One family at a time, so which family gets the slots is certain.
+    const run = memoryRun(coder, { createConcurrency: 1, ...overrides });
+    const acquired: string[] = [];
+    const tryAcquire = run.locks.tryAcquire.bind(run.locks);
+    run.locks.tryAcquire = async (key, holder, leaseMs, now) => {
+      acquired.push(key);
+      return tryAcquire(key, holder, leaseMs, now);
+    };
+    const deps = { ...run.deps, capacity: { read: async () => capacity({ onlineDaemons: daemons }) } };
+    return { coder, run, deps, acquired };
+  };
+  const schedule = {
+    scope: { kind: 'all' as const },
+    dryRun: false,
+    trigger: 'schedule' as const,
+    deadline: NO_DEADLINE,
+  };
+  const creates = (coder: MemoryCoder) => coder.calls.filter((c) => c.startsWith('create '));
+
+  it('passes over the families it has no slot for without locking them, and names them for a continuation', async () => {
+    const { coder, deps, acquired } = pacedFleet(4);
+
+    const report = await reconcileFamilies(deps, schedule);
+
+    expect(creates(coder)).toEqual(['create alice/a-1', 'create alice/a-2']);
+    // Only the family that got the slots was locked; the other four were refused without a lease.
+    expect(acquired).toHaveLength(1);
+    expect(report.actions.filter((a) => a.stoppedBy === 'provisioner-cap')).toHaveLength(8);
+    expect(report.pacing).toMatchObject({ cap: 2, allowed: 2, turnedAway: 8 });
+    expect(report.incomplete).toMatchObject({ reason: 'provisioner-cap', familiesLeft: 4 });
+    expect(report.continuation).toEqual({
+      afterSeconds: 30,
+      families: ['b', 'c', 'd', 'e'].map((parent) => ({ owner: 'alice', parent })),
+    });
+  });
+
+  it('a continuation reads the carried families in order until the cap, and carries the rest on', async () => {
+    const { coder, deps } = pacedFleet(4);
+    const first = await reconcileFamilies(deps, schedule);
+    coder.calls.length = 0;
+
+    const next = await reconcileFamilies(deps, {
+      scope: { kind: 'families', families: first.continuation?.families ?? [] },
+      dryRun: false,
+      trigger: 'continuation',
+      deadline: NO_DEADLINE,
+    });
+
+    // This memory Coder finishes builds at once, so the continuation has the whole cap again:
+    // family b takes it; c, d and e are not even read, the budget being spent before them.
+    expect(creates(coder)).toEqual(['create alice/b-1', 'create alice/b-2']);
+    expect(coder.calls.filter((c) => c.startsWith('list '))).toEqual(['list alice']);
+    expect(next.continuation?.families).toEqual(
+      ['c', 'd', 'e'].map((parent) => ({ owner: 'alice', parent })),
+    );
+    expect(next.incomplete).toMatchObject({ reason: 'provisioner-cap', familiesLeft: 3 });
+  });
+
+  it('asks for no continuation in a dry run, without a daemon, or when continuations are off', async () => {
+    const dry = pacedFleet(4);
+    expect((await reconcileFamilies(dry.deps, { ...schedule, dryRun: true })).continuation).toBeUndefined();
+    const none = pacedFleet(0);
+    const noDaemon = await reconcileFamilies(none.deps, schedule);
+    expect(noDaemon.incomplete?.reason).toBe('no-provisioner');
+    expect(noDaemon.continuation).toBeUndefined();
+    const off = pacedFleet(4, { pacing: { daemonShare: 0.5, continueAfterSeconds: 0 } });
+    const report = await reconcileFamilies(off.deps, schedule);
+    expect(report.incomplete?.reason).toBe('provisioner-cap');
+    expect(report.continuation).toBeUndefined();
+  });
+});

@@ -242,7 +242,12 @@ describe('WorkspaceFamilies construct', () => {
         for (const resource of resources) {
           // The reconcile's async on-failure destination is the schedule's DLQ: it may send there, nothing more.
           const scheduleDlq = construct.deadLetterQueues[1];
+          const continuation =
+            !worker &&
+            ((action.startsWith('scheduler:') && resource === 'AWS') ||
+              (action === 'iam:PassRole' && resource === logicalId(stack, construct.scheduleRole)));
           const ok =
+            continuation ||
             allowed.has(resource) ||
             (worker && action.startsWith('sqs:') && resource === logicalId(stack, construct.queue)) ||
             (!worker &&
@@ -275,6 +280,34 @@ describe('WorkspaceFamilies construct', () => {
       'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
     ]);
+  });
+
+  it("lets a paced reconcile schedule its continuation: only its own one-time schedule, through the schedule's role", () => {
+    const { template, stack, construct } = built;
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (f) => f.Properties.Environment?.Variables?.CONTINUATION_SCHEDULE_NAME !== undefined,
+    );
+    const variables = fn?.Properties.Environment.Variables;
+    expect(variables.CONTINUATION_SCHEDULE_NAME).toMatch(/^[A-Za-z0-9-]{1,55}-continue$/);
+    expect(JSON.stringify(variables.CONTINUATION_ROLE_ARN)).toContain(
+      logicalId(stack, construct.scheduleRole),
+    );
+    const statements = statementsOfRole(
+      template,
+      logicalId(stack, construct.reconcileFunction.role as never),
+    );
+    const scheduling = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('scheduler:')));
+    expect(scheduling.flatMap(actionsOf).sort()).toEqual([
+      'scheduler:CreateSchedule',
+      'scheduler:UpdateSchedule',
+    ]);
+    expect(JSON.stringify(scheduling[0]?.Resource)).toContain(
+      `:schedule/default/${variables.CONTINUATION_SCHEDULE_NAME}`,
+    );
+    const passRole = statements.filter((st) => actionsOf(st).includes('iam:PassRole'));
+    expect(resourcesByAction(passRole).get('iam:PassRole')).toEqual(
+      new Set([logicalId(stack, construct.scheduleRole)]),
+    );
   });
 
   it('lets only EventBridge Scheduler of this account invoke the reconcile, through its own role', () => {
