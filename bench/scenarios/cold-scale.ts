@@ -281,7 +281,7 @@ export const deployment = async (side: Side, baseline: BaselineEngine, budget?: 
 };
 
 /** Every workspace through a stop and a start: new builds, as after an evening stop and a mass autostart. */
-const stopAndStartAll = async (sim: CoderSimulator): Promise<void> => {
+export const stopAndStartAll = async (sim: CoderSimulator): Promise<void> => {
   const admin = new CoderClient({ baseUrl: sim.url, token: sim.adminToken, rateLimitPerMinute: false });
   const ids = sim.workspacesSnapshot().map((w) => w.id);
   for (const transition of ['stop', 'start'] as const) {

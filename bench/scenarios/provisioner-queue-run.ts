@@ -24,7 +24,11 @@ import { CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { CoderProvisionerCapacity } from '../../lambdas/adapters/coder/provisioner-capacity.js';
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../../lambdas/core/families/config.js';
-import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../../lambdas/core/families/in-memory.js';
+import {
+  ampleProvisioners,
+  InMemoryFamilyLedger,
+  InMemoryFamilyLocks,
+} from '../../lambdas/core/families/in-memory.js';
 import type {
   BuildParameter,
   ChildRecord,
@@ -40,6 +44,7 @@ import {
 } from '../../lambdas/core/families/run.js';
 import { deadlineMarginMs } from '../../lambdas/wiring/deadline.js';
 import { intervalScheduler } from '../../lambdas/wiring/scheduler.js';
+import { seededRandom } from '../../sim/faults.js';
 import {
   type CoderSimulator,
   describeJobDuration,
@@ -85,10 +90,12 @@ export type QueueReconcile = (request: ReconcileRequest) => Promise<ReconcileRep
 
 /**
  * `none`: nobody creates the missing children (people's wait with idle-ish provisioners).
- * `today`: the engine as it is, no cap. A function: the engine the caller builds from the deps
- * (e.g. with the provisioner cap), once per container.
+ * `today`: the engine before pacing: no cap (its capacity reads as unlimited).
+ * `paced`: the engine as deployed: the cap from Coder's daemons, and continuations (the harness
+ * invokes them as EventBridge Scheduler would: within the minute after the time asked for).
+ * A function: the engine the caller builds from the deps, once per container.
  */
-export type QueueController = 'none' | 'today' | ((deps: QueueControllerDeps) => QueueReconcile);
+export type QueueController = 'none' | 'today' | 'paced' | ((deps: QueueControllerDeps) => QueueReconcile);
 
 export interface QueueScenarioOptions {
   readonly fleet: QueueFleet;
@@ -118,6 +125,8 @@ export interface QueueRunFigures {
   readonly requests: number;
   readonly throttled: number;
   readonly childrenRunning: number;
+  /** `continuation`: a paced run's follow-up, for the families it carried. */
+  readonly trigger: 'schedule' | 'continuation';
 }
 
 export interface QueueFigures {
@@ -316,13 +325,31 @@ export const runQueueScenario = async (options: QueueScenarioOptions): Promise<Q
     } else {
       const harness = controllerHarness(sim, ledger, options.controller, scale);
       const maxRuns = options.maxRuns ?? 200;
+      // EventBridge Scheduler invokes a one-time schedule within the minute after its time.
+      const precision = seededRandom((options.seed ?? 1) + 7);
+      let nextTick = t0;
+      let continuation: { at: number; families: readonly FamilyKey[] } | undefined;
       for (let i = 0; i < maxRuns; i++) {
-        const tick = t0 + i * SCHEDULE_MS;
-        sim.clock.advanceTo(tick);
-        const run = await harness.invoke(() => runningManaged(sim));
+        const carried = continuation !== undefined && continuation.at < nextTick ? continuation : undefined;
+        sim.clock.advanceTo(Math.max(sim.clock.now(), carried ? carried.at : nextTick));
+        if (carried) continuation = undefined;
+        // A run that overran a tick makes that invocation wait (reserved concurrency 1); it runs next.
+        else while (nextTick <= sim.clock.now()) nextTick += SCHEDULE_MS;
+        const { figures: run, report } = await harness.invoke(
+          carried
+            ? { scope: { kind: 'families', families: carried.families }, trigger: 'continuation' }
+            : { scope: { kind: 'all' }, trigger: 'schedule' },
+          () => runningManaged(sim),
+        );
         runs.push(run);
         options.onRun?.(run, i);
         peakControllerPending = Math.max(peakControllerPending, harness.pending());
+        if (report?.continuation) {
+          continuation = {
+            at: sim.clock.now() + report.continuation.afterSeconds * 1000 + precision() * 60_000,
+            families: report.continuation.families,
+          };
+        }
         if (run.childrenRunning >= expected) break;
       }
       windowEnd = sim.clock.now();
@@ -453,7 +480,11 @@ const controllerHarness = (
       progress: ignoreProgress,
     };
     const reconcile: QueueReconcile =
-      controller === 'today' ? (request) => reconcileFamilies(deps, request) : controller(deps);
+      controller === 'today'
+        ? (request) => reconcileFamilies({ ...deps, capacity: ampleProvisioners() }, request)
+        : controller === 'paced'
+          ? (request) => reconcileFamilies(deps, request)
+          : controller(deps);
     return { client, reconcile, kill: () => (killed = true) };
   };
 
@@ -462,7 +493,10 @@ const controllerHarness = (
     pending: (): number =>
       (sim.provisioners?.jobs() ?? []).filter((j) => j.status === 'pending' && j.initiatorId === adminId)
         .length,
-    invoke: async (childrenRunning: () => number): Promise<QueueRunFigures> => {
+    invoke: async (
+      request: Pick<ReconcileRequest, 'scope' | 'trigger'>,
+      childrenRunning: () => number,
+    ): Promise<{ figures: QueueRunFigures; report: ReconcileReport | undefined }> => {
       container ??= newContainer();
       const current = container;
       adminId ??= (await current.client.me()).id;
@@ -473,7 +507,7 @@ const controllerHarness = (
       const deadline = { remainingMs: () => timeoutMs - margin - (sim.clock.now() - startedSim) };
       const kill = timer(startedReal + timeoutMs / scale - performance.now());
       const outcome = await Promise.race([
-        current.reconcile({ scope: { kind: 'all' }, dryRun: false, trigger: 'schedule', deadline }),
+        current.reconcile({ ...request, dryRun: false, deadline }),
         kill.done.then(() => 'killed' as const),
       ]);
       kill.clear();
@@ -482,7 +516,7 @@ const controllerHarness = (
         current.kill();
         container = undefined;
       }
-      return {
+      const figures: QueueRunFigures = {
         simulatedMs: Math.min(sim.clock.now() - startedSim, timeoutMs),
         realMs: performance.now() - startedReal,
         killed: outcome === 'killed',
@@ -490,7 +524,9 @@ const controllerHarness = (
         requests: after.requests - before.requests,
         throttled: after.rateLimited - before.rateLimited,
         childrenRunning: childrenRunning(),
+        trigger: request.trigger === 'continuation' ? 'continuation' : 'schedule',
       };
+      return { figures, report: outcome === 'killed' ? undefined : outcome };
     },
   };
 };

@@ -6,10 +6,11 @@
  * half the families missing both children:
  *
  * - baseline A: no controller running: how long people's builds wait for a daemon;
- * - baseline B: today's engine, no cap, run as the scheduled reconcile Lambda (5-minute schedule,
+ * - baseline B: the engine with no cap, run as the scheduled reconcile Lambda (5-minute schedule,
  *   the deployed timeout and the wiring's deadline margin, killed at the timeout);
- * - with the cap: added by passing a controller function to runQueueScenario (see
- *   provisioner-queue-run.ts, `QueueController`).
+ * - the controller: the engine as deployed: the cap from Coder's daemons, and a paced run's
+ *   continuation invoked as EventBridge Scheduler would (within the minute after the time asked).
+ * Then steady state at the fleet's scale, warm and after every workspace stopped and started.
  *
  * Figures are in simulated (real-equivalent) time. `PROVISIONER_QUEUE_FLEETS=reference` runs the
  * reference scale alone; `PROVISIONER_QUEUE_SCALE` changes how fast the clock runs during a
@@ -19,15 +20,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FAMILIES_DEFAULTS } from '../../lambdas/core/families/config.js';
 import { InMemoryFamilyLedger } from '../../lambdas/core/families/in-memory.js';
 import { startCoderSimulator } from '../../sim/index.js';
 import { check, fmt, mib, runTsChild, type Scenario, type ScenarioResult } from '../lib.js';
-import { seedCold } from './cold-scale.js';
+import { seedCold, stopAndStartAll } from './cold-scale.js';
+import { seedSteadyFleet, seedTemplate } from './fleet.js';
 import {
   deployedMemoryMb,
   QUEUE_FLEETS,
   type QueueFigures,
   type QueueFleet,
+  type QueueRunFigures,
   runQueueScenario,
 } from './provisioner-queue-run.js';
 import type { WorkerInput, WorkerOutput } from './steady-state-worker.js';
@@ -76,6 +80,128 @@ const memoryProbe = async (fleet: QueueFleet): Promise<WorkerOutput> => {
   }
 };
 
+/**
+ * Steady state at the fleet's scale, every child present, in a process of its own as a Lambda
+ * container: a first run (parameters from the deployed store), a warm run, then every workspace is
+ * stopped and started (new builds, so the stored parameters are stale) and one run in a new
+ * container. Builds run on timers here: the queue plays no part when nothing is created.
+ */
+const steadyProbe = async (
+  fleet: QueueFleet,
+): Promise<{ pages: number; cold: number; warm: number; afterCycle: number; workspaces: number }> => {
+  const sim = await startCoderSimulator({ rateLimit: false, record: false, buildDurationMs: 1 });
+  const dir = await mkdtemp(path.join(tmpdir(), 'bench-queue-steady-'));
+  try {
+    seedTemplate(sim);
+    const seeded = seedSteadyFleet(sim, { families: fleet.families, children: 2, familiesPerUser: 4 });
+    const container = async (runs: number): Promise<WorkerOutput> => {
+      const input: WorkerInput = {
+        mode: 'controller',
+        url: sim.url,
+        token: sim.adminToken,
+        runs,
+        ledger: seeded.ledger,
+        parentParameters: seeded.parentParameters,
+      };
+      const file = path.join(dir, `steady-${runs}.json`);
+      await writeFile(file, JSON.stringify(input));
+      return JSON.parse((await runTsChild(WORKER, [file])).trim()) as WorkerOutput;
+    };
+    const first = await container(2);
+    await stopAndStartAll(sim);
+    const after = await container(1);
+    const [cold, warm] = first.runs;
+    check(cold !== undefined && warm !== undefined && after.runs[0] !== undefined, 'steady runs missing');
+    for (const run of [...first.runs, ...after.runs])
+      check(run.actions === 0, `steady run planned ${run.actions} actions`);
+    return {
+      pages: Math.ceil(seeded.workspaces / 100),
+      cold: cold?.requests ?? 0,
+      warm: warm?.requests ?? 0,
+      afterCycle: after.runs[0]?.requests ?? 0,
+      workspaces: seeded.workspaces,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await sim.close();
+  }
+};
+
+interface FleetResult {
+  readonly fleet: QueueFleet;
+  readonly none: QueueFigures;
+  readonly today: QueueFigures;
+  readonly paced: QueueFigures;
+  readonly steady: Awaited<ReturnType<typeof steadyProbe>>;
+}
+
+const goal = (met: boolean, text: string): string => `${text}: ${met ? 'met' : 'NOT met'}`;
+
+/** The cap the deployed config derives from the fleet's daemons (pacing.ts, planJobAllowance). */
+const capOf = (fleet: QueueFleet): number =>
+  Math.max(1, Math.floor(fleet.daemons * FAMILIES_DEFAULTS.pacing.daemonShare));
+
+const fleetRows = ({ fleet, none, today, paced, steady }: FleetResult) => {
+  const setup = `${fleet.label} workspaces (${fmt(paced.childrenMissing)} children missing), ${fleet.daemons} daemons`;
+  const cap = capOf(fleet);
+  // children × mean job ÷ cap: the fastest the controller may go under its own cap.
+  const idealCapMs = (paced.idealAllDaemonsMs * fleet.daemons) / cap;
+  const a = none.people.p95Ms;
+  const waitGoal = Math.max(2 * a, a + 30_000);
+  const runsOf = (f: QueueFigures) => {
+    const continuations = f.runs.filter((r) => r.trigger === 'continuation').length;
+    return `${f.runs.length - continuations} scheduled + ${continuations} continuations / ${f.killed} killed / ${f.throttled} × 429 / ${fmt(f.requestsPerChild ?? Number.NaN, 2)} requests per child`;
+  };
+  const converge = (f: QueueFigures, idealMs: number) =>
+    f.convergeMs === undefined
+      ? `not after ${f.runs.length} runs`
+      : `${simTime(f.convergeMs)} (${fmt(f.convergeMs / idealMs, 2)}× ideal)`;
+  return [
+    {
+      figure: `${setup}, jobs ${paced.jobDuration}, people ${paced.peoplePerMinute}/min: people's queue wait p50 / p95`,
+      controller: waits(paced),
+      baseline: `A: ${waits(none)}; B: ${waits(today)}`,
+      comparison: goal(
+        paced.people.p95Ms <= waitGoal,
+        `goal p95 ≤ max(2 × A, A + 30 s) = ${simTime(waitGoal)} (${fmt(paced.people.jobs)} / ${fmt(none.people.jobs)} / ${fmt(today.people.jobs)} people's builds)`,
+      ),
+    },
+    {
+      figure: `${setup}: time to converge vs the ideal (children × mean job ÷ the cap of ${cap}: ${simTime(idealCapMs)}; B: ÷ all ${fleet.daemons} daemons, ${simTime(today.idealAllDaemonsMs)})`,
+      controller: converge(paced, idealCapMs),
+      baseline: `B: ${converge(today, today.idealAllDaemonsMs)}; A: never`,
+      comparison: goal(
+        paced.convergeMs !== undefined && paced.convergeMs / idealCapMs <= 1.3,
+        'goal ≤ 1.3× ideal',
+      ),
+    },
+    {
+      figure: `${setup}: reconcile runs / killed / 429s / Coder requests per converged child`,
+      controller: runsOf(paced),
+      baseline: `B: ${runsOf(today)}`,
+      comparison: goal(paced.killed === 0 && paced.throttled === 0, 'goal none killed, 0 × 429'),
+    },
+    {
+      figure: `${setup}: most of the controller's jobs pending at once (seen after a run)`,
+      controller: fmt(paced.peakControllerPending),
+      baseline: `B: ${fmt(today.peakControllerPending)}`,
+      comparison: `cap ${cap} (pending + running)`,
+    },
+    {
+      figure: `Steady ${fmt(steady.workspaces)} workspaces, every child present: Coder requests per run, warm (first run of a container)`,
+      controller: `${steady.warm} (${steady.cold})`,
+      baseline: `${steady.pages} list pages`,
+      comparison: goal(steady.warm <= steady.pages + 5, `goal ≤ pages + 5 = ${steady.pages + 5}`),
+    },
+    {
+      figure: `Steady ${fmt(steady.workspaces)} after every workspace stopped and started (new builds), new container`,
+      controller: `${steady.afterCycle} (${fmt(steady.afterCycle / steady.warm, 2)}× warm)`,
+      baseline: '',
+      comparison: goal(steady.afterCycle <= 2 * steady.warm, 'goal ≤ 2× warm'),
+    },
+  ];
+};
+
 const fleetsToRun = (): QueueFleet[] => {
   const wanted = (process.env.PROVISIONER_QUEUE_FLEETS ?? 'reference,x10').split(',');
   return (Object.entries(QUEUE_FLEETS) as Array<[string, QueueFleet]>)
@@ -89,84 +215,68 @@ export const provisionerQueue: Scenario = {
   title: "8. Cold start against Coder's provisioner queue, people building meanwhile",
   async run(): Promise<ScenarioResult> {
     const scale = Number(process.env.PROVISIONER_QUEUE_SCALE ?? 10);
-    const results: Array<{ fleet: QueueFleet; none: QueueFigures; today: QueueFigures }> = [];
+    const progress = (label: string) => (run: QueueRunFigures, i: number) => {
+      if (i % 25 === 0) {
+        process.stderr.write(
+          `  ${label}: run ${i + 1} (${run.trigger}), ${fmt(run.realMs / 1000, 1)} s real, ${run.requests} requests, ${run.childrenRunning} running\n`,
+        );
+      }
+    };
+    const results: FleetResult[] = [];
     for (const fleet of fleetsToRun()) {
+      const paced = await runQueueScenario({
+        fleet,
+        controller: 'paced',
+        scale,
+        maxRuns: 5_000,
+        onRun: progress(`${fleet.label} paced`),
+      });
       const today = await runQueueScenario({
         fleet,
         controller: 'today',
         scale,
-        onRun: (run, i) => {
-          if (i % 10 === 0) {
-            process.stderr.write(
-              `  ${fleet.label} today: run ${i + 1}, ${fmt(run.realMs / 1000, 1)} s real, ${run.requests} requests, ${run.childrenRunning} running\n`,
-            );
-          }
-        },
+        onRun: progress(`${fleet.label} no cap`),
       });
-      // Watched as long as today's controller took, so both see the same stretch of the day.
+      // Watched as long as the paced controller took, so all three see the same stretch of the day.
       const none = await runQueueScenario({
         fleet,
         controller: 'none',
         scale,
-        horizonMs: Math.max(3_600_000, today.windowMs),
+        horizonMs: Math.max(3_600_000, paced.windowMs, today.windowMs),
       });
-      check(none.people.jobs > 0 && today.people.jobs > 0, `${fleet.label}: people built nothing`);
-      results.push({ fleet, none, today });
+      check(
+        none.people.jobs > 0 && today.people.jobs > 0 && paced.people.jobs > 0,
+        `${fleet.label}: people built nothing`,
+      );
+      const steady = await steadyProbe(fleet);
+      results.push({ fleet, none, today, paced, steady });
     }
     const largest = results[results.length - 1]?.fleet ?? QUEUE_FLEETS.reference;
     const memory = await memoryProbe(largest);
     const memoryMb = deployedMemoryMb();
 
-    const rows = results.flatMap(({ fleet, none, today }) => {
-      const setup = `${fleet.label} workspaces (${fmt(today.childrenMissing)} children missing), ${fleet.daemons} daemons`;
-      const killed = today.killed;
-      return [
-        {
-          figure: `${setup}, jobs ${today.jobDuration}, people ${today.peoplePerMinute}/min: people's queue wait p50 / p95`,
-          controller: waits(today),
-          baseline: waits(none),
-          comparison: `p95 +${simTime(today.people.p95Ms - none.people.p95Ms)} (${fmt(today.people.jobs)} and ${fmt(none.people.jobs)} people's builds)`,
-        },
-        {
-          figure: `${setup}: time to converge vs the ideal (children × mean job ÷ daemons, ${simTime(today.idealAllDaemonsMs)})`,
-          controller:
-            today.convergeMs === undefined
-              ? `not after ${today.runs.length} runs`
-              : `${simTime(today.convergeMs)} (${fmt(today.convergeMs / today.idealAllDaemonsMs, 2)}× ideal)`,
-          baseline: 'never (nothing creates them)',
-          comparison: '',
-        },
-        {
-          figure: `${setup}: reconcile runs / killed / 429s / Coder requests per converged child`,
-          controller: `${today.runs.length} / ${killed} / ${today.throttled} / ${fmt(today.requestsPerChild ?? Number.NaN, 2)}`,
-          baseline: '',
-          comparison: '',
-        },
-        {
-          figure: `${setup}: most of the controller's jobs pending at once (seen after a run)`,
-          controller: fmt(today.peakControllerPending),
-          baseline: '0',
-          comparison: `${fmt((100 * today.peakControllerPending) / today.childrenMissing, 0)}% of the missing children at once`,
-        },
-      ];
-    });
+    const rows = results.flatMap(fleetRows);
     rows.push({
-      figure: `One cold reconcile at ${largest.label} (${fmt(largest.families)} families, half missing both children), own process: peak RSS vs the function's ${memoryMb} MiB`,
+      figure: `One cold reconcile at ${largest.label} (${fmt(largest.families)} families, half missing both children, no cap), own process: peak RSS vs the function's ${memoryMb} MiB`,
       controller: `${mib(memory.maxRssBytes)} (${fmt((100 * memory.maxRssBytes) / (memoryMb * 2 ** 20), 0)}%)`,
       baseline: '',
-      comparison: '',
+      comparison: goal((100 * memory.maxRssBytes) / (memoryMb * 2 ** 20) <= 50, 'goal ≤ 50%'),
     });
     return {
       id: this.id,
       title: this.title,
-      baseline: "no controller running (people only); the controller column is today's engine with no cap",
+      baseline:
+        'A: no controller running (people only); B: the engine with no cap (its capacity read as unlimited); the controller column is the engine as deployed (the cap, continuations)',
       rows,
       data: {
         scale,
-        results: results.map(({ fleet, none, today }) => ({
+        daemonShare: FAMILIES_DEFAULTS.pacing.daemonShare,
+        results: results.map(({ fleet, none, today, paced, steady }) => ({
           fleet,
           none: { ...none, runs: undefined },
           today: { ...today, runs: today.runs },
+          paced: { ...paced, runs: paced.runs },
+          steady,
         })),
         memory,
         memoryMb,
