@@ -25,6 +25,11 @@ import { CoderProvisionerCapacity } from '../../lambdas/adapters/coder/provision
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../../lambdas/core/families/config.js';
 import {
+  type ContinuationEvent,
+  claimContinuation,
+  scheduleContinuation,
+} from '../../lambdas/core/families/continuation.js';
+import {
   ampleProvisioners,
   InMemoryFamilyLedger,
   InMemoryFamilyLocks,
@@ -44,7 +49,6 @@ import {
 } from '../../lambdas/core/families/run.js';
 import { deadlineMarginMs } from '../../lambdas/wiring/deadline.js';
 import { intervalScheduler } from '../../lambdas/wiring/scheduler.js';
-import { seededRandom } from '../../sim/faults.js';
 import {
   type CoderSimulator,
   describeJobDuration,
@@ -91,8 +95,8 @@ export type QueueReconcile = (request: ReconcileRequest) => Promise<ReconcileRep
 /**
  * `none`: nobody creates the missing children (people's wait with idle-ish provisioners).
  * `today`: the engine before pacing: no cap (its capacity reads as unlimited).
- * `paced`: the engine as deployed: the cap from Coder's daemons, and continuations (the harness
- * invokes them as EventBridge Scheduler would: within the minute after the time asked for).
+ * `paced`: the engine as deployed: the cap from Coder's daemons, and continuations (delayed
+ * messages, one pending at a time, as the handler sends them; see the run loop).
  * A function: the engine the caller builds from the deps, once per container.
  */
 export type QueueController = 'none' | 'today' | 'paced' | ((deps: QueueControllerDeps) => QueueReconcile);
@@ -325,30 +329,44 @@ export const runQueueScenario = async (options: QueueScenarioOptions): Promise<Q
     } else {
       const harness = controllerHarness(sim, ledger, options.controller, scale);
       const maxRuns = options.maxRuns ?? 200;
-      // EventBridge Scheduler invokes a one-time schedule within the minute after its time.
-      const precision = seededRandom((options.seed ?? 1) + 7);
+      // The continuation queue as deployed (lib/families/schedule.ts): messages delayed to the
+      // second; one that comes due while a run is in flight is throttled (reserved concurrency 1)
+      // and comes back after the queue's visibility timeout.
+      const visibilityMs = deployedTimeoutMs('reconcileTimeout') + 30_000;
+      const messages: Array<{ due: number; event: ContinuationEvent }> = [];
+      const continuationLocks = new InMemoryFamilyLocks();
+      const queue = {
+        send: async (event: ContinuationEvent, delaySeconds: number) =>
+          void messages.push({ due: sim.clock.now() + delaySeconds * 1000, event }),
+      };
       let nextTick = t0;
-      let continuation: { at: number; families: readonly FamilyKey[] } | undefined;
       for (let i = 0; i < maxRuns; i++) {
-        const carried = continuation !== undefined && continuation.at < nextTick ? continuation : undefined;
-        sim.clock.advanceTo(Math.max(sim.clock.now(), carried ? carried.at : nextTick));
-        if (carried) continuation = undefined;
+        messages.sort((a, b) => a.due - b.due);
+        const message =
+          messages[0] !== undefined && messages[0].due < nextTick ? messages.shift() : undefined;
+        sim.clock.advanceTo(Math.max(sim.clock.now(), message ? message.due : nextTick));
         // A run that overran a tick makes that invocation wait (reserved concurrency 1); it runs next.
-        else while (nextTick <= sim.clock.now()) nextTick += SCHEDULE_MS;
+        if (!message) while (nextTick <= sim.clock.now()) nextTick += SCHEDULE_MS;
+        if (message) await claimContinuation(continuationLocks, message.event.token);
+        const startedAt = sim.clock.now();
         const { figures: run, report } = await harness.invoke(
-          carried
-            ? { scope: { kind: 'families', families: carried.families }, trigger: 'continuation' }
+          message
+            ? {
+                scope: { kind: 'families', families: message.event.families.map(toFamilyKey) },
+                trigger: 'continuation',
+              }
             : { scope: { kind: 'all' }, trigger: 'schedule' },
           () => runningManaged(sim),
         );
+        for (const m of messages) if (m.due > startedAt && m.due < sim.clock.now()) m.due += visibilityMs;
         runs.push(run);
         options.onRun?.(run, i);
         peakControllerPending = Math.max(peakControllerPending, harness.pending());
         if (report?.continuation) {
-          continuation = {
-            at: sim.clock.now() + report.continuation.afterSeconds * 1000 + precision() * 60_000,
-            families: report.continuation.families,
-          };
+          await scheduleContinuation(
+            { locks: continuationLocks, queue, now: () => new Date(sim.clock.now()) },
+            { ...report.continuation, token: randomUUID(), supersede: report.trigger !== 'continuation' },
+          );
         }
         if (run.childrenRunning >= expected) break;
       }
@@ -529,4 +547,9 @@ const controllerHarness = (
       return { figures, report: outcome === 'killed' ? undefined : outcome };
     },
   };
+};
+
+const toFamilyKey = (name: string): FamilyKey => {
+  const [owner = '', parent = ''] = name.split('/');
+  return { owner, parent };
 };

@@ -9,7 +9,8 @@
  * - baseline B: the engine with no cap, run as the scheduled reconcile Lambda (5-minute schedule,
  *   the deployed timeout and the wiring's deadline margin, killed at the timeout);
  * - the controller: the engine as deployed: the cap from Coder's daemons, and a paced run's
- *   continuation invoked as EventBridge Scheduler would (within the minute after the time asked).
+ *   continuation (a delayed message; one that comes due while a run is in flight comes back after
+ *   the queue's visibility timeout, as an SQS event source throttled by reserved concurrency 1 does).
  * Then steady state at the fleet's scale, warm and after every workspace stopped and started.
  *
  * Figures are in simulated (real-equivalent) time. `PROVISIONER_QUEUE_FLEETS=reference` runs the

@@ -40,8 +40,6 @@ export const ENV = {
   familiesQueueUrl: 'FAMILY_QUEUE_URL',
   webhookSecretArn: 'WEBHOOK_SECRET_ARN',
   webhookMaxBodyBytes: 'WEBHOOK_MAX_BODY_BYTES',
-  /** A paced reconcile's continuation: the one-time schedule's name, its role, its dead-letter queue. */
-  continuationSchedule: 'CONTINUATION_SCHEDULE_NAME',
-  continuationRoleArn: 'CONTINUATION_ROLE_ARN',
-  continuationDeadLetterArn: 'CONTINUATION_DLQ_ARN',
+  /** The queue of a paced reconcile's continuations (delayed messages the reconcile consumes). */
+  continuationQueueUrl: 'CONTINUATION_QUEUE_URL',
 } as const;

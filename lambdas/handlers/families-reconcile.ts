@@ -1,7 +1,13 @@
-import type { Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
 import type { Deadline } from '../core/contracts/deadline.js';
 import { addCounts, METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
-import type { ContinuationScheduler } from '../core/families/continuation.js';
+import {
+  type ContinuationLocks,
+  type ContinuationOutcome,
+  type ContinuationQueue,
+  claimContinuation,
+  scheduleContinuation,
+} from '../core/families/continuation.js';
 import { parseFamiliesReconcileEvent } from '../core/families/events.js';
 import { describe } from '../core/families/executor.js';
 import { FAMILY_METRICS, familyRunMetrics } from '../core/families/metrics.js';
@@ -15,12 +21,13 @@ import { FUNCTION } from '../wiring/names.js';
 export interface FamiliesReconcileHandlerDeps {
   readonly engine: FamilyReconcileDeps;
   readonly metrics: MetricsSink;
-  /** Schedules a paced run's continuation; undefined where none is deployed. */
-  readonly continuations?: ContinuationScheduler | undefined;
+  /** Where a paced run's continuation goes, and its pending lease; undefined where none is deployed. */
+  readonly continuations?:
+    | { readonly queue: ContinuationQueue; readonly locks: ContinuationLocks }
+    | undefined;
+  /** @default a random UUID */
+  readonly newToken?: () => string;
 }
-
-/** What the handler did with the report's continuation. */
-export type ContinuationOutcome = { readonly scheduled: string } | { readonly notScheduled: string };
 
 /**
  * Parse, reconcile, publish, return the report (every action with its reason and outcome). The
@@ -31,13 +38,14 @@ export const makeHandler =
   (deps: FamiliesReconcileHandlerDeps) =>
   async (
     event: unknown,
-    invocation: {
-      readonly deadline?: Deadline | undefined;
-      readonly context?: Pick<Context, 'invokedFunctionArn'> | undefined;
-    } = {},
+    invocation: { readonly deadline?: Deadline | undefined } = {},
   ): Promise<ReconcileReport & { scheduledTime?: string; continued?: ContinuationOutcome }> => {
-    const { scheduledTime, ...parsed } = parseFamiliesReconcileEvent(event);
+    const { scheduledTime, continuationToken, ...parsed } = parseFamiliesReconcileEvent(event);
     const request = { ...parsed, ...(invocation.deadline ? { deadline: invocation.deadline } : {}) };
+    // This continuation is no longer pending: the run's own outcome may send the next.
+    if (continuationToken && deps.continuations) {
+      await claimContinuation(deps.continuations.locks, continuationToken);
+    }
     let report: ReconcileReport;
     try {
       report = await reconcileFamilies(deps.engine, request);
@@ -52,35 +60,36 @@ export const makeHandler =
     if (!report.dryRun) {
       addCounts(deps.metrics, familyRunMetrics(report));
     }
-    const continued = await continueLater(deps, report, invocation.context?.invokedFunctionArn);
+    const continued = await continueLater(deps, report);
     return { ...report, ...(scheduledTime ? { scheduledTime } : {}), ...(continued ? { continued } : {}) };
   };
 
 /**
- * Asks for the report's continuation. A failure loses nothing (the next scheduled run carries on)
- * and is said in the log, the metric and the returned report.
+ * Sends the report's continuation (unless one is pending). A failure loses nothing (the next
+ * scheduled run carries on) and is said in the log, the metric and the returned report.
  */
 const continueLater = async (
   deps: FamiliesReconcileHandlerDeps,
   report: ReconcileReport,
-  functionArn: string | undefined,
 ): Promise<ContinuationOutcome | undefined> => {
   const wanted = report.continuation;
   if (!wanted) return undefined;
-  if (!deps.continuations || !functionArn) {
-    return { notScheduled: 'no continuation schedule is configured here; the next scheduled run continues' };
+  if (!deps.continuations) {
+    return { notScheduled: 'no continuation queue is configured here; the next scheduled run continues' };
   }
-  const at = new Date(deps.engine.now().getTime() + wanted.afterSeconds * 1000);
   try {
-    await deps.continuations.schedule({ at, families: wanted.families, functionArn });
-    deps.engine.log.info('continuation scheduled', {
+    const outcome = await scheduleContinuation(
+      { ...deps.continuations, now: deps.engine.now },
+      { ...wanted, token: (deps.newToken ?? randomUUID)(), supersede: report.trigger !== 'continuation' },
+    );
+    deps.engine.log.info('continuation', {
       runId: report.runId,
-      at: at.toISOString(),
       families: wanted.families.length,
+      ...outcome,
     });
-    return { scheduled: at.toISOString() };
+    return outcome;
   } catch (error) {
-    const detail = `could not schedule the continuation (${describe(error)}); the next scheduled run continues. Check the function's scheduler:CreateSchedule, scheduler:UpdateSchedule and iam:PassRole permissions`;
+    const detail = `could not send the continuation (${describe(error)}); the next scheduled run continues. Check the function's sqs:SendMessage permission on the continuation queue`;
     deps.engine.log.warn(detail, { runId: report.runId });
     deps.metrics.addMetric(FAMILY_METRICS.continuationFailed, METRIC_UNIT.count, 1);
     return { notScheduled: detail };

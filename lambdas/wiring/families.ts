@@ -1,9 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SchedulerContinuations } from '../adapters/aws/continuation-schedule.js';
+import { SqsContinuationQueue } from '../adapters/aws/continuation-queue.js';
 import { DynamoBuildParameterStore, DynamoFamilyLedger } from '../adapters/aws/family-ledger.js';
 import { DynamoFamilyLocks } from '../adapters/aws/family-locks.js';
 import { SqsFamilyWorkQueue } from '../adapters/aws/family-queue.js';
@@ -17,7 +16,7 @@ import { CoderProvisionerCapacity } from '../adapters/coder/provisioner-capacity
 import { NO_DEADLINE } from '../core/contracts/deadline.js';
 import type { MetricsSink } from '../core/contracts/metrics-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../core/families/config.js';
-import type { ContinuationScheduler } from '../core/families/continuation.js';
+import type { ContinuationLocks, ContinuationQueue } from '../core/families/continuation.js';
 import { InMemoryFamilyLedger, InMemoryFamilyLocks } from '../core/families/in-memory.js';
 import type { BuildParameter } from '../core/families/model.js';
 import type { FamilyLogSink, FamilyReconcileDeps } from '../core/families/ports.js';
@@ -161,22 +160,24 @@ export const createFamilyReconcileDeps = (
 };
 
 /**
- * The reconcile function's continuation schedule, when the deployment has one (the construct sets
- * all three variables); undefined otherwise, and a paced run then waits for the next schedule.
+ * The reconcile function's continuation queue, when the deployment has one (the construct sets
+ * the variable); undefined otherwise, and a paced run then waits for the next schedule.
  */
 export const createContinuations = (
   env: NodeJS.ProcessEnv = process.env,
   tracer?: AwsClientTracing,
-): ContinuationScheduler | undefined => {
-  const name = env[ENV.continuationSchedule];
-  if (!name) return undefined;
-  const client = new SchedulerClient({});
-  return new SchedulerContinuations({
-    client: tracer ? tracer.captureAWSv3Client(client) : client,
-    name,
-    roleArn: requireEnv(ENV.continuationRoleArn, env),
-    deadLetterArn: env[ENV.continuationDeadLetterArn],
-  });
+): { queue: ContinuationQueue; locks: ContinuationLocks } | undefined => {
+  const queueUrl = env[ENV.continuationQueueUrl];
+  if (!queueUrl) return undefined;
+  const sqs = new SQSClient({});
+  const dynamo = new DynamoDBClient({});
+  return {
+    queue: new SqsContinuationQueue(tracer ? tracer.captureAWSv3Client(sqs) : sqs, queueUrl),
+    locks: new DynamoFamilyLocks(
+      familyDocumentClient(tracer ? tracer.captureAWSv3Client(dynamo) : dynamo),
+      requireEnv(ENV.familiesLockTable, env),
+    ),
+  };
 };
 
 const familyQueue = (observability: Observability, env: NodeJS.ProcessEnv) =>

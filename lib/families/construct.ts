@@ -161,7 +161,9 @@ export class WorkspaceFamilies extends Construct {
   readonly webhookSecret: secretsmanager.Secret;
   /** The FIFO queue between the webhook and the worker. */
   readonly queue: sqs.Queue;
-  /** The queue's DLQ and the schedule's DLQ. */
+  /** A paced reconcile's continuations: delayed messages the reconcile consumes. */
+  readonly continuationQueue: sqs.Queue;
+  /** The queue's DLQ and the schedule's DLQ (which the continuation queue shares). */
   readonly deadLetterQueues: sqs.Queue[];
   readonly alarms: cloudwatch.Alarm[];
 
@@ -204,6 +206,7 @@ export class WorkspaceFamilies extends Construct {
     this.scheduleDeadLetters = scheduled.scheduleDeadLetters;
     this.scheduleRole = scheduled.scheduleRole;
     this.schedule = scheduled.schedule;
+    this.continuationQueue = scheduled.continuationQueue;
 
     const ingress = createIngress(this, {
       webhook,

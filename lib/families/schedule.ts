@@ -1,6 +1,7 @@
-import { Duration, Names, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -11,30 +12,30 @@ import { ControllerFunction } from '../common/controller-function.js';
 export const FAMILIES_RECONCILE_HANDLER = FUNCTION.familiesReconcile;
 
 /**
- * A paced run asks to be continued soon (lambdas/adapters/aws/continuation-schedule.ts): one
- * one-time schedule of this deployment's, by name, invoking the function through the recurring
- * schedule's role and dead-letter queue. The function may create and update only that schedule.
+ * A paced run's continuation (lambdas/core/families/continuation.ts): a delayed message on a
+ * standard queue the reconcile consumes one at a time. Its visibility outlasts a run; a run that
+ * throttles it (the reconcile runs one at a time) gets it again after that. A message that fails
+ * three times goes to the schedule's dead-letter queue; nothing is lost meanwhile, the schedule
+ * carries on.
  */
-const grantContinuations = (
+const createContinuationQueue = (
   scope: Construct,
   reconcileFunction: ControllerFunction,
-  scheduleRole: iam.Role,
+  reconcileTimeout: Duration,
   deadLetters: sqs.Queue,
-): void => {
-  const name = `${Names.uniqueResourceName(scope, { maxLength: 54, separator: '-' })}-continue`;
-  const stack = Stack.of(scope);
-  reconcileFunction.addEnvironment(ENV.continuationSchedule, name);
-  reconcileFunction.addEnvironment(ENV.continuationRoleArn, scheduleRole.roleArn);
-  reconcileFunction.addEnvironment(ENV.continuationDeadLetterArn, deadLetters.queueArn);
-  reconcileFunction.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
-      resources: [
-        stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${name}` }),
-      ],
-    }),
-  );
-  scheduleRole.grantPassRole(reconcileFunction.grantPrincipal);
+): sqs.Queue => {
+  const queue = new sqs.Queue(scope, 'ContinuationQueue', {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    visibilityTimeout: Duration.seconds(reconcileTimeout.toSeconds() + 30),
+    // A continuation older than this is superseded by the scheduled runs.
+    retentionPeriod: Duration.hours(1),
+    deadLetterQueue: { queue: deadLetters, maxReceiveCount: 3 },
+  });
+  queue.grantSendMessages(reconcileFunction);
+  reconcileFunction.addEnvironment(ENV.continuationQueueUrl, queue.queueUrl);
+  reconcileFunction.addEventSource(new SqsEventSource(queue, { batchSize: 1 }));
+  return queue;
 };
 
 export interface ScheduledReconcile {
@@ -43,6 +44,8 @@ export interface ScheduledReconcile {
   readonly scheduleDeadLetters: sqs.Queue;
   readonly scheduleRole: iam.Role;
   readonly schedule: scheduler.Schedule;
+  /** A paced run's continuations, delayed to the second. */
+  readonly continuationQueue: sqs.Queue;
 }
 
 /**
@@ -101,6 +104,11 @@ export const createScheduledReconcile = (
       maxEventAge: Duration.seconds(Math.max(60, Math.min(scheduleRate.toSeconds(), 86_400))),
     }),
   });
-  grantContinuations(scope, reconcileFunction, scheduleRole, scheduleDeadLetters);
-  return { reconcileFunction, scheduleDeadLetters, scheduleRole, schedule };
+  const continuationQueue = createContinuationQueue(
+    scope,
+    reconcileFunction,
+    options.reconcileTimeout,
+    scheduleDeadLetters,
+  );
+  return { reconcileFunction, scheduleDeadLetters, scheduleRole, schedule, continuationQueue };
 };

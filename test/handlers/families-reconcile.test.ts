@@ -6,7 +6,7 @@ import { CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { CoderProvisionerCapacity } from '../../lambdas/adapters/coder/provisioner-capacity.js';
 import { ConfigError } from '../../lambdas/core/contracts/validation.js';
 import { familiesConfigSchema } from '../../lambdas/core/families/config.js';
-import { type ContinuationRequest, continuationEvent } from '../../lambdas/core/families/continuation.js';
+import type { ContinuationEvent } from '../../lambdas/core/families/continuation.js';
 import {
   FamiliesReconcileEventError,
   parseFamiliesReconcileEvent,
@@ -41,6 +41,14 @@ describe('parseFamiliesReconcileEvent', () => {
     ],
   ])('%j', (event, expected) => {
     expect(parseFamiliesReconcileEvent(event)).toEqual(expected);
+  });
+
+  it.each([
+    [{ Records: [] }, /must hold exactly one message.*held 0/],
+    [{ Records: [{ eventSource: 'aws:sqs', body: '{"trigger":' }] }, /the SQS message body is not JSON/],
+    [{ Records: [{ eventSource: 'aws:sqs', body: '{"trigger":"continuation","token":"x"}' }] }, /token/],
+  ])('rejects a malformed continuation message %#', (event, message) => {
+    expect(() => parseFamiliesReconcileEvent(event)).toThrow(message);
   });
 
   it('refuses a continuation of more than 500 families, saying so', () => {
@@ -199,36 +207,57 @@ describe('families-reconcile handler', () => {
   });
 
   describe("paced by Coder's provisioners (3 built-in daemons: one job at a time)", () => {
-    const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:families-reconcile';
-    const context = { invokedFunctionArn: FUNCTION_ARN };
     const paced = () => ({
       ...engine,
       capacity: new CoderProvisionerCapacity({ client, organization: 'default', templates: ['dev'] }),
     });
+    /** A continuation queue that keeps what it is sent, delivered as the SQS event source would. */
+    const memoryQueue = () => {
+      const sent: Array<{ event: ContinuationEvent; delaySeconds: number }> = [];
+      return {
+        sent,
+        send: async (event: ContinuationEvent, delaySeconds: number) =>
+          void sent.push({ event, delaySeconds }),
+        deliver: (event: ContinuationEvent) => ({
+          Records: [{ eventSource: 'aws:sqs', body: JSON.stringify(event) }],
+        }),
+      };
+    };
 
-    it('asks to be continued for the families it had no slot for, and the continuations converge', async () => {
-      const asked: ContinuationRequest[] = [];
-      const continuations = { schedule: async (request: ContinuationRequest) => void asked.push(request) };
+    it('sends a continuation for the families it had no slot for; a scheduled run supersedes a pending one; they converge', async () => {
+      const queue = memoryQueue();
+      const continuations = { queue, locks };
       const pacedHandler = makeHandler({ engine: paced(), metrics: metricsSink, continuations });
 
-      const first = await pacedHandler({ trigger: 'schedule' }, { context });
+      const first = await pacedHandler({ trigger: 'schedule' });
+      // The next scheduled run, paced again while the first continuation is pending, replaces it.
+      await new Promise((resolve) => setTimeout(resolve, 30)); // the builds finish (10 ms each)
+      const second = await pacedHandler({ trigger: 'schedule' });
+      // The first continuation arrives late: it runs, and sends nothing after it (the second is pending).
+      const [late, pending] = queue.sent.splice(0);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const superseded = late ? await pacedHandler(queue.deliver(late.event)) : undefined;
 
       expect(first.summary.created).toBe(1);
       expect(first.incomplete).toMatchObject({ reason: 'provisioner-cap' });
-      expect(first.continued).toEqual({ scheduled: asked[0]?.at.toISOString() });
-      expect(asked).toHaveLength(1);
-      expect(asked[0]?.functionArn).toBe(FUNCTION_ARN);
-      expect(asked[0]?.at.getTime()).toBeGreaterThan(Date.now() + 5_000);
-      // The run is not cut short: pacing is not a deadline.
+      expect(first.continued).toHaveProperty('scheduled');
+      expect(second.continued).toHaveProperty('scheduled');
+      expect(late?.delaySeconds).toBe(15);
+      // It created the last child, or was refused the lease: either way it sent nothing.
+      expect(superseded?.continued === undefined || 'alreadyPending' in superseded.continued).toBe(true);
+      expect(queue.sent).toEqual([]);
+      // Pacing is not a deadline: no run was cut short.
       expect(metrics).toContainEqual(['FamiliesRunCutShort', 0]);
+      expect(metrics).not.toContainEqual(['FamiliesRunCutShort', 1]);
 
-      // Each continuation is the event the schedule would send; the last one asks for no other.
-      for (let run = 0; run < 5 && asked.length > 0; run++) {
-        const next = asked.splice(0);
-        await new Promise((resolve) => setTimeout(resolve, 30)); // the builds finish (10 ms each)
-        await pacedHandler(continuationEvent(next[0]?.families ?? []), { context });
+      // The pending continuation arrives; each run sends the next; the last sends none.
+      if (pending) queue.sent.push(pending);
+      for (let run = 0; run < 5 && queue.sent.length > 0; run++) {
+        const [next] = queue.sent.splice(0);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        if (next) await pacedHandler(queue.deliver(next.event));
       }
-      expect(asked).toEqual([]);
+      expect(queue.sent).toEqual([]);
       expect(
         sim
           .workspacesSnapshot()
@@ -237,28 +266,36 @@ describe('families-reconcile handler', () => {
       ).toEqual(['solo', 'solo-1', 'team', 'team-1', 'team-2']);
     });
 
-    it('loses nothing when the continuation cannot be scheduled: says so, counts it, the schedule carries on', async () => {
-      const continuations = {
-        schedule: async () => {
-          throw Object.assign(new Error('User is not authorized to perform: scheduler:CreateSchedule'), {
-            name: 'AccessDeniedException',
-          });
+    it('loses nothing when the continuation cannot be sent: says so, counts it, the schedule carries on', async () => {
+      const failing = {
+        send: async () => {
+          throw Object.assign(new Error('Access to the resource is denied.'), { name: 'AccessDenied' });
         },
       };
 
-      const report = await makeHandler({ engine: paced(), metrics: metricsSink, continuations })(
-        { trigger: 'schedule' },
-        { context },
-      );
+      const report = await makeHandler({
+        engine: paced(),
+        metrics: metricsSink,
+        continuations: { queue: failing, locks },
+      })({
+        trigger: 'schedule',
+      });
 
       expect(report.summary.created).toBe(1);
       expect(report.continued).toEqual({
-        notScheduled: expect.stringMatching(/not authorized.*the next scheduled run continues.*iam:PassRole/),
+        notScheduled: expect.stringMatching(/denied.*the next scheduled run continues.*sqs:SendMessage/),
       });
       expect(metrics).toContainEqual(['FamilyContinuationFailed', 1]);
-      expect(
-        lines.some((l) => l.level === 'warn' && /could not schedule the continuation/.test(l.message)),
-      ).toBe(true);
+      expect(lines.some((l) => l.level === 'warn' && /could not send the continuation/.test(l.message))).toBe(
+        true,
+      );
+      // The lease was given back: the next paced run may send one.
+      const retried = await makeHandler({
+        engine: paced(),
+        metrics: metricsSink,
+        continuations: { queue: memoryQueue(), locks },
+      })({ trigger: 'continuation', families: ['alice/team', 'alice/solo'] });
+      expect(retried.continued).toHaveProperty('scheduled');
     });
   });
 

@@ -58,6 +58,17 @@ export class DynamoFamilyLocks implements FamilyLocks {
     }
   }
 
+  /** Takes the lease whoever holds it: a put without a condition (continuation.ts). */
+  async supersede(key: string, holder: string, leaseMs: number, now: number): Promise<void> {
+    const expiresAt = now + leaseMs;
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: lockPk(key), sk: 'lock', holder, expiresAt, ttl: Math.ceil(expiresAt / 1000) + 3600 },
+      }),
+    );
+  }
+
   async release(key: string, holder: string): Promise<void> {
     try {
       await this.client.send(

@@ -15,7 +15,7 @@ export const FAMILIES_DEFAULTS = {
   backoffBaseMs: 60_000,
   failureCap: 3,
   lockLeaseMs: 2 * 60_000,
-  pacing: { daemonShare: 0.5, continueAfterSeconds: 10 },
+  pacing: { daemonShare: 0.5, continueAfterSeconds: 15 },
 } as const;
 
 const parameterName = z
@@ -83,10 +83,9 @@ export const familiesConfigSchema = z
         /** A fixed cap instead of the share (for a dedicated provisioner pool, coder/coder#20305). */
         maxJobs: z.number().int().min(1).max(10_000).optional(),
         /**
-         * A run paced at the cap asks for a continuation this long after it ends; EventBridge
-         * Scheduler fires it within the minute after, so slots freed meanwhile are refilled about
-         * every 40 s (the benchmark's scenario 8 measured 1.50× the ideal catch-up time with 30 s,
-         * against TBD with 10 s). 0 turns continuations off (the scheduled runs carry on).
+         * A run paced at the cap is continued this long after it ends (a delayed SQS message to the
+         * reconcile), for the families it had no slot for: about how often the controller refills
+         * the slots its finished jobs free. 0 turns continuations off (the scheduled runs carry on).
          */
         continueAfterSeconds: z
           .number()

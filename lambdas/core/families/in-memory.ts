@@ -122,6 +122,10 @@ export class InMemoryFamilyLocks implements FamilyLocks {
     if (this.leases.get(key)?.holder === holder) this.leases.delete(key);
   }
 
+  async supersede(key: string, holder: string, leaseMs: number, now: number): Promise<void> {
+    this.leases.set(key, { holder, expiresAt: now + leaseMs });
+  }
+
   /** The holder of `key`'s lease, if any (tests). */
   holderOf(key: string): string | undefined {
     return this.leases.get(key)?.holder;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoFamilyLocks } from '../../../lambdas/adapters/aws/family-locks.js';
+import type { ContinuationLocks } from '../../../lambdas/core/families/continuation.js';
 import { InMemoryFamilyLocks } from '../../../lambdas/core/families/in-memory.js';
 import type { FamilyLocks } from '../../../lambdas/core/families/ports.js';
 import { type LocalDynamo, startLocalDynamo } from '../../support/dynalite.js';
@@ -16,15 +17,15 @@ afterAll(async () => {
 describe.each([
   [
     'DynamoFamilyLocks (dynalite)',
-    async (): Promise<FamilyLocks> => {
+    async (): Promise<FamilyLocks & ContinuationLocks> => {
       const name = `locks-${++table}`;
       await dynamo.createTable({ tableName: name, partitionKey: 'pk', sortKey: 'sk' });
       return new DynamoFamilyLocks(dynamo.documentClient, name);
     },
   ],
-  ['InMemoryFamilyLocks', async (): Promise<FamilyLocks> => new InMemoryFamilyLocks()],
+  ['InMemoryFamilyLocks', async (): Promise<FamilyLocks & ContinuationLocks> => new InMemoryFamilyLocks()],
 ])('%s', (_name, make) => {
-  let locks: FamilyLocks;
+  let locks: FamilyLocks & ContinuationLocks;
   beforeEach(async () => {
     locks = await make();
   });
@@ -37,6 +38,15 @@ describe.each([
     expect(await locks.tryAcquire('family#alice/team', 'run-b', 60_000, 3_000)).toBe(false);
     await locks.release('family#alice/team', 'run-a');
     expect(await locks.tryAcquire('family#alice/team', 'run-b', 60_000, 3_000)).toBe(true);
+  });
+
+  it('supersedes a lease whoever holds it (a scheduled run replacing the pending continuation)', async () => {
+    await locks.tryAcquire('continuation', 'chain-1', 60_000, 0);
+    await locks.supersede('continuation', 'chain-2', 60_000, 1_000);
+    await locks.release('continuation', 'chain-1');
+    expect(await locks.tryAcquire('continuation', 'chain-3', 60_000, 2_000)).toBe(false);
+    await locks.release('continuation', 'chain-2');
+    expect(await locks.tryAcquire('continuation', 'chain-3', 60_000, 2_000)).toBe(true);
   });
 
   it('lets another run take over a lease left by a crashed run once it expires', async () => {

@@ -297,7 +297,7 @@ describe('continuations: the families a paced run carries over', () => {
     expect(report.pacing).toMatchObject({ cap: 2, allowed: 2, turnedAway: 8 });
     expect(report.incomplete).toMatchObject({ reason: 'provisioner-cap', familiesLeft: 4 });
     expect(report.continuation).toEqual({
-      afterSeconds: 10,
+      afterSeconds: 15,
       families: ['b', 'c', 'd', 'e'].map((parent) => ({ owner: 'alice', parent })),
     });
   });

@@ -242,10 +242,11 @@ describe('WorkspaceFamilies construct', () => {
         for (const resource of resources) {
           // The reconcile's async on-failure destination is the schedule's DLQ: it may send there, nothing more.
           const scheduleDlq = construct.deadLetterQueues[1];
+          // The reconcile sends its continuations to its own queue and consumes them.
           const continuation =
             !worker &&
-            ((action.startsWith('scheduler:') && resource === 'AWS') ||
-              (action === 'iam:PassRole' && resource === logicalId(stack, construct.scheduleRole)));
+            action.startsWith('sqs:') &&
+            resource === logicalId(stack, construct.continuationQueue);
           const ok =
             continuation ||
             allowed.has(resource) ||
@@ -282,32 +283,33 @@ describe('WorkspaceFamilies construct', () => {
     ]);
   });
 
-  it("lets a paced reconcile schedule its continuation: only its own one-time schedule, through the schedule's role", () => {
+  it('gives the reconcile its continuation queue: encrypted, TLS only, delivered one message at a time, failures to the schedule DLQ', () => {
     const { template, stack, construct } = built;
-    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
-      (f) => f.Properties.Environment?.Variables?.CONTINUATION_SCHEDULE_NAME !== undefined,
+    const queueId = logicalId(stack, construct.continuationQueue);
+    const queue = template.findResources('AWS::SQS::Queue')[queueId];
+    expect(queue?.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 330,
+      MessageRetentionPeriod: 3600,
+      RedrivePolicy: { maxReceiveCount: 3 },
+    });
+    expect(JSON.stringify(queue?.Properties.RedrivePolicy)).toContain(
+      logicalId(stack, construct.deadLetterQueues[1] as never),
     );
-    const variables = fn?.Properties.Environment.Variables;
-    expect(variables.CONTINUATION_SCHEDULE_NAME).toMatch(/^[A-Za-z0-9-]{1,55}-continue$/);
-    expect(JSON.stringify(variables.CONTINUATION_ROLE_ARN)).toContain(
-      logicalId(stack, construct.scheduleRole),
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1,
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: logicalId(stack, construct.reconcileFunction) },
+    });
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack, construct.reconcileFunction)];
+    expect(fn?.Properties.Environment.Variables.CONTINUATION_QUEUE_URL).toEqual({ Ref: queueId });
+    const byAction = resourcesByAction(
+      statementsOfRole(template, logicalId(stack, construct.reconcileFunction.role as never)),
     );
-    const statements = statementsOfRole(
-      template,
-      logicalId(stack, construct.reconcileFunction.role as never),
+    expect(byAction.get('sqs:SendMessage')).toEqual(
+      new Set([queueId, logicalId(stack, construct.deadLetterQueues[1] as never)]),
     );
-    const scheduling = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('scheduler:')));
-    expect(scheduling.flatMap(actionsOf).sort()).toEqual([
-      'scheduler:CreateSchedule',
-      'scheduler:UpdateSchedule',
-    ]);
-    expect(JSON.stringify(scheduling[0]?.Resource)).toContain(
-      `:schedule/default/${variables.CONTINUATION_SCHEDULE_NAME}`,
-    );
-    const passRole = statements.filter((st) => actionsOf(st).includes('iam:PassRole'));
-    expect(resourcesByAction(passRole).get('iam:PassRole')).toEqual(
-      new Set([logicalId(stack, construct.scheduleRole)]),
-    );
+    expect(byAction.get('sqs:ReceiveMessage')).toEqual(new Set([queueId]));
   });
 
   it('lets only EventBridge Scheduler of this account invoke the reconcile, through its own role', () => {
