@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerVersionStore } from '../lambdas/adapters/aws/secret-versions.js';
 import { CoderProvisionerKeyDirectory } from '../lambdas/adapters/coder/provisioner-keys.js';
+import { NO_DEADLINE } from '../lambdas/core/contracts/deadline.js';
 import { silentLog } from '../lambdas/core/contracts/log-sink.js';
 import { parseConfig } from '../lambdas/core/contracts/validation.js';
 import {
@@ -126,9 +127,11 @@ export const readKeyStatus = async (
     };
   }
   const organization = options.organization ?? config?.organization ?? 'default';
+  // A person runs this, with no Lambda timeout to stop before.
+  const call = { deadline: NO_DEADLINE };
   const [keys, daemons] = await Promise.all([
-    directory.listKeys(organization),
-    directory.listDaemons(organization),
+    directory.listKeys(organization, call),
+    directory.listDaemons(organization, call),
   ]);
   return {
     command: 'keys status',

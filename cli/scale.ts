@@ -1,17 +1,10 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AwsNodeGroups } from '../lambdas/adapters/aws/node-groups.js';
-import { DynamoOverrideStore } from '../lambdas/adapters/aws/scaling-override-store.js';
-import { CoderWorkspaceDemand } from '../lambdas/adapters/coder/workspace-demand.js';
+import type { CoderClient } from '../lambdas/adapters/coder/index.js';
 import type { LogSink } from '../lambdas/core/contracts/log-sink.js';
 import { parseScalerEvent } from '../lambdas/core/scaling/events.js';
-import { InMemoryOverrideStore } from '../lambdas/core/scaling/in-memory.js';
 import type { Sizes } from '../lambdas/core/scaling/planner.js';
-import type { OverrideStore, WorkspaceDemandReader } from '../lambdas/core/scaling/ports.js';
-import { runNodeGroupScaler, type ScalerDeps, type ScalerReport } from '../lambdas/core/scaling/run.js';
+import { runNodeGroupScaler, type ScalerReport } from '../lambdas/core/scaling/run.js';
+import { createScalingAwsClients, createScalingEngine } from '../lambdas/wiring/scaling.js';
 import { AWS_OPTIONS, CODER_OPTIONS, COMMON_OPTIONS, instant, parseCommandArgs } from './args.js';
 import { connectToCoder, createCliCoderClient, resolveCoderTarget } from './coder.js';
 import { CliError, EXIT, UsageError } from './errors.js';
@@ -56,13 +49,6 @@ export const scalerPayload = (input: {
     reason: input.reason ?? 'coder-fleet CLI',
     dryRun,
   };
-};
-
-/** Workspace demand when no Coder is given: unknown, so the planner keeps every current node. */
-const unknownDemand: WorkspaceDemandReader = {
-  countRunning: () => Promise.reject(new Error('no Coder given (--coder-url / CODER_URL)')),
-  countAutostartingBetween: () => Promise.reject(new Error('no Coder given (--coder-url / CODER_URL)')),
-  listTemplateNames: () => Promise.reject(new Error('no Coder given (--coder-url / CODER_URL)')),
 };
 
 /** Log lines of a run, for people: updates and failures as they happen. */
@@ -194,49 +180,31 @@ export const runScaleCommand = async (args: readonly string[], io: CliIo): Promi
   }
   const config = await loadScalingConfig(values.config);
   const target = await resolveCoderTarget(values, io, out, command, SCALE_USAGE, false);
-  let demand = unknownDemand;
+  let client: CoderClient | undefined;
   if (target) {
-    const client = createCliCoderClient(target);
+    client = createCliCoderClient(target);
     await connectToCoder(client, target, out);
-    demand = new CoderWorkspaceDemand(client);
   } else {
     out.warn(
       'no Coder given (--coder-url/CODER_URL): running workspaces are unknown, desired sizes are kept as they are',
     );
   }
-  const region = values.region ? { region: values.region } : {};
-  let overrides: OverrideStore;
   const overrideTable = values['override-table'];
-  if (overrideTable) {
-    overrides = new DynamoOverrideStore({
-      documentClient: DynamoDBDocumentClient.from(new DynamoDBClient(region), {
-        marshallOptions: { removeUndefinedValues: true },
-      }),
-      tableName: overrideTable,
-      clusterName: config.clusterName,
-    });
-  } else {
-    overrides = new InMemoryOverrideStore();
+  if (!overrideTable)
     out.progress('No --override-table: a stored operator override is not taken into account');
-  }
-  const log = scaleLog(out);
-  const eks = new EKSClient(region);
+  const aws = createScalingAwsClients({ region: values.region });
   // Once, in the CLI's words: the run itself would put the SDK's error in every group's row.
-  await eks.config.credentials();
-  const deps: ScalerDeps = {
+  await aws.eks.config.credentials();
+  const engine = createScalingEngine({
     config,
-    nodeGroups: new AwsNodeGroups({
-      eks,
-      autoScaling: new AutoScalingClient(region),
-      log,
-    }),
-    demand,
-    overrides,
+    aws,
+    coder: client ? { client } : { unavailable: 'no Coder given (--coder-url / CODER_URL)' },
+    overrideTable,
+    log: scaleLog(out),
     now: () => at,
-    log,
-  };
+  });
   out.progress(`${apply ? 'Scaling' : 'Planning'} node groups of cluster ${config.clusterName} …`);
-  const report = await runNodeGroupScaler(parseScalerEvent(payload), deps);
+  const report = await runNodeGroupScaler(parseScalerEvent(payload), engine);
   if (out.json) out.document({ command, mode: 'local', payload, report });
   else {
     out.print(heading(`${command}: cluster ${config.clusterName}`));

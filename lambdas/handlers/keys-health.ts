@@ -1,3 +1,4 @@
+import type { Deadline } from '../core/contracts/deadline.js';
 import type { LogSink } from '../core/contracts/log-sink.js';
 import { METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
 import { ConfigError, describeIssues } from '../core/contracts/validation.js';
@@ -45,16 +46,22 @@ const publish = (metrics: MetricsSink, report: KeyHealthReport): void => {
 
 /**
  * The daily key-health check (`{"action":"check"}` from the schedule), and the operators' ad-hoc
- * calls: `{"action":"status"}` and `{"dryRun":true}`.
+ * calls: `{"action":"status"}` and `{"dryRun":true}`. Its Coder calls stop at the invocation's
+ * deadline; a check out of time throws and the next day's check does the work.
  */
 export const makeHandler =
   (deps: KeyHealthHandlerDeps) =>
-  async (event: unknown): Promise<KeyHealthReport & { scheduledTime?: string }> => {
+  async (
+    event: unknown,
+    invocation: { readonly deadline?: Deadline | undefined } = {},
+  ): Promise<KeyHealthReport & { scheduledTime?: string }> => {
     const parsed = keyHealthRequestSchema.safeParse(event ?? {});
     if (!parsed.success) {
       throw new ConfigError('key-health request', describeIssues(parsed.error));
     }
-    const report = await new ProvisionerKeyHealthCheck(deps).run(parsed.data);
+    const report = await new ProvisionerKeyHealthCheck(deps).run(parsed.data, {
+      deadline: invocation.deadline,
+    });
     if (report.action === 'check' && !report.dryRun) publish(deps.metrics, report);
     deps.log.info('Provisioner key health', {
       action: report.action,

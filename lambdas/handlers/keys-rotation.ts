@@ -1,3 +1,4 @@
+import type { Deadline } from '../core/contracts/deadline.js';
 import type { LogSink } from '../core/contracts/log-sink.js';
 import { describeIssues } from '../core/contracts/validation.js';
 import { rotationEventSchema } from '../core/keys/events.js';
@@ -18,10 +19,16 @@ export interface RotationHandlerDeps {
   readonly managedPrefix: string | undefined;
 }
 
-/** The Secrets Manager rotation function: `{ Step, SecretId, ClientRequestToken }` in, one step run. */
+/**
+ * The Secrets Manager rotation function: `{ Step, SecretId, ClientRequestToken }` in, one step run
+ * within the invocation's deadline (a step out of time throws, and Secrets Manager runs it again).
+ */
 export const makeHandler =
   (deps: RotationHandlerDeps) =>
-  async (event: unknown): Promise<RotationStepReport> => {
+  async (
+    event: unknown,
+    invocation: { readonly deadline?: Deadline | undefined } = {},
+  ): Promise<RotationStepReport> => {
     const parsed = rotationEventSchema.safeParse(event);
     if (!parsed.success) {
       const fields = describeIssues(parsed.error, { fieldsOnly: true }).join(', ');
@@ -33,7 +40,7 @@ export const makeHandler =
       secretId: SecretId,
       clientRequestToken: ClientRequestToken,
     });
-    return new ProvisionerKeyRotationSteps(deps).run(parsed.data);
+    return new ProvisionerKeyRotationSteps(deps).run(parsed.data, { deadline: invocation.deadline });
   };
 
 export const handler = lambdaHandler(

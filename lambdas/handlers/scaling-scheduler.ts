@@ -1,3 +1,4 @@
+import type { Deadline } from '../core/contracts/deadline.js';
 import { type DimensionedMetricsSink, METRIC_UNIT } from '../core/contracts/metrics-sink.js';
 import { parseScalerEvent } from '../core/scaling/events.js';
 import { NODE_GROUP_DIMENSION, scalingDatapoints } from '../core/scaling/metrics.js';
@@ -34,13 +35,18 @@ const publish = (deps: NodeGroupScalerHandlerDeps, report: ScalerReport): void =
 
 /**
  * Parse, run, report. A failure of one group does not stop the others; the run throws at the
- * end so the async invocation's on-failure destination and the alarms see it.
+ * end so the async invocation's on-failure destination and the alarms see it. Every Coder read
+ * stops at the invocation's deadline; a run cut short keeps the nodes it could not count and
+ * reports `incomplete`, which is not a failure.
  */
 export const makeHandler =
   (deps: NodeGroupScalerHandlerDeps) =>
-  async (event: unknown): Promise<ScalerReport> => {
+  async (
+    event: unknown,
+    invocation: { readonly deadline?: Deadline | undefined } = {},
+  ): Promise<ScalerReport> => {
     const request = parseScalerEvent(event);
-    const report = await runNodeGroupScaler(request, deps);
+    const report = await runNodeGroupScaler(request, deps, { deadline: invocation.deadline });
     publish(deps, report);
     if (report.failures.length > 0 && !report.dryRun) throw new ScalingRunError(report);
     return report;

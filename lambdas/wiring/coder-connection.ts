@@ -10,7 +10,6 @@ import { CODER_API_METRICS } from '../contracts/coder-api-metrics.js';
 import { METRIC_UNIT, type MetricsSink } from '../core/contracts/metrics-sink.js';
 import { ConfigError } from '../core/contracts/validation.js';
 import { type CoderBudgetSettings, coderBudgetFromEnvironment, sharedCoderBudget } from './coder-budget.js';
-import { invocationDeadline } from './deadline.js';
 import { requireEnv } from './env.js';
 import { readJsonSecret } from './secrets.js';
 
@@ -55,9 +54,9 @@ export const createCoderClient = (
   settings: CoderConnectionSettings,
   options: Omit<Partial<CoderClientOptions>, 'baseUrl' | 'token'> & CoderReleaseOptions = {},
 ): CoderClient => {
+  // No deadline of its own: the client outlives the invocation, so each run passes its deadline
+  // with every call (lambdaHandler hands it to the handler).
   const client = new CoderClient({
-    // Every Coder call stops waiting at the invocation's deadline (set per invocation by lambdaHandler).
-    deadline: invocationDeadline,
     ...(settings.budget ? { sharedBudget: sharedCoderBudget(settings.budget, settings.url) } : {}),
     ...options,
     baseUrl: settings.url,

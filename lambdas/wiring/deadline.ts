@@ -1,6 +1,8 @@
 /**
  * A Lambda's deadline as the runs see it: `context.getRemainingTimeInMillis()` minus a safety margin
  * that leaves time to release locks, write the ledger and return the report after the last Coder call.
+ * `lambdaHandler` computes it once per invocation and hands it to the handler as a value; the handler
+ * passes it into its run and the run with every Coder call. Nothing holds it between invocations.
  */
 import type { Context } from 'aws-lambda';
 import type { Deadline } from '../core/contracts/deadline.js';
@@ -18,28 +20,3 @@ export const lambdaDeadline = (
   const margin = marginMs ?? deadlineMarginMs(context.getRemainingTimeInMillis());
   return { remainingMs: () => context.getRemainingTimeInMillis() - margin };
 };
-
-/**
- * The deadline of the invocation in progress, read by the module-scope Coder clients so every
- * Coder-facing Lambda (scaling, keys, families) stops waiting at it. A Lambda container handles one
- * invocation at a time; `invocationDeadlineMiddleware` sets and clears it around each one.
- */
-export const invocationDeadline: Deadline & { current: Deadline | undefined } = {
-  current: undefined,
-  remainingMs() {
-    return this.current ? this.current.remainingMs() : Number.POSITIVE_INFINITY;
-  },
-};
-
-/** Middy middleware: the invocation's deadline for the Coder clients, from its context. */
-export const invocationDeadlineMiddleware = () => ({
-  before: (request: { context: Context }): void => {
-    invocationDeadline.current = lambdaDeadline(request.context);
-  },
-  after: (): void => {
-    invocationDeadline.current = undefined;
-  },
-  onError: (): void => {
-    invocationDeadline.current = undefined;
-  },
-});

@@ -13,7 +13,6 @@ import {
 } from '../adapters/coder/family-templates.js';
 import { CoderFamilyWorkspaces } from '../adapters/coder/family-workspaces.js';
 import { CoderProvisionerCapacity } from '../adapters/coder/provisioner-capacity.js';
-import { NO_DEADLINE } from '../core/contracts/deadline.js';
 import type { MetricsSink } from '../core/contracts/metrics-sink.js';
 import { type FamiliesConfig, familiesConfigSchema } from '../core/families/config.js';
 import type { ContinuationLocks, ContinuationQueue } from '../core/families/continuation.js';
@@ -88,8 +87,8 @@ export const createFamilyEngine = (parts: FamilyEngineParts): FamilyReconcileDep
       client: parts.client,
       organization: config.organization,
       templates: config.templates,
-      controllerUserId: async () => {
-        const id = await coderWorkspaces.controllerUserId({ deadline: NO_DEADLINE });
+      controllerUserId: async (call) => {
+        const id = await coderWorkspaces.controllerUserId(call);
         if (id === undefined) throw new Error("the controller's own Coder user could not be read");
         return id;
       },

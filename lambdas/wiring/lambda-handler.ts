@@ -3,7 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Deadline } from '../core/contracts/deadline.js';
-import { invocationDeadlineMiddleware, lambdaDeadline } from './deadline.js';
+import { lambdaDeadline } from './deadline.js';
 import type { FunctionName } from './names.js';
 import { createObservability, type Observability } from './observability.js';
 
@@ -35,8 +35,7 @@ export const lambdaHandler = <E, R>(
   const observability = createObservability(service);
   let chain = middy<E, R>()
     .use(injectLambdaContext(observability.logger))
-    .use(observability.tracer.middleware())
-    .use(invocationDeadlineMiddleware());
+    .use(observability.tracer.middleware());
   if (options.metrics ?? true) chain = chain.use(logMetrics(observability.metrics));
   for (const middleware of options.middleware?.(observability) ?? []) chain = chain.use(middleware);
   let run: ((event: E, invocation: LambdaInvocation) => Promise<R>) | undefined;

@@ -52,6 +52,7 @@ import {
 } from '../../lambdas/adapters/aws/scaling-override-store.js';
 import { CoderClient } from '../../lambdas/adapters/coder/client.js';
 import { CoderProvisionerKeyDirectory } from '../../lambdas/adapters/coder/provisioner-keys.js';
+import { NO_DEADLINE } from '../../lambdas/core/contracts/deadline.js';
 import type { ReconcileReport } from '../../lambdas/core/families/run.js';
 import { AUDIT_LOG_METRICS, AUDIT_LOG_SHAPE_METRICS } from '../../lambdas/core/families/webhook/metrics.js';
 import {
@@ -77,6 +78,9 @@ import { type BuiltBundles, buildBundles, emfDocuments, emfMetricNames } from '.
 import { MOTO_SERVER, toolAvailable } from '../support/external-tools.js';
 import { FAMILY_TEMPLATE, seedFamilyParent, seedFamilyTemplate } from '../support/family-seed.js';
 import { type MotoServer, startMotoServer } from '../support/moto.js';
+
+/** A call with no deadline of its own, for the tests' own look at Coder. */
+const call = { deadline: NO_DEADLINE };
 
 /** Coder's provisioners here: the pacing (half the daemons) lets one run queue every child these tests expect. */
 const PROVISIONER_DAEMONS = 10;
@@ -713,9 +717,9 @@ describeWithMoto('keys-rotation and keys-health against moto: Secrets Manager', 
     );
     expect(promoted.VersionId).toBe(token);
     const value = parseKeySecret(promoted.SecretString ?? '', 'AWSCURRENT');
-    expect(await keys.identifyKey(value.key)).toMatchObject({ name: keyName });
+    expect(await keys.identifyKey(value.key, call)).toMatchObject({ name: keyName });
     // The crashed attempt's key is gone; the keys this deployment did not create are untouched.
-    const names = (await keys.listKeys('default')).map((k) => k.name);
+    const names = (await keys.listKeys('default', call)).map((k) => k.name);
     expect(names).toContain(keyName);
     expect(names).toContain('ci-runners');
     expect(names).toContain(`cfc-rot-${staleToken}`);
@@ -723,7 +727,7 @@ describeWithMoto('keys-rotation and keys-health against moto: Secrets Manager', 
 
     // Secrets Manager retries a step it did not hear back from: nothing changes.
     expect(await step('finishSecret')).toMatchObject({ outcome: 'pruned', keyName });
-    expect((await keys.listKeys('default')).map((k) => k.name).sort()).toEqual([...names].sort());
+    expect((await keys.listKeys('default', call)).map((k) => k.name).sort()).toEqual([...names].sort());
   });
 
   it('keys-health reports the status without publishing, and the daily check publishes its figures', async () => {

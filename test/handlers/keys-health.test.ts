@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NO_DEADLINE } from '../../lambdas/core/contracts/deadline.js';
 import type { MetricsSink } from '../../lambdas/core/contracts/metrics-sink.js';
 import { managedKeyName } from '../../lambdas/core/keys/key-names.js';
 import { KEY_HEALTH_METRICS } from '../../lambdas/core/keys/metrics.js';
@@ -13,6 +14,9 @@ import {
   type RotationWorld,
   runSteps,
 } from '../core/keys/support/rotation-fixture.js';
+
+/** A call with no deadline of its own, for the tests' own look at Coder. */
+const call = { deadline: NO_DEADLINE };
 
 /**
  * Every supported release, and the builds whose answers disagree with the release table (a v2.26
@@ -82,7 +86,7 @@ describe.each(PROFILES)('provisioner key health handler, Coder %s', (coderVersio
       lastSeenAt: new Date(clock - ago).toISOString(),
     });
   };
-  const liveKeyNames = async () => (await world.keys.listKeys(ORG)).map((k) => k.name).sort();
+  const liveKeyNames = async () => (await world.keys.listKeys(ORG, call)).map((k) => k.name).sort();
 
   it('keeps the previous key while a daemon uses it, and publishes the figures', async () => {
     const report = await check({ action: 'check' });
@@ -113,7 +117,7 @@ describe.each(PROFILES)('provisioner key health handler, Coder %s', (coderVersio
 
     expect(report.deleted).toEqual([INITIAL_KEY_NAME]);
     expect(await liveKeyNames()).toEqual([NEW_KEY, 'team-key'].sort());
-    expect(await world.keys.identifyKey(world.initialKey)).toBeUndefined();
+    expect(await world.keys.identifyKey(world.initialKey, call)).toBeUndefined();
     expect(metrics.values[KEY_HEALTH_METRICS.daemonsOnNonCurrentKey]).toBe(0);
     expect(metrics.values[KEY_HEALTH_METRICS.oldKeyInUseHours]).toBe(0);
     expect(metrics.values[KEY_HEALTH_METRICS.managedKeyCount]).toBe(1);
@@ -196,7 +200,7 @@ describe.each(PROFILES)('provisioner key health handler, Coder %s', (coderVersio
   });
 
   it('flags a current key that was deleted in Coder', async () => {
-    await world.keys.deleteKey(ORG, NEW_KEY);
+    await world.keys.deleteKey(ORG, NEW_KEY, call);
 
     const report = await check({ action: 'check' });
 
@@ -207,7 +211,7 @@ describe.each(PROFILES)('provisioner key health handler, Coder %s', (coderVersio
   it('does not delete the key of a rotation in progress', async () => {
     const next = '99999999-2222-4333-8444-555555555555';
     world.model.startRotation(world.secretArn, next);
-    await world.keys.createKey(ORG, { name: managedKeyName(PREFIX, next), tags: {} });
+    await world.keys.createKey(ORG, { name: managedKeyName(PREFIX, next), tags: {} }, call);
 
     const report = await check({ action: 'check' });
 
@@ -227,9 +231,9 @@ describe.each(PROFILES)('provisioner key health handler, Coder %s', (coderVersio
 
   it('rejects a misspelt dry run instead of running a real check that deletes keys', async () => {
     // Prepare: a key the check would delete.
-    const before = (await world.keys.listKeys(ORG)).map((k) => k.name);
+    const before = (await world.keys.listKeys(ORG, call)).map((k) => k.name);
     // Act / Assess
     await expect(check({ dryrun: true })).rejects.toThrow(/dryrun/);
-    expect((await world.keys.listKeys(ORG)).map((k) => k.name)).toEqual(before);
+    expect((await world.keys.listKeys(ORG, call)).map((k) => k.name)).toEqual(before);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_DEADLINE } from '../../lambdas/core/contracts/deadline.js';
 import { isManagedKeyName, managedKeyName, rotationKeyNames } from '../../lambdas/core/keys/key-names.js';
 import type {
   ProvisionerKeyDirectory,
@@ -16,6 +17,9 @@ import {
   type RotationWorld,
   runSteps,
 } from '../core/keys/support/rotation-fixture.js';
+
+/** A call with no deadline of its own, for the tests' own look at Coder. */
+const call = { deadline: NO_DEADLINE };
 
 const TOKEN = '0f1e2d3c-4b5a-4968-8776-655443322110';
 
@@ -58,11 +62,12 @@ const crashingSecrets = (real: SecretVersionStore, effects: SideEffects): Secret
 });
 
 const crashingKeys = (real: ProvisionerKeyDirectory, effects: SideEffects): ProvisionerKeyDirectory => ({
-  listKeys: (org) => real.listKeys(org),
-  listDaemons: (org) => real.listDaemons(org),
-  identifyKey: (key) => real.identifyKey(key),
-  createKey: (org, request) => effects.run(`createKey ${request.name}`, () => real.createKey(org, request)),
-  deleteKey: (org, name) => effects.run(`deleteKey ${name}`, () => real.deleteKey(org, name)),
+  listKeys: (org, call) => real.listKeys(org, call),
+  listDaemons: (org, call) => real.listDaemons(org, call),
+  identifyKey: (key, call) => real.identifyKey(key, call),
+  createKey: (org, request, call) =>
+    effects.run(`createKey ${request.name}`, () => real.createKey(org, request, call)),
+  deleteKey: (org, name, call) => effects.run(`deleteKey ${name}`, () => real.deleteKey(org, name, call)),
 });
 
 /** AWSCURRENT must hold a key Coder accepts, as the name it claims, after every attempt. */
@@ -70,7 +75,9 @@ const expectCurrentKeyWorks = async (world: RotationWorld): Promise<string> => {
   const raw = world.model.valueAt(world.secretArn, 'AWSCURRENT') ?? '';
   const current = parseCurrentSecret(raw, 'AWSCURRENT');
   if (current.kind !== 'key') throw new Error('AWSCURRENT holds no key');
-  expect(await world.keys.identifyKey(current.value.key)).toMatchObject({ name: current.value.keyName });
+  expect(await world.keys.identifyKey(current.value.key, call)).toMatchObject({
+    name: current.value.keyName,
+  });
   return current.value.keyName;
 };
 
@@ -115,13 +122,13 @@ const expectConverged = async (world: RotationWorld) => {
     [INITIAL_VERSION]: ['AWSPREVIOUS'],
     [TOKEN]: ['AWSCURRENT'],
   });
-  const live = (await world.keys.listKeys(ORG)).map((k) => k.name);
+  const live = (await world.keys.listKeys(ORG, call)).map((k) => k.name);
   const managed = live.filter((name) => isManagedKeyName(PREFIX, name)).sort();
   expect(managed).toEqual([INITIAL_KEY_NAME, newName].sort());
   expect(managed.length).toBeLessThanOrEqual(2);
   expect(live).toContain('team-key');
   // The previous key still works: the daemon on it was not cut off.
-  expect(await world.keys.identifyKey(world.initialKey)).toMatchObject({ name: INITIAL_KEY_NAME });
+  expect(await world.keys.identifyKey(world.initialKey, call)).toMatchObject({ name: INITIAL_KEY_NAME });
   const logged = world.log.text();
   for (const secret of world.plaintexts()) expect(logged).not.toContain(secret);
 };

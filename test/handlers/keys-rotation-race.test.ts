@@ -4,9 +4,13 @@
  * interleaving, the pending version must hold a key Coder accepts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NO_DEADLINE } from '../../lambdas/core/contracts/deadline.js';
 import type { ProvisionerKeyDirectory, SecretVersionStore } from '../../lambdas/core/keys/ports.js';
 import { makeHandler } from '../../lambdas/handlers/keys-rotation.js';
 import { createRotationWorld, PREFIX, type RotationWorld } from '../core/keys/support/rotation-fixture.js';
+
+/** A call with no deadline of its own, for the tests' own look at Coder. */
+const call = { deadline: NO_DEADLINE };
 
 const TOKEN = '5e6f7a8b-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
 const NOW = new Date('2026-06-10T12:00:00Z');
@@ -52,7 +56,7 @@ describe('two concurrent createSecret calls with the same token', () => {
     const raw = world.model.valueAt(world.secretArn, 'AWSPENDING');
     expect(raw).toBeDefined();
     const pending = JSON.parse(raw ?? '{}') as { key: string; keyName: string };
-    expect(await world.keys.identifyKey(pending.key)).toMatchObject({ name: pending.keyName });
+    expect(await world.keys.identifyKey(pending.key, call)).toMatchObject({ name: pending.keyName });
   };
 
   it.each([
@@ -95,12 +99,12 @@ describe('two concurrent createSecret calls with the same token', () => {
     const a = handlerWith(aSecrets, aKeys);
     const b = handlerWith(world.secrets, {
       ...bKeysObserved,
-      listKeys: (o) => bKeysObserved.listKeys(o),
-      listDaemons: (o) => bKeysObserved.listDaemons(o),
-      identifyKey: (k) => bKeysObserved.identifyKey(k),
-      deleteKey: (o, n) => bKeysObserved.deleteKey(o, n),
-      createKey: async (o, r) => {
-        const result = await bKeysObserved.createKey(o, r);
+      listKeys: (o, c) => bKeysObserved.listKeys(o, c),
+      listDaemons: (o, c) => bKeysObserved.listDaemons(o, c),
+      identifyKey: (k, c) => bKeysObserved.identifyKey(k, c),
+      deleteKey: (o, n, c) => bKeysObserved.deleteKey(o, n, c),
+      createKey: async (o, r, c) => {
+        const result = await bKeysObserved.createKey(o, r, c);
         if (result.outcome === 'name_taken') bSawTaken.fire();
         return result;
       },

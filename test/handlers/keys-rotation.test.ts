@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NO_DEADLINE } from '../../lambdas/core/contracts/deadline.js';
 import { managedKeyName } from '../../lambdas/core/keys/key-names.js';
 import { RotationError } from '../../lambdas/core/keys/rotation-gate.js';
 import { parseKeySecret } from '../../lambdas/core/keys/secret.js';
@@ -14,6 +15,9 @@ import {
   runSteps,
   TAGS,
 } from '../core/keys/support/rotation-fixture.js';
+
+/** A call with no deadline of its own, for the tests' own look at Coder. */
+const call = { deadline: NO_DEADLINE };
 
 /**
  * Every supported release, and the builds whose answers disagree with the release table (a v2.26
@@ -47,7 +51,7 @@ describe.each(PROFILES)(
       if (raw === undefined) throw new Error(`no ${stage}`);
       return parseKeySecret(raw, stage);
     };
-    const liveKeyNames = async () => (await world.keys.listKeys(ORG)).map((k) => k.name).sort();
+    const liveKeyNames = async () => (await world.keys.listKeys(ORG, call)).map((k) => k.name).sort();
 
     it('walks a full rotation: Coder keeps the new and the previous key; AWSCURRENT is new, AWSPREVIOUS old', async () => {
       // Prepare
@@ -75,10 +79,10 @@ describe.each(PROFILES)(
       expect(valueAt('AWSPREVIOUS').keyName).toBe(INITIAL_KEY_NAME);
       // The abandoned managed key is gone; the previous key and the key we did not create stay.
       expect(await liveKeyNames()).toEqual([INITIAL_KEY_NAME, newName, 'team-key'].sort());
-      expect((await world.keys.listKeys(ORG)).find((k) => k.name === newName)?.tags).toEqual(TAGS);
+      expect((await world.keys.listKeys(ORG, call)).find((k) => k.name === newName)?.tags).toEqual(TAGS);
       // Both keys work: the daemon on the old one is not cut off; the new one is ready for the next.
-      expect(await world.keys.identifyKey(current.key)).toMatchObject({ name: newName });
-      expect(await world.keys.identifyKey(world.initialKey)).toMatchObject({ name: INITIAL_KEY_NAME });
+      expect(await world.keys.identifyKey(current.key, call)).toMatchObject({ name: newName });
+      expect(await world.keys.identifyKey(world.initialKey, call)).toMatchObject({ name: INITIAL_KEY_NAME });
     });
 
     it('never logs a key or the Coder token, across a full rotation', async () => {
@@ -136,7 +140,7 @@ describe.each(PROFILES)(
       world.model.startRotation(world.secretArn, TOKEN);
       await handler({ Step: 'createSecret', SecretId: world.secretArn, ClientRequestToken: TOKEN });
       await handler({ Step: 'setSecret', SecretId: world.secretArn, ClientRequestToken: TOKEN });
-      await world.keys.deleteKey(ORG, managedKeyName(PREFIX, TOKEN));
+      await world.keys.deleteKey(ORG, managedKeyName(PREFIX, TOKEN), call);
 
       const failure = handler({ Step: 'testSecret', SecretId: world.secretArn, ClientRequestToken: TOKEN });
 
@@ -211,7 +215,7 @@ describe.each(PROFILES)(
       const raw = world.model.valueAt(arn, 'AWSCURRENT') ?? '';
       const first = parseKeySecret(raw, 'AWSCURRENT');
       expect(first.keyName).toBe(managedKeyName(PREFIX, TOKEN));
-      expect(await world.keys.identifyKey(first.key)).toMatchObject({ name: first.keyName });
+      expect(await world.keys.identifyKey(first.key, call)).toMatchObject({ name: first.keyName });
       expect(world.model.stages(arn)).toEqual({ 'v-boot': ['AWSPREVIOUS'], [TOKEN]: ['AWSCURRENT'] });
     });
   },

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerVersionStore } from '../../lambdas/adapters/aws/secret-versions.js';
 import { CoderClient } from '../../lambdas/adapters/coder/index.js';
 import { CoderProvisionerKeyDirectory } from '../../lambdas/adapters/coder/provisioner-keys.js';
+import { NO_DEADLINE } from '../../lambdas/core/contracts/deadline.js';
 import { silentLog } from '../../lambdas/core/contracts/log-sink.js';
 import { provisionerKeyRotationConfigSchema } from '../../lambdas/core/keys/config.js';
 import * as health from '../../lambdas/handlers/keys-health.js';
@@ -17,6 +18,9 @@ import * as rotation from '../../lambdas/handlers/keys-rotation.js';
 import { type CoderSimulator, SUPPORTED_PROFILES, startCoderSimulator } from '../../sim/index.js';
 import { runSteps } from '../core/keys/support/rotation-fixture.js';
 import { SecretsManagerModel } from '../core/keys/support/secrets-manager-model.js';
+
+/** A call with no deadline of its own, for the tests' own look at Coder. */
+const call = { deadline: NO_DEADLINE };
 
 const ORG = 'coder';
 const HOUR = 3_600_000;
@@ -66,7 +70,7 @@ describe.each(SUPPORTED_PROFILES)('two deployments in one Coder organization, Co
       previousKeyGraceMs: graceHours * HOUR,
     })({ action: 'check' });
 
-  const liveKeyNames = async () => (await keys.listKeys(ORG)).map((k) => k.name).sort();
+  const liveKeyNames = async () => (await keys.listKeys(ORG, call)).map((k) => k.name).sort();
 
   beforeEach(async () => {
     sim = await startCoderSimulator({ buildDurationMs: 1, coderVersion });

@@ -281,12 +281,12 @@ describe('scaling-scheduler handler', () => {
   });
 
   it('out of time reading Coder: keeps every node, reports the run incomplete, does not fail it', async () => {
-    // Prepare: the real demand adapter over a client whose invocation has no time left.
+    // Prepare: the real demand adapter over a client shared by every invocation (it holds no
+    // deadline of its own); this invocation has 100 ms left, less than a request needs.
     let fetched = 0;
     const client = new CoderClient({
       baseUrl: 'https://coder.example.com',
       token: 't',
-      deadline: { remainingMs: () => 100 },
       fetch: async () => {
         fetched++;
         return new Response('{}');
@@ -305,14 +305,62 @@ describe('scaling-scheduler handler', () => {
       metrics: new RecordingMetrics(),
     });
 
-    // Act
-    const report = await deadlineHandler({ trigger: 'transition' });
+    // Act: the deadline as lambdaHandler hands it over.
+    const report = await deadlineHandler({ trigger: 'transition' }, { deadline: { remainingMs: () => 100 } });
 
     // Assess: nothing sent, nodes under workspaces kept, a clean report naming what is left.
     expect(fetched).toBe(0);
     expect(report.failures).toEqual([]);
     expect(report.incomplete).toEqual({ reason: 'deadline', groups: ['coder-ws'] });
     expect(nodeGroups.get(ws)?.sizes.desiredSize).toBe(45);
+  });
+
+  it("does not wait out Coder's Retry-After past the deadline it was handed: the run stops and says so", async () => {
+    // Prepare: Coder (the simulator) answers the first read 429 with Retry-After 60 s; the
+    // invocation has 20 s left. The client's sleeps are recorded, not slept.
+    const sim = await startCoderSimulator({
+      buildDurationMs: 10,
+      faults: { rateLimitBurst: 1, rateLimitBurstRetryAfterSeconds: 60 },
+    });
+    try {
+      sim.seed.user({ username: 'alice' });
+      sim.seed.template({ name: 'k8s-dev' });
+      for (let i = 0; i < 60; i++) {
+        sim.seed.workspace({ owner: 'alice', name: `ws-${i}`, template: 'k8s-dev', status: 'running' });
+      }
+      const sleeps: number[] = [];
+      const client = new CoderClient({
+        baseUrl: sim.url,
+        token: sim.adminToken,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+        },
+      });
+      const nodeGroups = new InMemoryNodeGroups()
+        .set(ws, { minSize: 2, desiredSize: 2, maxSize: 30 })
+        .set(prov, { minSize: 0, desiredSize: 0, maxSize: 5 });
+      const handler = makeHandler({
+        config,
+        nodeGroups,
+        demand: new CoderWorkspaceDemand(client),
+        overrides: new InMemoryOverrideStore(),
+        now: () => at('2026-03-09T22:30:00Z'),
+        log: silentLog,
+        metrics: new RecordingMetrics(),
+      });
+
+      // Act
+      const report = await handler({ trigger: 'drift-check' }, { deadline: { remainingMs: () => 20_000 } });
+
+      // Assess: no 60 s wait, one request sent, the group's nodes kept, the run incomplete (not failed).
+      expect(sleeps.filter((ms) => ms >= 20_000)).toEqual([]);
+      expect(sim.totalRequests()).toBe(1);
+      expect(report.incomplete).toEqual({ reason: 'deadline', groups: ['coder-ws'] });
+      expect(report.failures).toEqual([]);
+      expect(nodeGroups.get(ws)?.sizes.desiredSize).toBe(2);
+    } finally {
+      await sim.close();
+    }
   });
 
   it('pre-warms before peak with the autostart count for the next hour', async () => {

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  deadlineMarginMs,
-  invocationDeadline,
-  invocationDeadlineMiddleware,
-  lambdaDeadline,
-} from '../../lambdas/wiring/deadline.js';
+import { deadlineMarginMs, lambdaDeadline } from '../../lambdas/wiring/deadline.js';
+import { lambdaHandler } from '../../lambdas/wiring/lambda-handler.js';
+import { FUNCTION } from '../../lambdas/wiring/names.js';
+import { lambdaContext } from '../support/lambda.js';
 
 describe('the Lambda deadline', () => {
   it.each([
@@ -25,12 +23,24 @@ describe('the Lambda deadline', () => {
     expect(lambdaDeadline(undefined)).toBeUndefined();
   });
 
-  it('sets the invocation deadline for the Coder clients around each invocation only', () => {
-    const middleware = invocationDeadlineMiddleware();
-    expect(invocationDeadline.remainingMs()).toBe(Number.POSITIVE_INFINITY);
-    middleware.before({ context: { getRemainingTimeInMillis: () => 60_000 } as never });
-    expect(invocationDeadline.remainingMs()).toBe(57_000);
-    middleware.onError();
-    expect(invocationDeadline.remainingMs()).toBe(Number.POSITIVE_INFINITY);
+  it("is handed to the handler as a value, one per invocation, from that invocation's context", async () => {
+    // Prepare: a handler that reports the deadline it was given, built once as in a warm container.
+    const handler = lambdaHandler(
+      FUNCTION.scalingScheduler,
+      () => async (_event: unknown, invocation) => invocation.deadline?.remainingMs(),
+      { metrics: false },
+    );
+    const invokedWith = (leftMs: number) => ({
+      ...lambdaContext(FUNCTION.scalingScheduler),
+      getRemainingTimeInMillis: () => leftMs,
+    });
+
+    // Act
+    const first = await handler({}, invokedWith(60_000));
+    const second = await handler({}, invokedWith(300_000));
+
+    // Assess: each invocation's own time left, less its margin.
+    expect(first).toBe(57_000);
+    expect(second).toBe(285_000);
   });
 });

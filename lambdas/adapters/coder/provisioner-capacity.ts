@@ -16,8 +16,7 @@
  * Four requests a run once warm (templates, daemons, two job lists), plus one per template version
  * the first time it is seen and one `users/me` per container.
  */
-import type { Deadline } from '../../core/contracts/deadline.js';
-import type { RunCall } from '../../core/families/ports.js';
+import { type Deadline, NO_DEADLINE, type RunCall } from '../../core/contracts/deadline.js';
 import type {
   ControllerJobs,
   ProvisionerCapacity,
@@ -44,8 +43,8 @@ export interface CoderProvisionerCapacityOptions {
   readonly organization: string;
   /** The managed template names (case-insensitive, as the families config lists them). */
   readonly templates: readonly string[];
-  /** The controller's Coder user id; read from `users/me` once when not given. */
-  readonly controllerUserId?: () => Promise<string>;
+  /** The controller's Coder user id, read within the call's deadline; from `users/me` once when not given. */
+  readonly controllerUserId?: (call: RunCall) => Promise<string>;
   /** Most of the controller's active jobs one read lists; more means the count is a lower bound. @default 1000 */
   readonly controllerJobsLimit?: number;
   /** Newest pending jobs read to find the oldest waiting one. @default 200 */
@@ -158,9 +157,10 @@ export class CoderProvisionerCapacity implements ProvisionerCapacitySource {
     );
   }
 
-  private controllerUserId(): Promise<string> {
+  private controllerUserId(deadline: Deadline | undefined): Promise<string> {
+    const call = { deadline: deadline ?? NO_DEADLINE };
     this.userId ??= (
-      this.options.controllerUserId?.() ?? this.options.client.me().then((user) => user.id)
+      this.options.controllerUserId?.(call) ?? this.options.client.me(call).then((user) => user.id)
     ).catch((error: unknown) => {
       this.userId = undefined;
       throw error;
@@ -176,7 +176,7 @@ export class CoderProvisionerCapacity implements ProvisionerCapacitySource {
     const limit = this.options.controllerJobsLimit ?? 1000;
     // Learned from Coder's answer where the release table only assumes it (capabilities.ts).
     const [userId, filter] = await Promise.all([
-      this.controllerUserId(),
+      this.controllerUserId(deadline),
       client.capability('provisionerJobsInitiatorFilter', { deadline }),
     ]);
     const jobs = await client.listProvisionerJobs(organization, {

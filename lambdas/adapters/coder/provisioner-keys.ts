@@ -1,3 +1,4 @@
+import type { RunCall } from '../../core/contracts/deadline.js';
 import type {
   CreateKeyResult,
   ProvisionerDaemonRecord,
@@ -24,8 +25,8 @@ type KeyClient = Pick<
 export class CoderProvisionerKeyDirectory implements ProvisionerKeyDirectory {
   constructor(private readonly client: KeyClient) {}
 
-  async listKeys(organization: string): Promise<ProvisionerKeyRecord[]> {
-    const keys = await this.client.listProvisionerKeys(organization);
+  async listKeys(organization: string, call: RunCall): Promise<ProvisionerKeyRecord[]> {
+    const keys = await this.client.listProvisionerKeys(organization, { deadline: call.deadline });
     return keys.map((key) => ({
       id: key.id,
       name: key.name,
@@ -39,10 +40,11 @@ export class CoderProvisionerKeyDirectory implements ProvisionerKeyDirectory {
    * in the last 3 heartbeats) and with which key; `/provisionerdaemons?offline=true` says when
    * every daemon, connected or not, was last seen.
    */
-  async listDaemons(organization: string): Promise<ProvisionerDaemonRecord[]> {
+  async listDaemons(organization: string, call: RunCall): Promise<ProvisionerDaemonRecord[]> {
+    const { deadline } = call;
     const [perKey, all] = await Promise.all([
-      this.client.listProvisionerKeyDaemons(organization),
-      this.client.listProvisionerDaemons(organization, { offline: true, limit: DAEMON_PAGE_LIMIT }),
+      this.client.listProvisionerKeyDaemons(organization, { deadline }),
+      this.client.listProvisionerDaemons(organization, { offline: true, limit: DAEMON_PAGE_LIMIT, deadline }),
     ]);
     const connected = new Map<string, string>();
     for (const entry of perKey) {
@@ -76,13 +78,14 @@ export class CoderProvisionerKeyDirectory implements ProvisionerKeyDirectory {
   async createKey(
     organization: string,
     request: { name: string; tags: Readonly<Record<string, string>> },
+    call: RunCall,
   ): Promise<CreateKeyResult> {
     try {
       // A retried create whose first attempt committed answers 409, which the rotation reconciles.
       const created = await this.client.createProvisionerKey(
         organization,
         { name: request.name, tags: { ...request.tags } },
-        { idempotent: true },
+        { idempotent: true, deadline: call.deadline },
       );
       return { outcome: 'created', key: created.key };
     } catch (error) {
@@ -91,9 +94,9 @@ export class CoderProvisionerKeyDirectory implements ProvisionerKeyDirectory {
     }
   }
 
-  async deleteKey(organization: string, name: string): Promise<'deleted' | 'not_found'> {
+  async deleteKey(organization: string, name: string, call: RunCall): Promise<'deleted' | 'not_found'> {
     try {
-      await this.client.deleteProvisionerKey(organization, name);
+      await this.client.deleteProvisionerKey(organization, name, { deadline: call.deadline });
       return 'deleted';
     } catch (error) {
       if (isCoderErrorKind(error, 'not_found')) return 'not_found';
@@ -101,9 +104,9 @@ export class CoderProvisionerKeyDirectory implements ProvisionerKeyDirectory {
     }
   }
 
-  async identifyKey(key: string): Promise<{ id: string; name: string } | undefined> {
+  async identifyKey(key: string, call: RunCall): Promise<{ id: string; name: string } | undefined> {
     try {
-      const details = await this.client.getProvisionerKeyDetails(key);
+      const details = await this.client.getProvisionerKeyDetails(key, { deadline: call.deadline });
       return { id: details.id, name: details.name };
     } catch (error) {
       // 401: Coder does not know the key; 400: not a well-formed key. Either way it does not work.

@@ -75,12 +75,6 @@ export interface CoderClientOptions {
    * address: one Coder budget). Taken before each request, after the per-path pacing.
    */
   sharedBudget?: SharedRequestBudget;
-  /**
-   * A deadline for every call of this client, on top of each call's own (`ReadOptions.deadline`):
-   * only for clients that live exactly as long as one run. Clients shared across runs leave it out
-   * and pass each run's deadline with its calls.
-   */
-  deadline?: Deadline;
   /** The least time left worth sending a request with. @default 250 */
   sendAllowanceMs?: number;
   /** The limiter's window; only tests shorten it. @default 60000 */
@@ -154,6 +148,10 @@ const DEFAULT_SEND_ALLOWANCE_MS = 250;
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The time left of the call's deadline (the calling run's); a call without one has all the time. */
+const remainingOf = (deadline: Deadline | undefined): number =>
+  deadline ? deadline.remainingMs() : Number.POSITIVE_INFINITY;
+
 export class CoderTransport {
   private readonly baseUrl: string;
   private readonly origin: string;
@@ -171,7 +169,6 @@ export class CoderTransport {
   private readonly routeCounts = new Map<string, number>();
   private readonly sharedBudget: SharedRequestBudget | undefined;
   private readonly sendAllowanceMs: number;
-  private readonly deadline: Deadline | undefined;
 
   constructor(options: CoderClientOptions) {
     const url = new URL(options.baseUrl);
@@ -191,7 +188,6 @@ export class CoderTransport {
     this.userAgent = options.userAgent ?? 'coder-fleet-controller';
     this.sharedBudget = options.sharedBudget;
     this.sendAllowanceMs = options.sendAllowanceMs ?? DEFAULT_SEND_ALLOWANCE_MS;
-    this.deadline = options.deadline;
     const perWindow = options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT;
     this.limiter =
       perWindow === false
@@ -230,7 +226,7 @@ export class CoderTransport {
       headers['Content-Type'] = 'application/json';
     }
     const safeToRepeat = spec.method === 'GET' || spec.safeToRepeat === true;
-    const remainingMs = (): number => this.remainingMs(spec.deadline);
+    const remainingMs = (): number => remainingOf(spec.deadline);
     const routeKey = `${spec.method} ${spec.route}`;
     // An earlier attempt may have taken effect (a mutation that timed out or got a 5xx).
     let mayHaveTakenEffect = false;
@@ -292,14 +288,6 @@ export class CoderTransport {
       this.counters.retries++;
       if (decision.delayMs > 0) await this.sleep(decision.delayMs);
     }
-  }
-
-  /** The time left of the call's deadline and the client's, whichever is earlier. */
-  private remainingMs(callDeadline: Deadline | undefined): number {
-    return Math.min(
-      callDeadline ? callDeadline.remainingMs() : Number.POSITIVE_INFINITY,
-      this.deadline ? this.deadline.remainingMs() : Number.POSITIVE_INFINITY,
-    );
   }
 
   /**

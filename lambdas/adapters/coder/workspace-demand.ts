@@ -1,7 +1,8 @@
 import { CronExpressionParser } from 'cron-parser';
+import type { RunCall } from '../../core/contracts/deadline.js';
 import type { WorkspaceDemandReader } from '../../core/scaling/ports.js';
 import { distinctTemplates, templateKey } from '../../core/scaling/templates.js';
-import type { Template, Workspace } from './index.js';
+import type { ReadOptions, Template, Workspace } from './index.js';
 
 /** The fields of a workspace the demand count needs. */
 export type DemandWorkspace = Pick<
@@ -9,14 +10,17 @@ export type DemandWorkspace = Pick<
   'template_name' | 'dormant_at' | 'next_start_at' | 'autostart_schedule'
 >;
 
-/** The two CoderClient methods this adapter uses. */
+/** The two CoderClient methods this adapter uses; each call carries the run's deadline. */
 export interface WorkspaceLister {
-  listWorkspaces(options: { q?: string; rereads?: number }): Promise<{
+  listWorkspaces(options: ReadOptions & { q?: string; rereads?: number }): Promise<{
     readonly workspaces: readonly DemandWorkspace[];
     readonly complete: boolean;
     readonly count: number;
   }>;
-  listTemplates(): Promise<ReadonlyArray<Pick<Template, 'name'>>>;
+  listTemplates(
+    organization: undefined,
+    options: ReadOptions,
+  ): Promise<ReadonlyArray<Pick<Template, 'name'>>>;
 }
 
 /**
@@ -28,8 +32,12 @@ export class WorkspaceListUnsettledError extends Error {
   override readonly name = 'WorkspaceListUnsettledError';
 }
 
-const settledList = async (coder: WorkspaceLister, q: string): Promise<readonly DemandWorkspace[]> => {
-  const list = await coder.listWorkspaces({ q });
+const settledList = async (
+  coder: WorkspaceLister,
+  q: string,
+  call: RunCall,
+): Promise<readonly DemandWorkspace[]> => {
+  const list = await coder.listWorkspaces({ q, deadline: call.deadline });
   if (!list.complete) {
     throw new WorkspaceListUnsettledError(
       `the Coder workspace list (${q}) changed on every read, so a count from it could be short; keeping current capacity`,
@@ -87,18 +95,25 @@ export const nextAutostart = (schedule: string, from: Date): Date | undefined =>
 export class CoderWorkspaceDemand implements WorkspaceDemandReader {
   constructor(private readonly coder: WorkspaceLister) {}
 
-  async countRunning(templates?: readonly string[]): Promise<number> {
+  async countRunning(templates: readonly string[] | undefined, call: RunCall): Promise<number> {
     const counts = await Promise.all(
       queriesFor('running', templates).map(async (q) => {
-        const list = await this.coder.listWorkspaces({ q, rereads: 0 });
+        const list = await this.coder.listWorkspaces({ q, rereads: 0, deadline: call.deadline });
         return Math.max(list.count, list.workspaces.length);
       }),
     );
     return counts.reduce((sum, n) => sum + n, 0);
   }
 
-  async countAutostartingBetween(from: Date, to: Date, templates?: readonly string[]): Promise<number> {
-    const lists = await Promise.all(queriesFor('stopped', templates).map((q) => settledList(this.coder, q)));
+  async countAutostartingBetween(
+    from: Date,
+    to: Date,
+    templates: readonly string[] | undefined,
+    call: RunCall,
+  ): Promise<number> {
+    const lists = await Promise.all(
+      queriesFor('stopped', templates).map((q) => settledList(this.coder, q, call)),
+    );
     return lists.flat().filter((w) => {
       if (!inTemplates(w, templates) || w.dormant_at) return false;
       const next = w.next_start_at
@@ -110,9 +125,9 @@ export class CoderWorkspaceDemand implements WorkspaceDemandReader {
     }).length;
   }
 
-  async listTemplateNames(): Promise<readonly string[]> {
+  async listTemplateNames(call: RunCall): Promise<readonly string[]> {
     // GET /api/v2/templates lists every organization's templates the token can read, deprecated
     // ones included unless `deprecated:false` is asked (coderd/searchquery/search.go `Templates`).
-    return (await this.coder.listTemplates()).map((t) => t.name);
+    return (await this.coder.listTemplates(undefined, { deadline: call.deadline })).map((t) => t.name);
   }
 }

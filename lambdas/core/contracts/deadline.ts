@@ -9,6 +9,11 @@ export interface Deadline {
   remainingMs(): number;
 }
 
+/** What every Coder call of a run carries: the run's deadline, as a value (never a global). */
+export interface RunCall {
+  readonly deadline: Deadline;
+}
+
 /** No deadline: an operator's CLI run without `--deadline`, most tests. */
 export const NO_DEADLINE: Deadline = { remainingMs: () => Number.POSITIVE_INFINITY };
 

@@ -2,7 +2,7 @@
  * What the families engine needs from the outside world. Every method is required (as Powertools'
  * persistence layer makes its backend methods abstract): a wrapper that forgets one does not compile.
  */
-import type { Deadline } from '../contracts/deadline.js';
+import type { RunCall } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import type { FamiliesConfig } from './config.js';
 import type {
@@ -45,10 +45,7 @@ export class WorkspaceOpError extends Error {
   }
 }
 
-/** What every Coder call of a run carries: the run's deadline, as a value (never a global). */
-export interface RunCall {
-  readonly deadline: Deadline;
-}
+export type { RunCall } from '../contracts/deadline.js';
 
 /** A list of workspaces and whether it can be trusted to be whole (see ViewCompleteness). */
 export interface WorkspaceListing {

@@ -1,3 +1,4 @@
+import type { RunCall } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import type { PruneAction } from './planner.js';
 import type { ProvisionerKeyDirectory } from './ports.js';
@@ -8,6 +9,7 @@ export const executePrune = async (
   organization: string,
   actions: readonly PruneAction[],
   log: LogSink,
+  call: RunCall,
 ): Promise<void> => {
   for (const action of actions) {
     switch (action.kind) {
@@ -19,7 +21,7 @@ export const executePrune = async (
         });
         break;
       case 'delete': {
-        const result = await keys.deleteKey(organization, action.keyName);
+        const result = await keys.deleteKey(organization, action.keyName, call);
         log.info('Deleted provisioner key', { keyName: action.keyName, reason: action.reason, result });
         break;
       }

@@ -3,6 +3,7 @@
  * depends on neither client. Adapters: `lambdas/adapters/coder/provisioner-keys.ts` and
  * `lambdas/adapters/aws/secret-versions.ts`.
  */
+import type { RunCall } from '../contracts/deadline.js';
 
 /** A provisioner key as Coder lists it: never with its secret. */
 export interface ProvisionerKeyRecord {
@@ -28,17 +29,25 @@ export type CreateKeyResult =
   /** A key with that name already exists (Coder answers 409). */
   | { readonly outcome: 'name_taken' };
 
+/**
+ * Coder's provisioner keys and daemons. Every call carries the run's deadline; one out of time
+ * throws an error with `kind: 'deadline'` (isDeadlineStop) instead of waiting past it.
+ */
 export interface ProvisionerKeyDirectory {
-  listKeys(organization: string): Promise<ProvisionerKeyRecord[]>;
+  listKeys(organization: string, call: RunCall): Promise<ProvisionerKeyRecord[]>;
   /** Every daemon of the organization, including offline ones (for their `last_seen_at`). */
-  listDaemons(organization: string): Promise<ProvisionerDaemonRecord[]>;
+  listDaemons(organization: string, call: RunCall): Promise<ProvisionerDaemonRecord[]>;
   createKey(
     organization: string,
     request: { name: string; tags: Readonly<Record<string, string>> },
+    call: RunCall,
   ): Promise<CreateKeyResult>;
-  deleteKey(organization: string, name: string): Promise<'deleted' | 'not_found'>;
+  deleteKey(organization: string, name: string, call: RunCall): Promise<'deleted' | 'not_found'>;
   /** The key Coder authenticates `key` as (sent in a header), or undefined when Coder does not know it. */
-  identifyKey(key: string): Promise<{ readonly id: string; readonly name: string } | undefined>;
+  identifyKey(
+    key: string,
+    call: RunCall,
+  ): Promise<{ readonly id: string; readonly name: string } | undefined>;
 }
 
 export const AWSCURRENT = 'AWSCURRENT';

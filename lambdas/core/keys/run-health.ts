@@ -1,3 +1,4 @@
+import { type Deadline, NO_DEADLINE } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import type { KeyHealthRequest } from './events.js';
 import { executePrune } from './executor.js';
@@ -49,14 +50,19 @@ export interface KeyHealthDeps {
 export class ProvisionerKeyHealthCheck {
   constructor(private readonly deps: KeyHealthDeps) {}
 
-  async run(request: KeyHealthRequest): Promise<KeyHealthReport> {
+  /** `deadline`: the time the check has; every Coder call stops at it (a Lambda's remaining time). */
+  async run(
+    request: KeyHealthRequest,
+    options: { deadline?: Deadline | undefined } = {},
+  ): Promise<KeyHealthReport> {
     const { secrets, keys, log, now, secretId, previousKeyGraceMs } = this.deps;
+    const call = { deadline: options.deadline ?? NO_DEADLINE };
     const description = await secrets.describe(secretId);
     const managedPrefix = resolveManagedPrefix(this.deps.managedPrefix, description.arn);
     const { organization, roles } = await loadKeyRoles(secrets, description, managedPrefix);
     const [keyList, daemons] = await Promise.all([
-      keys.listKeys(organization),
-      keys.listDaemons(organization),
+      keys.listKeys(organization, call),
+      keys.listDaemons(organization, call),
     ]);
     const at = request.at ? new Date(request.at) : now();
     const plan = planKeyPrune(keyList, daemons, roles, at, {
@@ -66,7 +72,7 @@ export class ProvisionerKeyHealthCheck {
     });
     const execute = request.action === 'check' && !request.dryRun;
     const toDelete = plan.filter((a) => a.kind === 'delete');
-    if (execute) await executePrune(keys, organization, plan, log);
+    if (execute) await executePrune(keys, organization, plan, log, call);
     else if (toDelete.length > 0)
       log.info('Would delete provisioner keys', { keys: toDelete.map((a) => a.keyName) });
     const deleted = execute ? toDelete.map((a) => a.keyName) : [];

@@ -1,3 +1,4 @@
+import { type Deadline, NO_DEADLINE, type RunCall } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import type { RotationEvent, RotationStep } from './events.js';
 import { executePrune } from './executor.js';
@@ -56,21 +57,30 @@ export interface RotationStepReport {
 export class ProvisionerKeyRotationSteps {
   constructor(private readonly deps: RotationDeps) {}
 
-  async run(event: RotationEvent): Promise<RotationStepReport> {
+  /**
+   * `deadline`: the time the step has (a Lambda's remaining time minus a margin). Every Coder call
+   * stops at it and throws (`kind: 'deadline'`) rather than wait past it: the step fails and
+   * Secrets Manager runs it again, which converges.
+   */
+  async run(
+    event: RotationEvent,
+    options: { deadline?: Deadline | undefined } = {},
+  ): Promise<RotationStepReport> {
     const { secrets, log } = this.deps;
+    const call: RunCall = { deadline: options.deadline ?? NO_DEADLINE };
     const description = await secrets.describe(event.SecretId);
     const prefix = resolveManagedPrefix(this.deps.managedPrefix, description.arn);
     const gate = checkRotationEvent(description, event.ClientRequestToken);
     if (gate.kind === 'already_current') {
       // A finishSecret that moved the stage and then died left its prune undone; finish it.
       if (event.Step === 'finishSecret')
-        return this.prune(description, prefix, 'already_current', gate.reason);
+        return this.prune(description, prefix, 'already_current', gate.reason, call);
       log.info('Nothing to do', { step: event.Step, reason: gate.reason });
       return { step: event.Step, outcome: 'already_current', reason: gate.reason };
     }
     switch (event.Step) {
       case 'createSecret':
-        return this.createSecret(description, prefix, event.ClientRequestToken);
+        return this.createSecret(description, prefix, event.ClientRequestToken, call);
       case 'setSecret': {
         const reason =
           'a Coder provisioner key is live as soon as it is created; there is nothing to push to Coder';
@@ -78,9 +88,9 @@ export class ProvisionerKeyRotationSteps {
         return { step: 'setSecret', outcome: 'nothing_to_set', reason };
       }
       case 'testSecret':
-        return this.testSecret(description, prefix, event.ClientRequestToken);
+        return this.testSecret(description, prefix, event.ClientRequestToken, call);
       case 'finishSecret':
-        return this.finishSecret(description, prefix, event.ClientRequestToken, gate.currentVersionId);
+        return this.finishSecret(description, prefix, event.ClientRequestToken, gate.currentVersionId, call);
       default: {
         const unreachable: never = event.Step;
         throw new RotationError(`unknown rotation step ${String(unreachable)}`);
@@ -92,6 +102,7 @@ export class ProvisionerKeyRotationSteps {
     description: SecretDescription,
     prefix: string,
     token: string,
+    call: RunCall,
   ): Promise<RotationStepReport> {
     const { secrets, keys, log, now } = this.deps;
     const secretId = description.arn;
@@ -111,8 +122,12 @@ export class ProvisionerKeyRotationSteps {
     const current = parseCurrentSecret(currentRaw, `Secret ${description.name} (AWSCURRENT)`);
     const { organization, tags } = current.value;
 
-    const created = await this.createUnusedKey(organization, keyName, tags, async () =>
-      secrets.getValue(secretId, { versionId: token, stage: AWSPENDING }),
+    const created = await this.createUnusedKey(
+      organization,
+      keyName,
+      tags,
+      async () => secrets.getValue(secretId, { versionId: token, stage: AWSPENDING }),
+      call,
     );
     if (created.outcome === 'pending_exists') {
       const reason = `version ${token} already holds a pending key (stored by a concurrent createSecret)`;
@@ -134,7 +149,7 @@ export class ProvisionerKeyRotationSteps {
       // refuses a second value for one ClientRequestToken): theirs stands, ours is deleted.
       const stored = await secrets.getValue(secretId, { versionId: token, stage: AWSPENDING });
       if (stored === undefined || stored === serialized) throw error;
-      await keys.deleteKey(organization, created.name);
+      await keys.deleteKey(organization, created.name, call);
       const reason = `version ${token} already holds a pending key (stored by a concurrent createSecret); deleted the duplicate "${created.name}"`;
       log.info('createSecret: pending value exists', { keyName: created.name, reason });
       return { step: 'createSecret', outcome: 'pending_exists', reason, keyName: created.name };
@@ -156,11 +171,12 @@ export class ProvisionerKeyRotationSteps {
     keyName: string,
     tags: Readonly<Record<string, string>>,
     pending: () => Promise<string | undefined>,
+    call: RunCall,
   ): Promise<{ outcome: 'created'; name: string; key: string } | { outcome: 'pending_exists' }> {
     const { keys, log } = this.deps;
     for (let attempt = 1; attempt <= MAX_KEY_NAME_ATTEMPTS; attempt += 1) {
       const name = attemptKeyName(keyName, attempt);
-      const created = await keys.createKey(organization, { name, tags });
+      const created = await keys.createKey(organization, { name, tags }, call);
       if (created.outcome === 'created') return { outcome: 'created', name, key: created.key };
       if ((await pending()) !== undefined) return { outcome: 'pending_exists' };
       log.warn('createSecret: key name taken by an earlier or concurrent attempt; trying the next name', {
@@ -176,6 +192,7 @@ export class ProvisionerKeyRotationSteps {
     description: SecretDescription,
     prefix: string,
     token: string,
+    call: RunCall,
   ): Promise<RotationStepReport> {
     const { secrets, keys, log } = this.deps;
     const raw = await secrets.getValue(description.arn, { versionId: token, stage: AWSPENDING });
@@ -192,7 +209,7 @@ export class ProvisionerKeyRotationSteps {
         `Secret ${description.name} version ${token} names key "${expected}", expected "${names[0]}" (or an attempt name such as "${names[1]}").`,
       );
     }
-    const identity = await keys.identifyKey(pending.key);
+    const identity = await keys.identifyKey(pending.key, call);
     if (!identity) {
       throw new RotationError(
         `Coder does not accept the pending provisioner key "${expected}" (401); AWSCURRENT is unchanged. Was the key deleted in Coder?`,
@@ -217,12 +234,13 @@ export class ProvisionerKeyRotationSteps {
     prefix: string,
     token: string,
     currentVersionId: string | undefined,
+    call: RunCall,
   ): Promise<RotationStepReport> {
     const { secrets, log } = this.deps;
     await secrets.promote(description.arn, token, currentVersionId);
     log.info('finishSecret: AWSCURRENT moved', { versionId: token, previousVersionId: currentVersionId });
     const moved = await secrets.describe(description.arn);
-    return this.prune(moved, prefix, 'promoted', `version ${token} is now AWSCURRENT`);
+    return this.prune(moved, prefix, 'promoted', `version ${token} is now AWSCURRENT`, call);
   }
 
   private async prune(
@@ -230,12 +248,13 @@ export class ProvisionerKeyRotationSteps {
     prefix: string,
     outcome: 'promoted' | 'already_current',
     why: string,
+    call: RunCall,
   ): Promise<RotationStepReport> {
     const { secrets, keys, log, now } = this.deps;
     const { organization, roles } = await loadKeyRoles(secrets, description, prefix);
     const [keyList, daemons] = await Promise.all([
-      keys.listKeys(organization),
-      keys.listDaemons(organization),
+      keys.listKeys(organization, call),
+      keys.listDaemons(organization, call),
     ]);
     const actions = planKeyPrune(keyList, daemons, roles, now(), {
       managedPrefix: prefix,
@@ -244,7 +263,7 @@ export class ProvisionerKeyRotationSteps {
       lastSeenGraceMs: Number.POSITIVE_INFINITY,
       keepPrevious: true,
     });
-    await executePrune(keys, organization, actions, log);
+    await executePrune(keys, organization, actions, log, call);
     return {
       step: 'finishSecret',
       outcome: outcome === 'promoted' ? 'promoted' : 'pruned',

@@ -1,3 +1,4 @@
+import type { RunCall } from '../contracts/deadline.js';
 import type { ScalingOverride } from './calendar.js';
 import type { NodeGroupRef, Sizes } from './planner.js';
 import {
@@ -117,17 +118,22 @@ export class FixedWorkspaceDemand implements WorkspaceDemandReader {
       .reduce((sum, [, n]) => sum + n, 0);
   }
 
-  async countRunning(templates?: readonly string[]): Promise<number> {
+  async countRunning(templates: readonly string[] | undefined, _call: RunCall): Promise<number> {
     this.calls.push(`running:${templates?.join(',') ?? '*'}`);
     return this.count(this.running, templates);
   }
 
-  async countAutostartingBetween(from: Date, to: Date, templates?: readonly string[]): Promise<number> {
+  async countAutostartingBetween(
+    from: Date,
+    to: Date,
+    templates: readonly string[] | undefined,
+    _call: RunCall,
+  ): Promise<number> {
     this.calls.push(`autostart:${from.toISOString()}..${to.toISOString()}:${templates?.join(',') ?? '*'}`);
     return this.count(this.autostarting, templates);
   }
 
-  async listTemplateNames(): Promise<readonly string[]> {
+  async listTemplateNames(_call: RunCall): Promise<readonly string[]> {
     this.calls.push('templates');
     if (this.failure) throw this.failure;
     return this.templates;

@@ -1,3 +1,4 @@
+import type { RunCall } from '../contracts/deadline.js';
 import type { ScalingOverride } from './calendar.js';
 import type { NodeGroupRef, Sizes } from './planner.js';
 
@@ -28,7 +29,8 @@ export type NodeGroupUpdateResult =
 
 /**
  * What Coder says about the workspaces that need nodes. Template names match as Coder matches them:
- * case-insensitively (templates.ts).
+ * case-insensitively (templates.ts). Every read carries the run's deadline, and one out of time
+ * throws an error with `kind: 'deadline'` (isDeadlineStop).
  */
 export interface WorkspaceDemandReader {
   /**
@@ -36,14 +38,19 @@ export interface WorkspaceDemandReader {
    * fewer than were running throughout the read, however the list moved while it was read: a
    * short count would lower the floor under running workspaces.
    */
-  countRunning(templates?: readonly string[]): Promise<number>;
+  countRunning(templates: readonly string[] | undefined, call: RunCall): Promise<number>;
   /** Stopped, non-dormant workspaces whose next autostart falls in [from, to]. */
-  countAutostartingBetween(from: Date, to: Date, templates?: readonly string[]): Promise<number>;
+  countAutostartingBetween(
+    from: Date,
+    to: Date,
+    templates: readonly string[] | undefined,
+    call: RunCall,
+  ): Promise<number>;
   /**
    * The name of every template Coder has (every organization the token can read; deprecated ones
    * included), to tell "no running workspaces" from "no such template". One request.
    */
-  listTemplateNames(): Promise<readonly string[]>;
+  listTemplateNames(call: RunCall): Promise<readonly string[]>;
 }
 
 export interface StoredOverride {

@@ -1,4 +1,4 @@
-import { isDeadlineStop } from '../contracts/deadline.js';
+import { type Deadline, isDeadlineStop, NO_DEADLINE, type RunCall } from '../contracts/deadline.js';
 import type { LogSink } from '../contracts/log-sink.js';
 import { type HolidayOutlook, holidayOutlook, type ScalingOverride } from './calendar.js';
 import { managedGroups, type NodeGroupConfig, profileNames, type ScalingConfig } from './config.js';
@@ -28,6 +28,16 @@ export interface ScalerDeps {
   readonly overrides: OverrideStore;
   readonly now: () => Date;
   readonly log: LogSink;
+}
+
+/** How this run is run, apart from what it is asked: not part of the report. */
+export interface ScalerRunOptions {
+  /**
+   * The time the run has (a Lambda's remaining time minus a margin), passed with every Coder read:
+   * a read out of time leaves its group "demand unknown" (nodes kept) and the run `incomplete`.
+   * @default none
+   */
+  readonly deadline?: Deadline | undefined;
 }
 
 export interface GroupReport {
@@ -129,6 +139,7 @@ const checkConfiguredTemplates = async (
   managed: readonly NodeGroupConfig[],
   demand: Record<string, GroupDemand>,
   reader: WorkspaceDemandReader,
+  call: RunCall,
 ): Promise<TemplateCheck> => {
   const named = managed.flatMap((group) =>
     group.role.kind === 'workspaces' && group.role.templates && demand[group.name]?.kind === 'known'
@@ -139,7 +150,7 @@ const checkConfiguredTemplates = async (
   if (named.length === 0) return { unknownByGroup, outOfTime: [] };
   let inCoder: readonly string[];
   try {
-    inCoder = await reader.listTemplateNames();
+    inCoder = await reader.listTemplateNames(call);
   } catch (error) {
     for (const group of named) {
       demand[group.name] = {
@@ -166,8 +177,13 @@ const checkConfiguredTemplates = async (
   return { unknownByGroup, templatesUnknown: [...all].sort(), outOfTime: [] };
 };
 
-export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDeps): Promise<ScalerReport> => {
+export const runNodeGroupScaler = async (
+  request: ScalerRequest,
+  deps: ScalerDeps,
+  options: ScalerRunOptions = {},
+): Promise<ScalerReport> => {
   const { config, log } = deps;
+  const call: RunCall = { deadline: options.deadline ?? NO_DEADLINE };
   // A dry run may plan for another time (`at`, or a replayed schedule's scheduledTime).
   const now = request.kind === 'run' && request.at ? new Date(request.at) : deps.now();
   const dryRun = request.dryRun;
@@ -221,9 +237,9 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
       if (group.role.kind !== 'workspaces') return undefined;
       const templates = group.role.templates;
       try {
-        const running = await deps.demand.countRunning(templates);
+        const running = await deps.demand.countRunning(templates, call);
         if (!preWarm?.groups.includes(group.name)) return [group.name, { kind: 'known', running }];
-        const autostartingSoon = await deps.demand.countAutostartingBetween(now, horizonEnd, templates);
+        const autostartingSoon = await deps.demand.countAutostartingBetween(now, horizonEnd, templates, call);
         return [group.name, { kind: 'known', running, autostartingSoon }];
       } catch (error) {
         if (isDeadlineStop(error)) outOfTime.push(group.name);
@@ -234,7 +250,7 @@ export const runNodeGroupScaler = async (request: ScalerRequest, deps: ScalerDep
   const demand: Record<string, GroupDemand> = Object.fromEntries(
     demandEntries.filter((e) => e !== undefined),
   );
-  const templateCheck = await checkConfiguredTemplates(managed, demand, deps.demand);
+  const templateCheck = await checkConfiguredTemplates(managed, demand, deps.demand, call);
   outOfTime.push(...templateCheck.outOfTime);
 
   const plan = planNodeGroupScaling(

@@ -181,6 +181,41 @@ describe('CoderProvisionerCapacity with a Coder that cannot say whose a job is',
   });
 });
 
+describe("CoderProvisionerCapacity within the run's deadline", () => {
+  it("reads the controller's own user within the deadline it was handed, like every other call", async () => {
+    // Prepare: a stand-in client that records the deadline each call carries.
+    const deadline = { remainingMs: () => 42_000 };
+    const seen: Array<[string, unknown]> = [];
+    const record = <T>(name: string, options: { deadline?: unknown } | undefined, value: T): T => {
+      seen.push([name, options?.deadline]);
+      return value;
+    };
+    const capacity = new CoderProvisionerCapacity({
+      organization: 'default',
+      templates: ['team-dev'],
+      client: {
+        release: async () => coderReleaseOf('v2.25.0'),
+        capability: async (name, options) =>
+          record('capability', options, coderReleaseOf('v2.25.0').capabilities[name]),
+        me: async (options) => record('me', options, { id: 'me', username: 'controller' } as never),
+        listTemplates: async (_org, options) => record('listTemplates', options, []),
+        getTemplateVersion: async () => {
+          throw new Error('not used');
+        },
+        listProvisionerDaemons: async (_org, options) => record('listProvisionerDaemons', options, []),
+        listProvisionerJobs: async (_org, options) => record('listProvisionerJobs', options, []),
+      },
+    });
+
+    // Act
+    await capacity.read({ deadline });
+
+    // Assess: users/me too (it used to go out with no deadline at all).
+    expect(seen.map(([name]) => name)).toContain('me');
+    for (const [name, carried] of seen) expect([name, carried]).toEqual([name, deadline]);
+  });
+});
+
 describe('tag matching', () => {
   it.each([
     [{ scope: 'organization', owner: '' }, {}, true],

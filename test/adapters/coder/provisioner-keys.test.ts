@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CoderClient } from '../../../lambdas/adapters/coder/index.js';
 import { CoderProvisionerKeyDirectory } from '../../../lambdas/adapters/coder/provisioner-keys.js';
+import { NO_DEADLINE } from '../../../lambdas/core/contracts/deadline.js';
 import { type CoderSimulator, startCoderSimulator } from '../../../sim/index.js';
+
+/** A call with no deadline of its own, for the tests' own look at Coder. */
+const call = { deadline: NO_DEADLINE };
 
 describe('CoderProvisionerKeyDirectory over the simulator', () => {
   let sim: CoderSimulator;
@@ -21,10 +25,14 @@ describe('CoderProvisionerKeyDirectory over the simulator', () => {
   afterEach(() => sim.close());
 
   it('creates a key with tags, shows its plaintext once, and lists it without the secret', async () => {
-    const created = await keys.createKey('coder', { name: 'cfc-rot-a', tags: { scope: 'organization' } });
+    const created = await keys.createKey(
+      'coder',
+      { name: 'cfc-rot-a', tags: { scope: 'organization' } },
+      call,
+    );
 
     expect(created.outcome).toBe('created');
-    const listed = await keys.listKeys('coder');
+    const listed = await keys.listKeys('coder', call);
     expect(listed).toEqual([
       {
         id: expect.any(String),
@@ -37,27 +45,29 @@ describe('CoderProvisionerKeyDirectory over the simulator', () => {
   });
 
   it('reports a taken name (case-insensitively) instead of failing', async () => {
-    await keys.createKey('coder', { name: 'cfc-rot-a', tags: {} });
+    await keys.createKey('coder', { name: 'cfc-rot-a', tags: {} }, call);
 
-    expect(await keys.createKey('coder', { name: 'CFC-ROT-A', tags: {} })).toEqual({ outcome: 'name_taken' });
+    expect(await keys.createKey('coder', { name: 'CFC-ROT-A', tags: {} }, call)).toEqual({
+      outcome: 'name_taken',
+    });
   });
 
   it('deletes a key, and says so when it is already gone', async () => {
-    await keys.createKey('coder', { name: 'cfc-rot-a', tags: {} });
+    await keys.createKey('coder', { name: 'cfc-rot-a', tags: {} }, call);
 
-    expect(await keys.deleteKey('coder', 'cfc-rot-a')).toBe('deleted');
-    expect(await keys.deleteKey('coder', 'cfc-rot-a')).toBe('not_found');
-    expect(await keys.listKeys('coder')).toEqual([]);
+    expect(await keys.deleteKey('coder', 'cfc-rot-a', call)).toBe('deleted');
+    expect(await keys.deleteKey('coder', 'cfc-rot-a', call)).toBe('not_found');
+    expect(await keys.listKeys('coder', call)).toEqual([]);
   });
 
   it('identifies a key from the key itself, sent only in the header', async () => {
-    const created = await keys.createKey('coder', { name: 'cfc-rot-a', tags: {} });
+    const created = await keys.createKey('coder', { name: 'cfc-rot-a', tags: {} }, call);
     if (created.outcome !== 'created') throw new Error('not created');
     sim.clearExchanges();
 
-    expect(await keys.identifyKey(created.key)).toEqual({ id: expect.any(String), name: 'cfc-rot-a' });
-    expect(await keys.identifyKey('x'.repeat(43))).toBeUndefined();
-    expect(await keys.identifyKey('short')).toBeUndefined();
+    expect(await keys.identifyKey(created.key, call)).toEqual({ id: expect.any(String), name: 'cfc-rot-a' });
+    expect(await keys.identifyKey('x'.repeat(43), call)).toBeUndefined();
+    expect(await keys.identifyKey('short', call)).toBeUndefined();
     const lookup = sim
       .exchanges()
       .find((e) => e.requestHeaders['coder-provisioner-daemon-key'] === created.key);
@@ -78,7 +88,7 @@ describe('CoderProvisionerKeyDirectory over the simulator', () => {
     });
     sim.seed.provisionerDaemon({ name: 'user-daemon', keyName: 'user-auth' });
 
-    const daemons = await keys.listDaemons('coder');
+    const daemons = await keys.listDaemons('coder', call);
 
     const byName = Object.fromEntries(daemons.map((d) => [d.name, d]));
     expect(byName.online).toMatchObject({ keyName: 'cfc-rot-a', connected: true });
@@ -99,17 +109,18 @@ describe('CoderProvisionerKeyDirectory at the end of its invocation', () => {
     });
     try {
       let left = 30_000;
+      const call = { deadline: { remainingMs: () => left } };
       const keys = new CoderProvisionerKeyDirectory(
-        new CoderClient({ baseUrl: sim.url, token: sim.adminToken, deadline: { remainingMs: () => left } }),
+        new CoderClient({ baseUrl: sim.url, token: sim.adminToken }),
       );
       // A 60 s Retry-After with 30 s left: no sleep past the deadline, nothing created.
-      await expect(keys.createKey('coder', { name: 'cfc-rot-b', tags: {} })).rejects.toMatchObject({
+      await expect(keys.createKey('coder', { name: 'cfc-rot-b', tags: {} }, call)).rejects.toMatchObject({
         kind: 'deadline',
         step: 'retry-after',
       });
       left = 0;
       const before = sim.totalRequests();
-      await expect(keys.listKeys('coder')).rejects.toMatchObject({ kind: 'deadline', step: 'send' });
+      await expect(keys.listKeys('coder', call)).rejects.toMatchObject({ kind: 'deadline', step: 'send' });
       expect(sim.totalRequests()).toBe(before);
     } finally {
       await sim.close();

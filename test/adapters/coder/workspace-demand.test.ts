@@ -6,10 +6,12 @@ import {
   nextAutostart,
   WorkspaceListUnsettledError,
 } from '../../../lambdas/adapters/coder/workspace-demand.js';
+import { NO_DEADLINE } from '../../../lambdas/core/contracts/deadline.js';
 import { type CoderSimulator, startCoderSimulator } from '../../../sim/index.js';
 
 const FROM = new Date('2026-03-09T10:40:00Z'); // Mon 06:40 EDT
 const TO = new Date('2026-03-09T11:40:00Z');
+const call = { deadline: NO_DEADLINE };
 const minutesAfter = (minutes: number) => new Date(FROM.getTime() + minutes * 60_000).toISOString();
 
 describe('CoderWorkspaceDemand against the Coder simulator', () => {
@@ -84,9 +86,9 @@ describe('CoderWorkspaceDemand against the Coder simulator', () => {
 
   it('counts running workspaces through q=status:running, for all templates or per template', async () => {
     sim.clearExchanges();
-    expect(await demand.countRunning()).toBe(5);
-    expect(await demand.countRunning(['k8s-dev'])).toBe(4);
-    expect(await demand.countRunning(['ec2-gpu', 'other'])).toBe(1);
+    expect(await demand.countRunning(undefined, call)).toBe(5);
+    expect(await demand.countRunning(['k8s-dev'], call)).toBe(4);
+    expect(await demand.countRunning(['ec2-gpu', 'other'], call)).toBe(1);
     // The per-template reads go out together: compare without their order.
     expect(searchQueries().sort()).toEqual([
       'status:running',
@@ -98,22 +100,36 @@ describe('CoderWorkspaceDemand against the Coder simulator', () => {
 
   it('matches template names as Coder does, case-insensitively (issue 19, finding 3)', async () => {
     // A config naming Kubernetes-Multi for Coder's kubernetes-multi counted 0 running workspaces.
-    expect(await demand.countRunning(['K8S-Dev'])).toBe(4);
-    expect(await demand.countRunning(['k8s-dev', 'K8S-DEV'])).toBe(4);
-    expect(await demand.countAutostartingBetween(FROM, TO, ['K8s-Dev'])).toBe(3);
+    expect(await demand.countRunning(['K8S-Dev'], call)).toBe(4);
+    expect(await demand.countRunning(['k8s-dev', 'K8S-DEV'], call)).toBe(4);
+    expect(await demand.countAutostartingBetween(FROM, TO, ['K8s-Dev'], call)).toBe(3);
   });
 
   it("lists Coder's template names in one request", async () => {
     sim.resetRequestCounts();
-    expect([...(await demand.listTemplateNames())].sort()).toEqual(['ec2-gpu', 'k8s-dev']);
+    expect([...(await demand.listTemplateNames(call))].sort()).toEqual(['ec2-gpu', 'k8s-dev']);
     expect(sim.requestCounts()).toEqual({ 'GET /api/v2/templates': 1 });
   });
 
+  it("reads within the run's deadline: with no time left it sends nothing and says it is out of time", async () => {
+    // Prepare
+    const spent = { deadline: { remainingMs: () => 0 } };
+    sim.resetRequestCounts();
+
+    // Act, Assess: each read stops before sending, with an error the scaler counts as a clean stop.
+    await expect(demand.countRunning(['k8s-dev'], spent)).rejects.toMatchObject({ kind: 'deadline' });
+    await expect(demand.countAutostartingBetween(FROM, TO, undefined, spent)).rejects.toMatchObject({
+      kind: 'deadline',
+    });
+    await expect(demand.listTemplateNames(spent)).rejects.toMatchObject({ kind: 'deadline' });
+    expect(sim.requestCounts()).toEqual({});
+  });
+
   it('counts stopped workspaces that will autostart within the window', async () => {
-    expect(await demand.countAutostartingBetween(FROM, TO)).toBe(4);
-    expect(await demand.countAutostartingBetween(FROM, TO, ['k8s-dev'])).toBe(3);
+    expect(await demand.countAutostartingBetween(FROM, TO, undefined, call)).toBe(4);
+    expect(await demand.countAutostartingBetween(FROM, TO, ['k8s-dev'], call)).toBe(3);
     expect(
-      await demand.countAutostartingBetween(FROM, new Date(FROM.getTime() + 30 * 60_000), ['k8s-dev']),
+      await demand.countAutostartingBetween(FROM, new Date(FROM.getTime() + 30 * 60_000), ['k8s-dev'], call),
     ).toBe(1);
     expect(lastSearchQuery()).toBe('status:stopped template:k8s-dev');
   });
@@ -147,7 +163,7 @@ describe('CoderWorkspaceDemand filtering', () => {
         };
       },
     });
-    expect(await demand.countAutostartingBetween(FROM, TO)).toBe(3);
+    expect(await demand.countAutostartingBetween(FROM, TO, undefined, call)).toBe(3);
     expect(queries).toEqual(['status:stopped']);
   });
 
@@ -163,8 +179,8 @@ describe('CoderWorkspaceDemand filtering', () => {
     });
 
     // Act, Assess: the total counts, read once (a re-read could not make it more trustworthy).
-    expect(await demand.countRunning()).toBe(4);
-    expect(options).toEqual([{ q: 'status:running', rereads: 0 }]);
+    expect(await demand.countRunning(undefined, call)).toBe(4);
+    expect(options).toEqual([{ q: 'status:running', rereads: 0, deadline: NO_DEADLINE }]);
   });
 
   it('refuses autostart rows from a list that moved on every read (a short count would pre-warm too little)', async () => {
@@ -172,10 +188,12 @@ describe('CoderWorkspaceDemand filtering', () => {
       listTemplates: async () => [],
       listWorkspaces: async () => ({ complete: false, count: 1, workspaces: [workspace({})] }),
     });
-    await expect(demand.countAutostartingBetween(FROM, TO)).rejects.toBeInstanceOf(
+    await expect(demand.countAutostartingBetween(FROM, TO, undefined, call)).rejects.toBeInstanceOf(
       WorkspaceListUnsettledError,
     );
-    await expect(demand.countAutostartingBetween(FROM, TO)).rejects.toThrow(/keeping current capacity/);
+    await expect(demand.countAutostartingBetween(FROM, TO, undefined, call)).rejects.toThrow(
+      /keeping current capacity/,
+    );
   });
 
   it('evaluates Coder cron schedules with CRON_TZ across DST', () => {
