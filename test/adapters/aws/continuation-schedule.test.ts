@@ -69,15 +69,13 @@ describe('SchedulerContinuations (aws-sdk-client-mock)', () => {
   });
 
   it('replaces the continuation still waiting (ConflictException) instead of failing', async () => {
-    scheduler
-      .on(CreateScheduleCommand)
-      .rejects(
-        new ConflictException({
-          message: 'Schedule already exists.',
-          Message: 'Schedule already exists.',
-          $metadata: {},
-        }),
-      );
+    scheduler.on(CreateScheduleCommand).rejects(
+      new ConflictException({
+        message: 'Schedule already exists.',
+        Message: 'Schedule already exists.',
+        $metadata: {},
+      }),
+    );
     scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
 
     await continuations().schedule({
