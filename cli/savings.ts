@@ -1,6 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchFamiliesPacingHistory } from '../lambdas/adapters/aws/families-pacing-history.js';
 import { CloudWatchScalingHistory } from '../lambdas/adapters/aws/scaling-history.js';
+import { PROVISIONER_PACING_METRICS } from '../lambdas/core/families/provisioner-capacity.js';
+import { catchUpJobHours } from '../lambdas/core/scaling/catch-up-job-hours.js';
 import { managedGroups, type ScalingConfig } from '../lambdas/core/scaling/config.js';
 import {
   officeHoursDemand,
@@ -10,7 +13,7 @@ import {
 } from '../lambdas/core/scaling/savings.js';
 import { renderSavingsChart } from '../lambdas/core/scaling/savings-chart.js';
 import { historySavings } from '../lambdas/core/scaling/savings-history.js';
-import { METRICS_NAMESPACE } from '../lambdas/wiring/names.js';
+import { FUNCTION, METRICS_NAMESPACE } from '../lambdas/wiring/names.js';
 import {
   AWS_OPTIONS,
   COMMON_OPTIONS,
@@ -34,6 +37,7 @@ const SAVINGS_OPTIONS = {
   'peak-running': { type: 'string' },
   'off-hours-running': { type: 'string' },
   service: { type: 'string' },
+  'families-service': { type: 'string' },
 } as const;
 
 /** The scaler's Powertools service name: the `service` dimension of its metrics. */
@@ -41,6 +45,25 @@ const SCALER_SERVICE = 'node-group-scaler';
 const MAX_WEEKS = 26;
 
 const nodeHours = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+/**
+ * The families catch-up's line: job-hours of the controller's own builds over the window, said
+ * apart from node-hours; no datapoint at all is said as such, not as a measured 0.
+ */
+const catchUpLine = (report: SavingsReport): string[] => {
+  const catchUp = report.familiesCatchUp;
+  if (catchUp === undefined) return [];
+  const label = 'Provisioner job-hours on the families catch-up';
+  if (catchUp.kind === 'no-metrics') {
+    return [
+      `- ${label}: no families pacing metrics in the window (${PROVISIONER_PACING_METRICS.controllerActiveJobs}, service ${catchUp.service}): no run was about to queue a build, or the families controller publishes elsewhere (--families-service, --region).`,
+    ];
+  }
+  const over = report.weeks === 1 ? 'the week' : `the ${report.weeks} weeks`;
+  return [
+    `- ${label}, over ${over}: ${nodeHours(catchUp.jobHours)} (the controller's own builds in flight, pending included, hourly mean over its ${catchUp.pacedRuns} paced ${catchUp.pacedRuns === 1 ? 'run' : 'runs'} in ${catchUp.hoursWithRuns} h; job-hours, not node-hours); at its cap ${catchUp.hoursAtCap} h.`,
+  ];
+};
+
 const usd = (n: number | undefined): string =>
   n === undefined
     ? '-'
@@ -99,6 +122,7 @@ export const renderSavingsReport = (report: SavingsReport): string => {
     '',
     ...report.groups.map((g) => `- ${g.group}: ${g.explanation}.`),
     `- In dollars: ${usd(t.scheduleUsd)} a week under the schedule against ${usd(t.baselineUsd)}${t.unpriced.length > 0 ? ` (without ${t.unpriced.join(', ')}: no price)` : ''}.`,
+    ...catchUpLine(report),
     ...report.notes.map((n) => `- Note: ${n}.`),
     ...(report.groups.some((g) => g.price?.source !== 'config prices')
       ? [
@@ -127,7 +151,11 @@ const simulate = (
   });
   // Noon UTC on the given date is that date in every zone from UTC-11 to UTC+11.
   const at = weekOf === undefined ? new Date() : new Date(`${weekOf}T12:00:00Z`);
-  return planWeekSavings({ config, weekOf: at, demand });
+  const report = planWeekSavings({ config, weekOf: at, demand });
+  return {
+    ...report,
+    notes: [...report.notes, 'the families catch-up’s provisioner job-hours are only measured (--weeks N)'],
+  };
 };
 
 export const runSavingsCommand = async (args: readonly string[], io: CliIo): Promise<number> => {
@@ -150,6 +178,15 @@ export const runSavingsCommand = async (args: readonly string[], io: CliIo): Pro
       SAVINGS_USAGE,
     );
   }
+  if (!history && values['families-service'] !== undefined) {
+    throw new UsageError(
+      '--families-service names whose pacing metrics --weeks reads: a simulated week does not measure the families catch-up',
+      SAVINGS_USAGE,
+    );
+  }
+  if (values['families-service'] === '') {
+    throw new UsageError('--families-service needs a service name (e.g. families-reconcile)', SAVINGS_USAGE);
+  }
   const { config, source } = await scalingConfigOrSeed(values.config, out);
   let report: SavingsReport;
   if (history) {
@@ -157,20 +194,27 @@ export const runSavingsCommand = async (args: readonly string[], io: CliIo): Pro
     const to = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
     const from = new Date(to.getTime() - weeks * 7 * 86_400_000);
     const service = values.service ?? SCALER_SERVICE;
+    const familiesService = values['families-service'] ?? FUNCTION.familiesReconcile;
     out.progress(
-      `Reading ${weeks} week(s) of ${METRICS_NAMESPACE} metrics (service ${service}) from CloudWatch …`,
+      `Reading ${weeks} week(s) of ${METRICS_NAMESPACE} metrics (services ${service} and ${familiesService}) from CloudWatch …`,
     );
-    const reader = new CloudWatchScalingHistory({
-      cloudWatch: new CloudWatchClient(values.region ? { region: values.region } : {}),
-      namespace: METRICS_NAMESPACE,
-      service,
-    });
-    const histories = await reader.read(
-      managedGroups(config).map((g) => g.name),
-      from,
-      to,
-    );
-    report = historySavings({ config, histories, from, to, weeks });
+    const cloudWatch = new CloudWatchClient(values.region ? { region: values.region } : {});
+    const [histories, pacing] = await Promise.all([
+      new CloudWatchScalingHistory({ cloudWatch, namespace: METRICS_NAMESPACE, service }).read(
+        managedGroups(config).map((g) => g.name),
+        from,
+        to,
+      ),
+      new CloudWatchFamiliesPacingHistory({
+        cloudWatch,
+        namespace: METRICS_NAMESPACE,
+        service: familiesService,
+      }).read(from, to),
+    ]);
+    report = {
+      ...historySavings({ config, histories, from, to, weeks }),
+      familiesCatchUp: { service: familiesService, ...catchUpJobHours(pacing, from, to) },
+    };
     if (report.coveredHours === 0) {
       throw new CliError(
         `no hour from ${from.toISOString()} to ${to.toISOString()} has TargetDesiredSize for every group of ${source} ` +

@@ -46,7 +46,8 @@ export const SAVINGS_USAGE = `Usage: coder-fleet scale savings [options]
 
 What the schedule saves: each group's node-hours and dollars in a week under the schedule, against
 the peak profile held all week with the same demand (Cluster Autoscaler without the schedule). A
-simulated week by default; --weeks N measures the last N weeks from the scaler's CloudWatch metrics.
+simulated week by default; --weeks N measures the last N weeks from the scaler's CloudWatch metrics,
+and the provisioner job-hours the families controller's catch-up took (its own builds, not nodes).
 
   --config FILE          controller config JSON or its "scaling" section (default: seed 004's)
   --week-of DATE         simulate the local week (Monday to Monday) containing DATE (YYYY-MM-DD;
@@ -56,6 +57,9 @@ simulated week by default; --weeks N measures the last N weeks from the scaler's
   --weeks N              measure the last N weeks (at most 26) from CloudWatch instead (local AWS
                          credentials, cloudwatch:GetMetricData)
   --service NAME         the scaler's metrics service dimension (default: node-group-scaler)
+  --families-service NAME
+                         the families reconcile's metrics service dimension, for the catch-up's
+                         job-hours with --weeks (default: families-reconcile)
   --region REGION        AWS region of the metrics (default: the AWS SDK's, e.g. $AWS_REGION)
   --svg FILE             also write a chart of the week (the last one with --weeks) as SVG
 ${COMMON}`;

@@ -20,13 +20,25 @@ const targets: string[] = [];
 
 interface Query {
   Id: string;
-  MetricStat: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] } };
+  MetricStat: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] }; Stat: string };
 }
+
+/**
+ * The families reconcile's pacing in the window's first 10 hours: 60 runs an hour about to queue
+ * a job, 4.5 of the controller's jobs in flight on average, at its cap in the first 3 hours.
+ * Another service has none.
+ */
+const familiesPacing = (q: Query, hourIndex: number): number | undefined => {
+  const service = q.MetricStat.Metric.Dimensions.find((d) => d.Name === 'service')?.Value;
+  if (service !== 'families-reconcile' || hourIndex >= 10) return undefined;
+  if (q.MetricStat.Metric.MetricName === 'FamilyProvisionerAtCap') return hourIndex < 3 ? 1 : 0;
+  return q.MetricStat.Stat === 'SampleCount' ? 60 : 4.5;
+};
 
 beforeAll(async () => {
   workdir = await mkdtemp(path.join(tmpdir(), 'coder-fleet-savings-'));
   cli = await bundleCli(path.join(workdir, 'dist'));
-  // Every hour: coder-ws held 20 nodes for 300 running workspaces, coder-prov none.
+  // Every hour: coder-ws held 20 nodes for 300 running workspaces, coder-prov none; families pacing above.
   cloudWatch = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => {
@@ -42,14 +54,23 @@ beforeAll(async () => {
         if (q.MetricStat.Metric.MetricName === 'RunningWorkspaces') return group === 'coder-ws' ? 300 : 0;
         return group === 'coder-ws' ? 20 : 0;
       };
+      const result = (q: Query) => {
+        if (q.MetricStat.Metric.Dimensions.some((d) => d.Name === 'NodeGroup')) {
+          return { Timestamps: hours, Values: hours.map(() => value(q)) };
+        }
+        const points = hours.flatMap((at, i) => {
+          const v = familiesPacing(q, i);
+          return v === undefined ? [] : [[at, v] as const];
+        });
+        return { Timestamps: points.map(([at]) => at), Values: points.map(([, v]) => v) };
+      };
       res.setHeader('content-type', 'application/x-amz-json-1.0');
       res.end(
         JSON.stringify({
           MetricDataResults: input.MetricDataQueries.map((q) => ({
             Id: q.Id,
             StatusCode: 'Complete',
-            Timestamps: hours,
-            Values: hours.map(() => value(q)),
+            ...result(q),
           })),
         }),
       );
@@ -63,6 +84,9 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (cloudWatch ? cloudWatch.close(() => resolve()) : resolve()));
   if (workdir) await rm(workdir, { recursive: true, force: true });
 });
+
+/** The printed report with its lines joined: the CLI wraps long lines to the terminal's width. */
+const unwrapped = (stdout: string) => stdout.replace(/\s+/g, ' ');
 
 /** `coder-fleet scale savings …` with the bundled CLI. */
 const savings = (args: readonly string[], env: Record<string, string> = {}) =>
@@ -114,6 +138,52 @@ describe('coder-fleet scale savings', () => {
       ['coder-ws', 0],
       ['coder-prov', 336],
     ]);
+    // 10 hours × 4.5 jobs in flight: job-hours over the whole window.
+    expect(report.familiesCatchUp).toEqual({
+      service: 'families-reconcile',
+      kind: 'measured',
+      jobHours: 45,
+      hoursWithRuns: 10,
+      pacedRuns: 600,
+      hoursAtCap: 3,
+    });
+  });
+
+  it('--weeks says the job-hours the families catch-up took, as job-hours of its own builds', async () => {
+    const result = await savings(['--weeks', '2'], {
+      AWS_ENDPOINT_URL_CLOUDWATCH: cloudWatchUrl,
+      AWS_MAX_ATTEMPTS: '1',
+    });
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('(services node-group-scaler and families-reconcile)');
+    expect(unwrapped(result.stdout)).toContain(
+      "- Provisioner job-hours on the families catch-up, over the 2 weeks: 45 (the controller's own builds in flight, pending included, hourly mean over its 600 paced runs in 10 h; job-hours, not node-hours); at its cap 3 h.",
+    );
+  });
+
+  it('--weeks with a families service that published nothing says so instead of 0', async () => {
+    const result = await savings(['--weeks', '1', '--families-service', 'families-elsewhere'], {
+      AWS_ENDPOINT_URL_CLOUDWATCH: cloudWatchUrl,
+      AWS_MAX_ATTEMPTS: '1',
+    });
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(unwrapped(result.stdout)).toContain(
+      '- Provisioner job-hours on the families catch-up: no families pacing metrics in the window (FamilyProvisionerJobsActive, service families-elsewhere)',
+    );
+    expect(unwrapped(result.stdout)).not.toMatch(/families catch-up[^.]*: 0 /);
+  });
+
+  it('a simulated week notes that the catch-up is only measured', async () => {
+    const result = await savings(['--week-of', '2026-12-09', '--json']);
+
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.familiesCatchUp).toBeUndefined();
+    expect(report.notes).toContain(
+      'the families catch-up’s provisioner job-hours are only measured (--weeks N)',
+    );
   });
 
   it('rejects simulation flags with --weeks, as a usage error', async () => {
@@ -121,5 +191,13 @@ describe('coder-fleet scale savings', () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--weeks reads what the scaler did');
+  });
+
+  it('rejects --families-service without --weeks, as a usage error', async () => {
+    const result = await savings(['--families-service', 'families-reconcile']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--families-service names whose pacing metrics --weeks reads');
+    expect(result.stdout).toBe('');
   });
 });

@@ -8,9 +8,16 @@ import { familiesProgress } from '../../cli/families-progress.js';
 import { runCli } from '../../cli/main.js';
 import { type CliIo, CliOutput } from '../../cli/output.js';
 import { createProgressMeter, progressLine } from '../../cli/progress.js';
+import { renderSavingsReport } from '../../cli/savings.js';
 import { closest } from '../../cli/suggest.js';
+import {
+  peakAndOffHoursDemand,
+  planWeekSavings,
+  SEED_004_DEMAND,
+} from '../../lambdas/core/scaling/savings.js';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type CoderSimulator, startCoderSimulator } from '../../sim/index.js';
+import { seedConfig } from '../core/scaling/fixtures.js';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.js';
 
 const TEMPLATE = 'kubernetes-multi';
@@ -198,5 +205,50 @@ describe('families plan against the simulator', () => {
     expect(first.code, first.out.stderr).toBe(0);
     expect(second.doc.report.actions).toEqual(first.doc.report.actions);
     expect(first.doc.report.coder.requests - second.doc.report.coder.requests).toBe(3);
+  });
+});
+
+describe('scale savings: the families catch-up line', () => {
+  const report = planWeekSavings({
+    config: seedConfig(),
+    weekOf: new Date('2026-12-09T12:00:00Z'),
+    demand: peakAndOffHoursDemand('peak', SEED_004_DEMAND.peakRunning, SEED_004_DEMAND.offHoursRunning),
+  });
+  const catchUpLines = (text: string) =>
+    text.split('\n').filter((line) => line.includes('families catch-up'));
+
+  it('says job-hours of the controller’s own builds, over the window, and the hours at the cap', () => {
+    const text = renderSavingsReport({
+      ...report,
+      familiesCatchUp: {
+        service: 'families-reconcile',
+        kind: 'measured',
+        jobHours: 42.5,
+        hoursWithRuns: 9,
+        pacedRuns: 1,
+        hoursAtCap: 6,
+      },
+    });
+
+    expect(catchUpLines(text)).toEqual([
+      "- Provisioner job-hours on the families catch-up, over the week: 42.5 (the controller's own builds in flight, pending included, hourly mean over its 1 paced run in 9 h; job-hours, not node-hours); at its cap 6 h.",
+    ]);
+  });
+
+  it('says no metrics rather than 0 when the window has none', () => {
+    const text = renderSavingsReport({
+      ...report,
+      familiesCatchUp: { service: 'families-reconcile', kind: 'no-metrics' },
+    });
+
+    expect(catchUpLines(text)).toEqual([
+      expect.stringContaining(
+        ': no families pacing metrics in the window (FamilyProvisionerJobsActive, service families-reconcile)',
+      ),
+    ]);
+  });
+
+  it('a simulated report has no such line', () => {
+    expect(catchUpLines(renderSavingsReport(report))).toEqual([]);
   });
 });

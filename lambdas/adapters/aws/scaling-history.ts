@@ -20,7 +20,45 @@ export interface ScalingHistoryOptions {
 }
 
 /** One datapoint per hour: CloudWatch keeps hourly datapoints for 455 days. */
-const HOUR = 3600;
+export const HOUR = 3600;
+
+/**
+ * Every query's datapoints over [from, to), oldest first, by query Id (a query with none is
+ * absent). A long window comes in pages (NextToken), each with part of every series.
+ */
+export const readHourlySeries = async (
+  cloudWatch: Pick<CloudWatchClient, 'send'>,
+  queries: readonly MetricDataQuery[],
+  from: Date,
+  to: Date,
+): Promise<Map<string, MetricPoint[]>> => {
+  const series = new Map<string, MetricPoint[]>();
+  let nextToken: string | undefined;
+  do {
+    const page = await cloudWatch.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: [...queries],
+        StartTime: from,
+        EndTime: to,
+        ScanBy: 'TimestampAscending',
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+    );
+    for (const result of page.MetricDataResults ?? []) {
+      if (!result.Id) continue;
+      const points = series.get(result.Id) ?? [];
+      const timestamps = result.Timestamps ?? [];
+      const values = result.Values ?? [];
+      timestamps.forEach((at, i) => {
+        const value = values[i];
+        if (value !== undefined) points.push({ at: at.toISOString(), value });
+      });
+      series.set(result.Id, points);
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return series;
+};
 
 export class CloudWatchScalingHistory {
   constructor(private readonly options: ScalingHistoryOptions) {}
@@ -47,32 +85,7 @@ export class CloudWatchScalingHistory {
       metric(`capacity${i}`, group, SCALING_METRICS.targetDesired),
       metric(`running${i}`, group, SCALING_METRICS.runningWorkspaces),
     ]);
-    const series = new Map<string, MetricPoint[]>();
-    // A long window comes in pages (NextToken).
-    let nextToken: string | undefined;
-    do {
-      const page = await this.options.cloudWatch.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: queries,
-          StartTime: from,
-          EndTime: to,
-          ScanBy: 'TimestampAscending',
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-      );
-      for (const result of page.MetricDataResults ?? []) {
-        if (!result.Id) continue;
-        const points = series.get(result.Id) ?? [];
-        const timestamps = result.Timestamps ?? [];
-        const values = result.Values ?? [];
-        timestamps.forEach((at, i) => {
-          const value = values[i];
-          if (value !== undefined) points.push({ at: at.toISOString(), value });
-        });
-        series.set(result.Id, points);
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
+    const series = await readHourlySeries(this.options.cloudWatch, queries, from, to);
     return groups.map((group, i) => ({
       group,
       capacity: series.get(`capacity${i}`) ?? [],

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { activeProfileAt, nextTransitions, overrideApplies, type ScalingOverride } from './calendar.js';
+import type { CatchUpJobHours } from './catch-up-job-hours.js';
 import { type GroupSizes, managedGroups, type NodeGroupConfig, type ScalingConfig } from './config.js';
 import { runningFloor, targetSizes } from './planner.js';
 import { type InstancePrice, priceOf } from './prices.js';
@@ -286,6 +287,11 @@ export interface SavingsReport {
     readonly unpriced: readonly string[];
   };
   readonly notes: readonly string[];
+  /**
+   * Measured reports only: the provisioner job-hours the families controller's catch-up took over
+   * the whole window (not per week), from the pacing metrics of `service` (catch-up-job-hours.ts).
+   */
+  readonly familiesCatchUp?: CatchUpJobHours & { readonly service: string };
   /** One week of samples for the chart: the simulated week, or the last week of history. */
   readonly chart: {
     readonly from: string;
