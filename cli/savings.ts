@@ -40,8 +40,8 @@ const SAVINGS_OPTIONS = {
   'families-service': { type: 'string' },
 } as const;
 
-/** The scaler's Powertools service name: the `service` dimension of its metrics. */
-const SCALER_SERVICE = 'node-group-scaler';
+/** The scheduler Lambda's Powertools service name (its function name): the `service` dimension of its metrics. */
+const SCALER_SERVICE = FUNCTION.scalingScheduler;
 const MAX_WEEKS = 26;
 
 const nodeHours = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 1 });

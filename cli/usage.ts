@@ -56,7 +56,7 @@ and the provisioner job-hours the families controller's catch-up took (its own b
   --off-hours-running N  running workspaces otherwise (default: 300, seed 004)
   --weeks N              measure the last N weeks (at most 26) from CloudWatch instead (local AWS
                          credentials, cloudwatch:GetMetricData)
-  --service NAME         the scaler's metrics service dimension (default: node-group-scaler)
+  --service NAME         the scaler's metrics service dimension (default: scaling-scheduler)
   --families-service NAME
                          the families reconcile's metrics service dimension, for the catch-up's
                          job-hours with --weeks (default: families-reconcile)

@@ -56,6 +56,9 @@ beforeAll(async () => {
       };
       const result = (q: Query) => {
         if (q.MetricStat.Metric.Dimensions.some((d) => d.Name === 'NodeGroup')) {
+          // Published under the scheduler Lambda's service name (its function name), as deployed.
+          const service = q.MetricStat.Metric.Dimensions.find((d) => d.Name === 'service')?.Value;
+          if (service !== 'scaling-scheduler') return { Timestamps: [], Values: [] };
           return { Timestamps: hours, Values: hours.map(() => value(q)) };
         }
         const points = hours.flatMap((at, i) => {
@@ -156,7 +159,7 @@ describe('coder-fleet scale savings', () => {
     });
 
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain('(services node-group-scaler and families-reconcile)');
+    expect(result.stderr).toContain('(services scaling-scheduler and families-reconcile)');
     expect(unwrapped(result.stdout)).toContain(
       "- Provisioner job-hours on the families catch-up, over the 2 weeks: 45 (the controller's own builds in flight, pending included, hourly mean over its 600 paced runs in 10 h; job-hours, not node-hours); at its cap 3 h.",
     );
