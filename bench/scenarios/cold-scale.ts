@@ -67,7 +67,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const never = new Promise<never>(() => {});
 
 /** Makes every promise-returning method of `target` hang for ever once `killed()` (a frozen Lambda). */
-const killable = <T extends object>(target: T, killed: () => boolean): T =>
+export const killable = <T extends object>(target: T, killed: () => boolean): T =>
   new Proxy(target, {
     get(obj, key, receiver) {
       const value = Reflect.get(obj, key, receiver) as unknown;

@@ -57,7 +57,7 @@ import {
   startCoderSimulator,
 } from '../../sim/index.js';
 import { percentile } from '../lib.js';
-import { deployedTimeoutMs, seedCold } from './cold-scale.js';
+import { deployedTimeoutMs, killable, seedCold } from './cold-scale.js';
 import { TEMPLATE, userName } from './fleet.js';
 
 /** The template people use: not managed by the controller, served by the same daemons. */
@@ -177,18 +177,9 @@ const timer = (ms: number) => {
   });
   return { done, clear: () => clearTimeout(handle) };
 };
-const never = new Promise<never>(() => {});
 
-/** Every promise-returning method of `target` hangs for ever once `killed()` (a frozen Lambda). */
-const killable = <T extends object>(target: T, killed: () => boolean): T =>
-  new Proxy(target, {
-    get(obj, key, receiver) {
-      const value = Reflect.get(obj, key, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) =>
-        killed() ? never : (value as (...a: unknown[]) => unknown).apply(obj, args);
-    },
-  });
+/** A request of a killed container: never answered. */
+const never = new Promise<never>(() => {});
 
 /**
  * The in-memory ledger with an index by owner: its `loadOwner` filters every record, which at

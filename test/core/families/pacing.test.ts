@@ -24,6 +24,19 @@ const capacity = (overrides: Partial<ProvisionerCapacity> = {}): ProvisionerCapa
 });
 
 const create = { kind: 'create-child' as const };
+/** A whole create action, as the planner makes one. */
+const createAction = {
+  ...create,
+  family: { owner: 'a', parent: 'p' },
+  index: 1,
+  childName: 'p-1',
+  ownerName: 'a',
+  organizationId: 'o',
+  templateId: 't',
+  parentId: 'p',
+  parameters: [],
+  reason: '',
+};
 const remove = { kind: 'delete-child' as const };
 const stop = { kind: 'stop-child' as const };
 
@@ -136,18 +149,6 @@ describe('RunPacing', () => {
     ]);
     expect(reads).toBe(0);
     expect(pacing.report()).toBeUndefined();
-    const createAction = {
-      ...create,
-      family: { owner: 'a', parent: 'p' },
-      index: 1,
-      childName: 'p-1',
-      ownerName: 'a',
-      organizationId: 'o',
-      templateId: 't',
-      parentId: 'p',
-      parameters: [],
-      reason: '',
-    };
     await Promise.all([pacing.ready([createAction]), pacing.ready([createAction])]);
     expect(reads).toBe(1);
     expect(pacing.mayQueue(createAction)).toBeUndefined();
@@ -162,18 +163,6 @@ describe('RunPacing', () => {
         throw new Error('403 Forbidden');
       }, failures),
     );
-    const createAction = {
-      ...create,
-      family: { owner: 'a', parent: 'p' },
-      index: 1,
-      childName: 'p-1',
-      ownerName: 'a',
-      organizationId: 'o',
-      templateId: 't',
-      parentId: 'p',
-      parameters: [],
-      reason: '',
-    };
     await broken.ready([createAction]);
     expect(failures).toHaveLength(1);
     expect(broken.report()).toMatchObject({ cap: 8, daemons: undefined });
