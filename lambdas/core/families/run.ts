@@ -4,7 +4,7 @@
  * with nothing to change are not locked at all, so a steady-state run costs the snapshot alone.
  */
 import { type Deadline, isDeadlineStop, NO_DEADLINE } from '../contracts/deadline.js';
-import { isMutation, isRemoval } from './action-kinds.js';
+import { isMutation } from './action-kinds.js';
 import { createConcurrencyLimit } from './concurrency.js';
 import { decideTakenName } from './decide-child.js';
 import {
@@ -17,21 +17,30 @@ import {
 } from './executor.js';
 import { type FamilyLease, takeLease } from './lease.js';
 import { type FamilyKey, familyId, familyKey, type LedgerState, type ViewCompleteness } from './model.js';
-import { controllerJobsInSnapshot, type PacingReport, RunPacing } from './pacing.js';
+import { controllerJobsInSnapshot, RunPacing } from './pacing.js';
 import type { FamilyPlan } from './planner.js';
 import { type FamilyReconcileDeps, type RunCall, WorkspaceOpError } from './ports.js';
 import { planOwnerFamily, recheckAfterLock } from './recheck.js';
+import { createActionRecorder, type FamilyExecution, recordFamilyOutcome } from './record.js';
 import {
-  createActionRecorder,
-  type FamilyExecution,
-  type ReportedAction,
-  recordFamilyOutcome,
-} from './record.js';
+  continuationOf,
+  type FamilyResult,
+  type ReconcileReport,
+  type RunTrigger,
+  summarize,
+  whyIncomplete,
+} from './report.js';
 import { checkTemplates, loadSnapshot, planWithReads, resolveWorkspace } from './snapshot.js';
 
 export type { ActionOutcome, StopCause } from './executor.js';
 export type { FamilyReconcileDeps } from './ports.js';
 export type { ReportedAction } from './record.js';
+export {
+  type IncompleteRun,
+  MAX_CONTINUATION_FAMILIES,
+  type ReconcileReport,
+  type RunTrigger,
+} from './report.js';
 export { UnknownTemplatesError } from './snapshot.js';
 
 export type ReconcileScope =
@@ -52,8 +61,7 @@ export type ReconcileScope =
 export interface ReconcileRequest {
   scope: ReconcileScope;
   dryRun: boolean;
-  /** `continuation`: a paced run's follow-up (`ReconcileReport.continuation`). */
-  trigger: 'schedule' | 'webhook' | 'operator' | 'continuation';
+  trigger: RunTrigger;
   /** Plan as of this time instead of now: grace periods and backoff are counted to it. Dry runs only. */
   at?: string;
   /**
@@ -64,83 +72,8 @@ export interface ReconcileRequest {
   deadline?: Deadline;
 }
 
-/** The most families one continuation carries (its event stays a few KiB). */
-export const MAX_CONTINUATION_FAMILIES = 500;
-
 /** The least time left to start another family (lock, ledger read, its mutations, release). */
 export const FAMILY_START_MS = 2_000;
-
-/** Why a run stopped before the end, and what it left for the next one. */
-export interface IncompleteRun {
-  /**
-   * `deadline`: out of time; `provisioner-cap`: the controller already had as many provisioner jobs
-   * in flight as it may; `no-provisioner`: no daemon can take the templates' jobs (pacing.ts).
-   */
-  reason: 'deadline' | 'provisioner-cap' | 'no-provisioner';
-  /**
-   * Families with changes the run did not get to (or only partly did); undefined when the run ran
-   * out of time before it knew them (while reading the snapshot).
-   */
-  familiesLeft: number | undefined;
-  detail: string;
-}
-
-export interface ReconcileReport {
-  runId: string;
-  trigger: ReconcileRequest['trigger'];
-  dryRun: boolean;
-  /** The time a dry run planned for, when it was not now. */
-  at?: string;
-  /** Families looked at (parents with N ≥ 1 and families the ledger still tracks). */
-  families: number;
-  actions: ReportedAction[];
-  /** Families another run was reconciling; the webhook worker retries these later. */
-  skippedLocked: string[];
-  /** Families whose lock was lost mid-run: their work stopped there; the next run resumes it. */
-  lockLost: string[];
-  /** `partial` when a Coder list moved on every re-read: removals waited for a complete view. */
-  view: ViewCompleteness;
-  failures: number;
-  conflicts: number;
-  coder: { requests: number; throttled: number };
-  /** Set when the run stopped early (out of time, or paced): a normal outcome; the next run resumes. */
-  incomplete?: IncompleteRun;
-  /** The run's pacing by Coder's provisioners, when some family was about to queue a job. */
-  pacing?: PacingReport;
-  /**
-   * Set when the run stopped at the provisioner cap with families still to do: the run to start
-   * `afterSeconds` after this one ends, and the families it takes on (at most
-   * MAX_CONTINUATION_FAMILIES, in the order this run met them; the schedule finds any others).
-   */
-  continuation?: { afterSeconds: number; families: FamilyKey[] };
-  summary: {
-    /** Children that should exist and did not (create actions planned). */
-    childrenMissing: number;
-    created: number;
-    /** Children deleted, stopped or released because N shrank or the parent went away. */
-    removed: number;
-    /** Families left alone after reaching the failure cap. */
-    hardLimited: number;
-    durationMs: number;
-  };
-}
-
-/** What one family came to in this run. */
-type FamilyResult =
-  | {
-      readonly kind: 'settled';
-      readonly family: FamilyKey;
-      readonly actions: ReportedAction[];
-      readonly hardLimited: boolean;
-      readonly stoppedBy: StopCause | undefined;
-      /** A re-plan after the lock read the family's owner again; its list may have been partial. */
-      readonly view?: ViewCompleteness;
-    }
-  /** Not started: the run was out of time. */
-  | { readonly kind: 'left'; readonly family: FamilyKey }
-  /** A carried-over family not read: the pacing had no slot left; carried on to the continuation. */
-  | { readonly kind: 'carried'; readonly family: FamilyKey }
-  | { readonly kind: 'locked-by-other'; readonly family: FamilyKey };
 
 /** Latches once the run is out of time: nothing new starts after, and every family winds down. */
 interface RunStop {
@@ -262,36 +195,29 @@ export async function reconcileFamilies(
   });
   const paced = pacing.report();
   if (paced) report.pacing = paced;
-  const pacedFamilies = results.filter(pacedOut).map((r) => r.family);
-  if (!stop.stopped && paced && pacedFamilies.length > 0) {
-    const left = pacedFamilies.length;
-    report.incomplete = {
-      reason: paced.noProvisioner ? 'no-provisioner' : 'provisioner-cap',
-      familiesLeft: left,
-      detail: `${paced.reason}; ${paced.turnedAway} job${paced.turnedAway === 1 ? '' : 's'} of ${left} famil${left === 1 ? 'y' : 'ies'} left for the next run`,
-    };
-    deps.log.info("family reconcile paced by Coder's provisioners; the next run continues", {
-      runId,
-      ...report.incomplete,
-    });
+  const incomplete = whyIncomplete(results, {
+    paced,
+    stopped: stop.stopped,
+    stoppedWhileReading,
+    remainingMs: deadline.remainingMs(),
+  });
+  if (incomplete) {
+    report.incomplete = incomplete;
+    if (incomplete.reason === 'deadline') {
+      deps.log.warn('family reconcile cut short; the next run resumes', { runId, ...incomplete });
+    } else {
+      deps.log.info("family reconcile paced by Coder's provisioners; the next run continues", {
+        runId,
+        ...incomplete,
+      });
+    }
   }
-  const continueAfter = deps.config.pacing.continueAfterSeconds;
-  // No daemon to take the jobs: nothing to hurry for; the schedule looks again (and the alarm fires).
-  if (!request.dryRun && paced && !paced.noProvisioner && continueAfter > 0 && pacedFamilies.length > 0) {
-    report.continuation = {
-      afterSeconds: continueAfter,
-      families: pacedFamilies.slice(0, MAX_CONTINUATION_FAMILIES),
-    };
-  }
-  if (stop.stopped) {
-    const left = stoppedWhileReading !== undefined ? undefined : results.filter(leftForNextRun).length;
-    report.incomplete = {
-      reason: 'deadline',
-      familiesLeft: left,
-      detail: `out of time with ${Math.max(0, Math.round(deadline.remainingMs()))} ms left before the deadline; ${left === undefined ? 'the families were not all read' : `${left} famil${left === 1 ? 'y' : 'ies'} left`} for the next run${stoppedWhileReading ? ` (${stoppedWhileReading})` : ''}`,
-    };
-    deps.log.warn('family reconcile cut short; the next run resumes', { runId, ...report.incomplete });
-  }
+  const continuation = continuationOf(results, {
+    dryRun: request.dryRun,
+    paced,
+    afterSeconds: deps.config.pacing.continueAfterSeconds,
+  });
+  if (continuation) report.continuation = continuation;
   deps.log.info('family reconcile finished', {
     runId,
     families: report.families,
@@ -307,15 +233,6 @@ export async function reconcileFamilies(
   });
   return report;
 }
-
-/** A family the pacing turned away (whole or in part), or a carried one it had no slot to read. */
-const pacedOut = (result: FamilyResult): boolean =>
-  result.kind === 'carried' ||
-  (result.kind === 'settled' &&
-    (result.stoppedBy === 'provisioner-cap' || result.stoppedBy === 'no-provisioner'));
-
-const leftForNextRun = (result: FamilyResult): boolean =>
-  result.kind === 'left' || (result.kind === 'settled' && result.stoppedBy === 'out-of-time');
 
 const reconcileAll = async (
   run: RunContext,
@@ -585,49 +502,3 @@ const settleTakenName = async (
 /** Counts toward the family's backoff, never toward its hard limit: the next run will know more. */
 const transient = (message: string, cause: unknown): WorkspaceOpError =>
   new WorkspaceOpError('transient', message, { cause });
-
-interface ReportFrame {
-  readonly runId: string;
-  readonly request: ReconcileRequest;
-  readonly at: Date | undefined;
-  readonly families: number;
-  readonly view: ViewCompleteness;
-  readonly coder: { requests: number; throttled: number };
-  readonly before: { requests: number; throttled: number };
-  readonly durationMs: number;
-}
-
-/** The report from every family's result: a pure tally. */
-const summarize = (results: readonly FamilyResult[], frame: ReportFrame): ReconcileReport => {
-  const actions = results.flatMap((r) => (r.kind === 'settled' ? r.actions : []));
-  const count = (pred: (a: ReportedAction) => boolean): number => actions.filter(pred).length;
-  const ids = (pred: (r: FamilyResult) => boolean) =>
-    results
-      .filter(pred)
-      .map((r) => familyId(r.family))
-      .sort();
-  return {
-    runId: frame.runId,
-    trigger: frame.request.trigger,
-    dryRun: frame.request.dryRun,
-    ...(frame.at ? { at: frame.at.toISOString() } : {}),
-    families: frame.families,
-    actions,
-    skippedLocked: ids((r) => r.kind === 'locked-by-other'),
-    lockLost: ids((r) => r.kind === 'settled' && r.stoppedBy === 'lock-lost'),
-    view: frame.view,
-    failures: count((a) => a.outcome === 'failed'),
-    conflicts: count((a) => a.outcome === 'conflict'),
-    coder: {
-      requests: frame.coder.requests - frame.before.requests,
-      throttled: frame.coder.throttled - frame.before.throttled,
-    },
-    summary: {
-      childrenMissing: count((a) => a.kind === 'create-child'),
-      created: count((a) => a.kind === 'create-child' && a.outcome === 'done'),
-      removed: count((a) => isRemoval(a) && a.outcome === 'done'),
-      hardLimited: results.filter((r) => r.kind === 'settled' && r.hardLimited).length,
-      durationMs: frame.durationMs,
-    },
-  };
-};
