@@ -151,7 +151,8 @@ const fleetRows = ({ fleet, none, today, paced, steady }: FleetResult) => {
   const waitGoal = Math.max(2 * a, a + 30_000);
   const runsOf = (f: QueueFigures) => {
     const continuations = f.runs.filter((r) => r.trigger === 'continuation').length;
-    return `${f.runs.length - continuations} scheduled + ${continuations} continuations / ${f.killed} killed / ${f.throttled} × 429 / ${fmt(f.requestsPerChild ?? Number.NaN, 2)} requests per child`;
+    const deferred = f.deferredTicks > 0 ? ` (${f.deferredTicks} ticks left to them)` : '';
+    return `${f.runs.length - continuations} scheduled + ${continuations} continuations${deferred} / ${f.killed} killed / ${f.throttled} × 429 / ${fmt(f.requestsPerChild ?? Number.NaN, 2)} requests per child`;
   };
   const converge = (f: QueueFigures, idealMs: number) =>
     f.convergeMs === undefined

@@ -6,13 +6,19 @@ import {
   type ContinuationOutcome,
   type ContinuationQueue,
   claimContinuation,
+  deferScheduledRun,
   scheduleContinuation,
 } from '../core/families/continuation.js';
 import { parseFamiliesReconcileEvent } from '../core/families/events.js';
 import { describe } from '../core/families/executor.js';
 import { FAMILY_METRICS, familyRunMetrics } from '../core/families/metrics.js';
 import type { FamilyReconcileDeps } from '../core/families/ports.js';
-import { type ReconcileReport, reconcileFamilies, UnknownTemplatesError } from '../core/families/run.js';
+import {
+  type ReconcileReport,
+  type ReconcileRequest,
+  reconcileFamilies,
+  UnknownTemplatesError,
+} from '../core/families/run.js';
 import { coderApiMetrics } from '../wiring/coder-connection.js';
 import { createContinuations, createFamilyReconcileDeps } from '../wiring/families.js';
 import { lambdaHandler } from '../wiring/lambda-handler.js';
@@ -39,9 +45,13 @@ export const makeHandler =
   async (
     event: unknown,
     invocation: { readonly deadline?: Deadline | undefined } = {},
-  ): Promise<ReconcileReport & { scheduledTime?: string; continued?: ContinuationOutcome }> => {
+  ): Promise<
+    (ReconcileReport & { scheduledTime?: string; continued?: ContinuationOutcome }) | DeferredRun
+  > => {
     const { scheduledTime, continuationToken, ...parsed } = parseFamiliesReconcileEvent(event);
     const request = { ...parsed, ...(invocation.deadline ? { deadline: invocation.deadline } : {}) };
+    const deferred = await deferToContinuations(deps, request);
+    if (deferred) return { deferred, trigger: request.trigger, ...(scheduledTime ? { scheduledTime } : {}) };
     // This continuation is no longer pending: the run's own outcome may send the next.
     if (continuationToken && deps.continuations) {
       await claimContinuation(deps.continuations.locks, continuationToken);
@@ -63,6 +73,27 @@ export const makeHandler =
     const continued = await continueLater(deps, report);
     return { ...report, ...(scheduledTime ? { scheduledTime } : {}), ...(continued ? { continued } : {}) };
   };
+
+/** A scheduled run that left its tick to the continuations catching up (no Coder call made). */
+export interface DeferredRun {
+  readonly deferred: string;
+  readonly trigger: ReconcileRequest['trigger'];
+  readonly scheduledTime?: string;
+}
+
+const deferToContinuations = async (
+  deps: FamiliesReconcileHandlerDeps,
+  request: ReconcileRequest,
+): Promise<string | undefined> => {
+  if (request.trigger !== 'schedule' || request.dryRun || !deps.continuations) return undefined;
+  const reason = await deferScheduledRun(deps.continuations.locks, {
+    now: deps.engine.now().getTime(),
+    everyMs: deps.engine.config.pacing.fullRunMinutesWhileContinuing * 60_000,
+    runId: (deps.newToken ?? randomUUID)(),
+  });
+  if (reason) deps.engine.log.info('scheduled reconcile deferred', { reason });
+  return reason;
+};
 
 /**
  * Sends the report's continuation (unless one is pending). A failure loses nothing (the next

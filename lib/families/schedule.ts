@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, FUNCTION } from '../../lambdas/contracts/names.js';
 import { ControllerFunction } from '../common/controller-function.js';
+import { RECONCILE_MEMORY_MB } from './timing.js';
 
 export const FAMILIES_RECONCILE_HANDLER = FUNCTION.familiesReconcile;
 
@@ -66,6 +67,7 @@ export const createScheduledReconcile = (
     description:
       'Workspace families: scheduled full reconcile; ad hoc {"dryRun":true} or {"family":"<owner>/<parent>"}',
     timeout: options.reconcileTimeout,
+    memorySize: RECONCILE_MEMORY_MB,
     // One full reconcile at a time: a run that overlaps the next schedule makes the next one wait.
     reservedConcurrentExecutions: 1,
     environment: options.environment,

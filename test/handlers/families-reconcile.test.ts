@@ -92,6 +92,15 @@ describe('parseFamiliesReconcileEvent', () => {
   });
 });
 
+/** The handler when the test expects a run, not a deferral (which fails the test, saying so). */
+const reporting =
+  (run: ReturnType<typeof makeHandler>) =>
+  async (...args: Parameters<ReturnType<typeof makeHandler>>) => {
+    const result = await run(...args);
+    if ('deferred' in result) throw new Error(`expected a run, got a deferral: ${result.deferred}`);
+    return result;
+  };
+
 describe('families-reconcile handler', () => {
   let sim: CoderSimulator;
   let engine: FamilyReconcileDeps;
@@ -116,7 +125,7 @@ describe('families-reconcile handler', () => {
       metrics.push([name, value]);
     },
   } as unknown as Pick<Metrics, 'addMetric'>;
-  const handler = () => makeHandler({ engine, metrics: metricsSink });
+  const handler = () => reporting(makeHandler({ engine, metrics: metricsSink }));
 
   beforeEach(async () => {
     lines.length = 0;
@@ -224,25 +233,43 @@ describe('families-reconcile handler', () => {
       };
     };
 
-    it('sends a continuation for the families it had no slot for; a scheduled run supersedes a pending one; they converge', async () => {
+    it('sends a continuation for the families it had no slot for; scheduled runs defer to it, then supersede it; they converge', async () => {
       const queue = memoryQueue();
       const continuations = { queue, locks };
-      const pacedHandler = makeHandler({ engine: paced(), metrics: metricsSink, continuations });
+      let offsetMs = 0;
+      const clock = () => new Date(Date.now() + offsetMs);
+      const pacedHandler = makeHandler({
+        engine: { ...paced(), now: clock },
+        metrics: metricsSink,
+        continuations,
+      });
+      const run = reporting(pacedHandler);
 
-      const first = await pacedHandler({ trigger: 'schedule' });
-      // The next scheduled run, paced again while the first continuation is pending, replaces it.
+      const first = await run({ trigger: 'schedule' });
+      // The next tick, a continuation pending and the last full run recent: left to the continuation.
+      const requestsBefore = sim.totalRequests();
+      const deferred = await pacedHandler({ trigger: 'schedule', scheduledTime: '2026-12-06T17:05:00Z' });
+      const requestsDeferred = sim.totalRequests() - requestsBefore;
+      // 31 minutes on, the scheduled run does the full reconcile again and replaces the continuation.
+      offsetMs = 31 * 60_000;
       await new Promise((resolve) => setTimeout(resolve, 30)); // the builds finish (10 ms each)
-      const second = await pacedHandler({ trigger: 'schedule' });
-      // The first continuation arrives late: it runs, and sends nothing after it (the second is pending).
+      const third = await run({ trigger: 'schedule' });
+      // The first continuation arrives late: it runs, and sends nothing after it (the third's is pending).
       const [late, pending] = queue.sent.splice(0);
       await new Promise((resolve) => setTimeout(resolve, 30));
-      const superseded = late ? await pacedHandler(queue.deliver(late.event)) : undefined;
+      const superseded = late ? await run(queue.deliver(late.event)) : undefined;
 
       expect(first.summary.created).toBe(1);
       expect(first.incomplete).toMatchObject({ reason: 'provisioner-cap' });
       expect(first.continued).toHaveProperty('scheduled');
-      expect(second.continued).toHaveProperty('scheduled');
-      expect(late?.delaySeconds).toBe(15);
+      expect(deferred).toEqual({
+        deferred: expect.stringMatching(/at most every 30 min \(pacing.fullRunMinutesWhileContinuing\)/),
+        trigger: 'schedule',
+        scheduledTime: '2026-12-06T17:05:00Z',
+      });
+      expect(requestsDeferred).toBe(0);
+      expect(third.continued).toHaveProperty('scheduled');
+      expect(late?.delaySeconds).toBe(10);
       // It created the last child, or was refused the lease: either way it sent nothing.
       expect(superseded?.continued === undefined || 'alreadyPending' in superseded.continued).toBe(true);
       expect(queue.sent).toEqual([]);
@@ -252,10 +279,10 @@ describe('families-reconcile handler', () => {
 
       // The pending continuation arrives; each run sends the next; the last sends none.
       if (pending) queue.sent.push(pending);
-      for (let run = 0; run < 5 && queue.sent.length > 0; run++) {
+      for (let n = 0; n < 5 && queue.sent.length > 0; n++) {
         const [next] = queue.sent.splice(0);
         await new Promise((resolve) => setTimeout(resolve, 30));
-        if (next) await pacedHandler(queue.deliver(next.event));
+        if (next) await run(queue.deliver(next.event));
       }
       expect(queue.sent).toEqual([]);
       expect(
@@ -264,6 +291,8 @@ describe('families-reconcile handler', () => {
           .map((w) => w.name)
           .sort(),
       ).toEqual(['solo', 'solo-1', 'team', 'team-1', 'team-2']);
+      // Caught up: no continuation pending, so the next scheduled run is a full one.
+      expect(await pacedHandler({ trigger: 'schedule' })).toHaveProperty('actions');
     });
 
     it('loses nothing when the continuation cannot be sent: says so, counts it, the schedule carries on', async () => {
@@ -273,11 +302,13 @@ describe('families-reconcile handler', () => {
         },
       };
 
-      const report = await makeHandler({
-        engine: paced(),
-        metrics: metricsSink,
-        continuations: { queue: failing, locks },
-      })({
+      const report = await reporting(
+        makeHandler({
+          engine: paced(),
+          metrics: metricsSink,
+          continuations: { queue: failing, locks },
+        }),
+      )({
         trigger: 'schedule',
       });
 
@@ -290,11 +321,13 @@ describe('families-reconcile handler', () => {
         true,
       );
       // The lease was given back: the next paced run may send one.
-      const retried = await makeHandler({
-        engine: paced(),
-        metrics: metricsSink,
-        continuations: { queue: memoryQueue(), locks },
-      })({ trigger: 'continuation', families: ['alice/team', 'alice/solo'] });
+      const retried = await reporting(
+        makeHandler({
+          engine: paced(),
+          metrics: metricsSink,
+          continuations: { queue: memoryQueue(), locks },
+        }),
+      )({ trigger: 'continuation', families: ['alice/team', 'alice/solo'] });
       expect(retried.continued).toHaveProperty('scheduled');
     });
   });

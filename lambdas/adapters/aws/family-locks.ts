@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { FamilyLocks } from '../../core/families/ports.js';
 
 /**
@@ -67,6 +73,17 @@ export class DynamoFamilyLocks implements FamilyLocks {
         Item: { pk: lockPk(key), sk: 'lock', holder, expiresAt, ttl: Math.ceil(expiresAt / 1000) + 3600 },
       }),
     );
+  }
+
+  async isHeld(key: string, now: number): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: lockPk(key), sk: 'lock' },
+        ConsistentRead: true,
+      }),
+    );
+    return typeof Item?.expiresAt === 'number' && Item.expiresAt > now;
   }
 
   async release(key: string, holder: string): Promise<void> {

@@ -15,7 +15,7 @@ export const FAMILIES_DEFAULTS = {
   backoffBaseMs: 60_000,
   failureCap: 3,
   lockLeaseMs: 2 * 60_000,
-  pacing: { daemonShare: 0.5, continueAfterSeconds: 15 },
+  pacing: { daemonShare: 0.5, continueAfterSeconds: 10, fullRunMinutesWhileContinuing: 30 },
 } as const;
 
 const parameterName = z
@@ -93,12 +93,21 @@ export const familiesConfigSchema = z
           .min(0)
           .max(900)
           .default(FAMILIES_DEFAULTS.pacing.continueAfterSeconds),
+        /**
+         * While continuations are catching up, a scheduled run does the full reconcile (listing
+         * every workspace) at most this often and otherwise leaves the slots to the continuations:
+         * at 30,000 workspaces a full run takes about a minute in which freed slots stay empty.
+         * 0: every scheduled run does the full reconcile.
+         */
+        fullRunMinutesWhileContinuing: z
+          .number()
+          .int()
+          .min(0)
+          .max(24 * 60)
+          .default(FAMILIES_DEFAULTS.pacing.fullRunMinutesWhileContinuing),
       })
       .strict()
-      .default({
-        daemonShare: FAMILIES_DEFAULTS.pacing.daemonShare,
-        continueAfterSeconds: FAMILIES_DEFAULTS.pacing.continueAfterSeconds,
-      }),
+      .default({ ...FAMILIES_DEFAULTS.pacing }),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -20,10 +20,14 @@ import type { FamilyLocks } from './ports.js';
 export interface ContinuationLocks extends Pick<FamilyLocks, 'tryAcquire' | 'release'> {
   /** Takes `key` whoever holds it (a put without a condition). */
   supersede(key: string, holder: string, leaseMs: number, now: number): Promise<void>;
+  /** Whether someone holds an unexpired lease on `key` (a consistent read). */
+  isHeld(key: string, now: number): Promise<boolean>;
 }
 
 /** The lock-table key of the pending continuation (no `/`: never a family's key). */
 export const CONTINUATION_LOCK = 'continuation';
+/** The lock-table key marking the last full reconcile, for as long as it stays recent. */
+export const FULL_RUN_MARK = 'full-run';
 /** How long a continuation stays pending past its delay before another run may start one. */
 export const PENDING_LEASE_MS = 15 * 60_000;
 
@@ -85,3 +89,21 @@ export const scheduleContinuation = async (
 /** A continuation's run starts: it is no longer pending, so its own outcome may send the next. */
 export const claimContinuation = (locks: ContinuationLocks, token: string): Promise<void> =>
   locks.release(CONTINUATION_LOCK, token);
+
+/**
+ * Whether a scheduled run leaves this tick to the continuations: only while one is pending and a
+ * full reconcile ran less than `everyMs` ago. Otherwise the run goes ahead and is marked as the
+ * last full run. Returns why it defers, or undefined.
+ */
+export const deferScheduledRun = async (
+  locks: ContinuationLocks,
+  run: { readonly now: number; readonly everyMs: number; readonly runId: string },
+): Promise<string | undefined> => {
+  if (run.everyMs <= 0) return undefined;
+  if ((await locks.isHeld(CONTINUATION_LOCK, run.now)) && (await locks.isHeld(FULL_RUN_MARK, run.now))) {
+    const minutes = Math.round(run.everyMs / 60_000);
+    return `continuations are catching up at the provisioner cap; while they do, the full reconcile runs at most every ${minutes} min (pacing.fullRunMinutesWhileContinuing) and the last one was less than that ago`;
+  }
+  await locks.supersede(FULL_RUN_MARK, run.runId, run.everyMs, run.now);
+  return undefined;
+};

@@ -126,6 +126,11 @@ export class InMemoryFamilyLocks implements FamilyLocks {
     this.leases.set(key, { holder, expiresAt: now + leaseMs });
   }
 
+  async isHeld(key: string, now: number): Promise<boolean> {
+    const lease = this.leases.get(key);
+    return lease !== undefined && lease.expiresAt > now;
+  }
+
   /** The holder of `key`'s lease, if any (tests). */
   holderOf(key: string): string | undefined {
     return this.leases.get(key)?.holder;

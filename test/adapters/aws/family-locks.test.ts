@@ -49,6 +49,15 @@ describe.each([
     expect(await locks.tryAcquire('continuation', 'chain-3', 60_000, 2_000)).toBe(true);
   });
 
+  it('says whether a key is held: an unexpired lease, whoever holds it', async () => {
+    expect(await locks.isHeld('continuation', 0)).toBe(false);
+    await locks.tryAcquire('continuation', 'chain', 60_000, 0);
+    expect(await locks.isHeld('continuation', 59_999)).toBe(true);
+    expect(await locks.isHeld('continuation', 60_000)).toBe(false);
+    await locks.release('continuation', 'chain');
+    expect(await locks.isHeld('continuation', 1)).toBe(false);
+  });
+
   it('lets another run take over a lease left by a crashed run once it expires', async () => {
     await locks.tryAcquire('family#alice/team', 'crashed', 60_000, 0);
     expect(await locks.tryAcquire('family#alice/team', 'next', 60_000, 59_999)).toBe(false);

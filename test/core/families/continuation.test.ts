@@ -8,6 +8,7 @@ import {
   CONTINUATION_LOCK,
   type ContinuationEvent,
   claimContinuation,
+  deferScheduledRun,
   PENDING_LEASE_MS,
   scheduleContinuation,
 } from '../../../lambdas/core/families/continuation.js';
@@ -140,5 +141,41 @@ describe('scheduleContinuation', () => {
     expect(await locks.tryAcquire(CONTINUATION_LOCK, 'someone', 1, Date.parse('2026-12-06T17:00:00Z'))).toBe(
       false,
     );
+  });
+});
+
+describe('deferScheduledRun', () => {
+  const every = 30 * 60_000;
+  const t0 = Date.parse('2026-12-06T17:00:00Z');
+
+  it('lets every scheduled run go ahead while no continuation is pending, marking it as the last full run', async () => {
+    const locks = new InMemoryFamilyLocks();
+    expect(await deferScheduledRun(locks, { now: t0, everyMs: every, runId: 'r-1' })).toBeUndefined();
+    expect(
+      await deferScheduledRun(locks, { now: t0 + 300_000, everyMs: every, runId: 'r-2' }),
+    ).toBeUndefined();
+  });
+
+  it('defers while a continuation is pending and the last full run is recent; goes ahead once it is not', async () => {
+    const locks = new InMemoryFamilyLocks();
+    await deferScheduledRun(locks, { now: t0, everyMs: every, runId: 'r-1' });
+    await locks.tryAcquire(CONTINUATION_LOCK, 'chain', PENDING_LEASE_MS, t0);
+
+    const soon = await deferScheduledRun(locks, { now: t0 + 300_000, everyMs: every, runId: 'r-2' });
+    // The chain goes on (each continuation takes the lease anew).
+    await locks.tryAcquire(CONTINUATION_LOCK, 'chain', PENDING_LEASE_MS, t0 + every);
+    const later = await deferScheduledRun(locks, { now: t0 + every + 1, everyMs: every, runId: 'r-3' });
+    const again = await deferScheduledRun(locks, { now: t0 + every + 300_000, everyMs: every, runId: 'r-4' });
+
+    expect(soon).toMatch(/continuations are catching up.*at most every 30 min/);
+    expect(later).toBeUndefined();
+    expect(again).toMatch(/continuations are catching up/);
+  });
+
+  it('never defers when set to 0', async () => {
+    const locks = new InMemoryFamilyLocks();
+    await locks.tryAcquire(CONTINUATION_LOCK, 'chain', PENDING_LEASE_MS, t0);
+    await deferScheduledRun(locks, { now: t0, everyMs: every, runId: 'r-1' });
+    expect(await deferScheduledRun(locks, { now: t0 + 1, everyMs: 0, runId: 'r-2' })).toBeUndefined();
   });
 });

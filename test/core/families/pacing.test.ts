@@ -286,7 +286,7 @@ describe('continuations: the families a paced run carries over', () => {
     expect(report.pacing).toMatchObject({ cap: 2, allowed: 2, turnedAway: 8 });
     expect(report.incomplete).toMatchObject({ reason: 'provisioner-cap', familiesLeft: 4 });
     expect(report.continuation).toEqual({
-      afterSeconds: 15,
+      afterSeconds: 10,
       families: ['b', 'c', 'd', 'e'].map((parent) => ({ owner: 'alice', parent })),
     });
   });

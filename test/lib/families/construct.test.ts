@@ -303,6 +303,8 @@ describe('WorkspaceFamilies construct', () => {
     });
     const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack, construct.reconcileFunction)];
     expect(fn?.Properties.Environment.Variables.CONTINUATION_QUEUE_URL).toEqual({ Ref: queueId });
+    // A cold run at 30,000 workspaces peaks near 400 MiB (benchmark scenario 8).
+    expect(fn?.Properties.MemorySize).toBe(1024);
     const byAction = resourcesByAction(
       statementsOfRole(template, logicalId(stack, construct.reconcileFunction.role as never)),
     );
