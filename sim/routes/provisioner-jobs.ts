@@ -74,7 +74,11 @@ export function provisionerJobRoutes({ state, profile }: RouteEnv): Route[] {
         : undefined;
 
       state.heartbeat();
+      // Newest first (created_at DESC). Candidates come in arrival order; reversed before the
+      // stable sort, jobs created in the same simulated millisecond keep arrival order newest
+      // first, as coderd's microsecond timestamps order them.
       const rows = candidateJobs(state, statuses)
+        .reverse()
         .filter(({ build }) => build.job.orgId === org.id)
         .filter(({ build }) => statuses.length === 0 || statuses.includes(build.job.status))
         .filter(({ build }) => ids.length === 0 || ids.includes(build.job.id))
