@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchFamiliesPacingHistory } from '../lambdas/adapters/aws/families-pacing-history.js';
 import { CloudWatchScalingHistory } from '../lambdas/adapters/aws/scaling-history.js';
-import { PROVISIONER_PACING_METRICS } from '../lambdas/core/families/provisioner-capacity.js';
+import { PROVISIONER_PACING_METRICS } from '../lambdas/core/families/metrics.js';
 import { catchUpJobHours } from '../lambdas/core/scaling/catch-up-job-hours.js';
 import { managedGroups, type ScalingConfig } from '../lambdas/core/scaling/config.js';
 import {

@@ -36,11 +36,12 @@ import {
   InMemoryFamilyLedger,
   InMemoryFamilyLocks,
 } from '../../lambdas/core/families/in-memory.js';
-import type {
-  BuildParameter,
-  ChildRecord,
-  FamilyKey,
-  LedgerState,
+import {
+  type BuildParameter,
+  type ChildRecord,
+  type FamilyKey,
+  type LedgerState,
+  parseFamilyId,
 } from '../../lambdas/core/families/model.js';
 import { ignoreProgress } from '../../lambdas/core/families/progress.js';
 import {
@@ -350,7 +351,7 @@ export const runQueueScenario = async (options: QueueScenarioOptions): Promise<Q
         const { figures: run, report } = await harness.invoke(
           message
             ? {
-                scope: { kind: 'families', families: message.event.families.map(toFamilyKey) },
+                scope: { kind: 'families', families: message.event.families.map(parseFamilyId) },
                 trigger: 'continuation',
               }
             : { scope: { kind: 'all' }, trigger: 'schedule' },
@@ -546,9 +547,4 @@ const controllerHarness = (
       return { figures, report: outcome === 'killed' ? undefined : outcome };
     },
   };
-};
-
-const toFamilyKey = (name: string): FamilyKey => {
-  const [owner = '', parent = ''] = name.split('/');
-  return { owner, parent };
 };

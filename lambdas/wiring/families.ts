@@ -128,6 +128,19 @@ const built = new WeakMap<NodeJS.ProcessEnv, FamilyReconcileDeps>();
  * Manager on the first request (and cached by Powertools), so this can run at cold start.
  * Synchronous, so `await createFamilyReconcileDeps()` and a plain call both work.
  */
+const documentClients = new WeakMap<NodeJS.ProcessEnv, DynamoDBDocumentClient>();
+
+/** One DynamoDB client per container for the engine and the continuation lease alike. */
+const sharedDocumentClient = (env: NodeJS.ProcessEnv, tracer?: AwsClientTracing): DynamoDBDocumentClient => {
+  let documents = documentClients.get(env);
+  if (!documents) {
+    const dynamo = new DynamoDBClient({});
+    documents = familyDocumentClient(tracer ? tracer.captureAWSv3Client(dynamo) : dynamo);
+    documentClients.set(env, documents);
+  }
+  return documents;
+};
+
 export const createFamilyReconcileDeps = (
   env: NodeJS.ProcessEnv = process.env,
   options: { logger?: Logger; tracer?: AwsClientTracing; metrics?: MetricsSink } = {},
@@ -137,7 +150,6 @@ export const createFamilyReconcileDeps = (
   const config = configFromEnvironment(familiesConfigSchema, ENV.familiesConfig, env);
   const ledgerTable = requireEnv(ENV.familiesLedgerTable, env);
   const lockTable = requireEnv(ENV.familiesLockTable, env);
-  const dynamo = new DynamoDBClient({});
   const logger = options.logger ?? new Logger({ serviceName: 'families' });
   const deps = createFamilyEngine({
     config,
@@ -145,9 +157,7 @@ export const createFamilyReconcileDeps = (
       ...coderReleaseHooks(logSinkOf(logger), options.metrics),
     }),
     store: {
-      documentClient: familyDocumentClient(
-        options.tracer ? options.tracer.captureAWSv3Client(dynamo) : dynamo,
-      ),
+      documentClient: sharedDocumentClient(env, options.tracer),
       ledgerTable,
       lockTable,
     },
@@ -169,13 +179,9 @@ export const createContinuations = (
   const queueUrl = env[ENV.continuationQueueUrl];
   if (!queueUrl) return undefined;
   const sqs = new SQSClient({});
-  const dynamo = new DynamoDBClient({});
   return {
     queue: new SqsContinuationQueue(tracer ? tracer.captureAWSv3Client(sqs) : sqs, queueUrl),
-    locks: new DynamoFamilyLocks(
-      familyDocumentClient(tracer ? tracer.captureAWSv3Client(dynamo) : dynamo),
-      requireEnv(ENV.familiesLockTable, env),
-    ),
+    locks: new DynamoFamilyLocks(sharedDocumentClient(env, tracer), requireEnv(ENV.familiesLockTable, env)),
   };
 };
 

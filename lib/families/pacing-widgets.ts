@@ -1,8 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { METRICS_NAMESPACE } from '../../lambdas/contracts/names.js';
-import { FAMILY_METRICS } from '../../lambdas/core/families/metrics.js';
-import { PROVISIONER_PACING_METRICS } from '../../lambdas/core/families/provisioner-capacity.js';
+import { FAMILY_METRICS, PROVISIONER_PACING_METRICS } from '../../lambdas/core/families/metrics.js';
 
 const period = Duration.minutes(5);
 

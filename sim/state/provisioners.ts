@@ -136,6 +136,7 @@ export class ProvisionerRegistry {
    */
   startBuiltIn(orgId: string, count: number): void {
     const builtIn = RESERVED_KEYS.find((k) => k.name === 'built-in');
+    if (builtIn === undefined) throw new Error('the reserved built-in provisioner key is missing');
     const now = isoNow(this.time);
     for (let i = 0; i < count; i++) {
       const id = `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`;
@@ -143,7 +144,7 @@ export class ProvisionerRegistry {
         id,
         orgId,
         name: `coderd-${i}`,
-        keyId: builtIn?.id ?? '00000000-0000-0000-0000-000000000001',
+        keyId: builtIn.id,
         keyName: 'built-in',
         tags: { scope: 'organization', owner: '' },
         createdAt: now,

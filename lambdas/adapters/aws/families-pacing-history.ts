@@ -1,5 +1,5 @@
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { PROVISIONER_PACING_METRICS } from '../../core/families/provisioner-capacity.js';
+import { PROVISIONER_PACING_METRICS } from '../../core/families/metrics.js';
 import type { FamiliesPacingHistory } from '../../core/scaling/catch-up-job-hours.js';
 import { HOUR, readHourlySeries } from './scaling-history.js';
 

@@ -13,7 +13,7 @@
  * finds the lease not its own and sends nothing after it.
  */
 
-import type { FamilyKey } from './model.js';
+import { type FamilyKey, familyId } from './model.js';
 import type { FamilyLocks } from './ports.js';
 
 /** The lock table as the continuation uses it: a lease, and a scheduled run superseding it. */
@@ -74,7 +74,7 @@ export const scheduleContinuation = async (
   }
   const event: ContinuationEvent = {
     trigger: 'continuation',
-    families: request.families.map((f) => `${f.owner}/${f.parent}`),
+    families: request.families.map(familyId),
     token: request.token,
   };
   try {

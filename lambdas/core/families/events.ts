@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeIssues } from '../contracts/validation.js';
+import { parseFamilyId } from './model.js';
 import { MAX_CONTINUATION_FAMILIES, type ReconcileRequest } from './run.js';
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone' });
@@ -55,16 +56,11 @@ export const parseFamiliesReconcileEvent = (
     );
   }
   const { trigger, dryRun, family, families, scheduledTime, at, token } = result.data;
-  const [owner, parent] = family ? family.split('/') : [];
-  const carried = families?.map((name) => {
-    const [o = '', p = ''] = name.split('/');
-    return { owner: o, parent: p };
-  });
   return {
-    scope: carried
-      ? { kind: 'families', families: carried }
-      : owner && parent
-        ? { kind: 'family', owner, parent }
+    scope: families
+      ? { kind: 'families', families: families.map(parseFamilyId) }
+      : family
+        ? { kind: 'family', ...parseFamilyId(family) }
         : { kind: 'all' },
     dryRun: dryRun ?? false,
     trigger: trigger ?? 'operator',

@@ -1,4 +1,3 @@
-import { PROVISIONER_PACING_METRICS } from './provisioner-capacity.js';
 import type { ReconcileReport } from './run.js';
 
 /**
@@ -24,6 +23,25 @@ export const FAMILY_METRICS = {
   lockLost: 'FamiliesLockLost',
   /** A paced run's continuation could not be scheduled (permissions, throttling); the schedule carries on. */
   continuationFailed: 'FamilyContinuationFailed',
+} as const;
+
+/**
+ * EMF metric names of the run's pacing by Coder's provisioners (`pacingMetrics` below); the
+ * dashboard, the alarms and the savings report read the same constants.
+ */
+export const PROVISIONER_PACING_METRICS = {
+  /** The controller's pending + running jobs at the start of a run. */
+  controllerActiveJobs: 'FamilyProvisionerJobsActive',
+  /** The cap on them this run (derived from the online daemons, or configured). */
+  controllerJobCap: 'FamilyProvisionerJobCap',
+  /** 1 when the run stopped creating because the cap was reached and children were still missing. */
+  atCap: 'FamilyProvisionerAtCap',
+  /** Online daemons able to take the managed templates' jobs (the fewest over those templates). */
+  matchingDaemons: 'FamilyProvisionerDaemonsOnline',
+  /** Jobs waiting in Coder's queue, everyone's. */
+  queued: 'ProvisionerQueueSize',
+  /** Seconds the oldest pending job not initiated by the controller has waited: people's wait. */
+  othersOldestPendingSeconds: 'ProvisionerQueueOldestOthersSeconds',
 } as const;
 
 /**

@@ -15,6 +15,12 @@ export const familyKey = (owner: string, parent: string): FamilyKey => ({
 /** `<owner>/<parent>`: the lock key, the log key and the ad-hoc `family` argument. */
 export const familyId = (key: FamilyKey): string => `${key.owner}/${key.parent}`;
 
+/** The family an `<owner>/<parent>` id names (familyId's inverse). */
+export const parseFamilyId = (id: string): FamilyKey => {
+  const slash = id.indexOf('/');
+  return familyKey(id.slice(0, slash), id.slice(slash + 1));
+};
+
 export interface BuildParameter {
   readonly name: string;
   readonly value: string;

@@ -67,24 +67,3 @@ export interface ProvisionerCapacity {
 export interface ProvisionerCapacitySource {
   read(call: RunCall): Promise<ProvisionerCapacity>;
 }
-
-/**
- * EMF metric names the pacing publishes (namespace CoderFleetController, service
- * `families-reconcile`); the dashboard and alarms in lib/families read the same constants. Kept
- * here, next to the answer they are made from, until the engine publishes them beside
- * FAMILY_METRICS (metrics.ts).
- */
-export const PROVISIONER_PACING_METRICS = {
-  /** The controller's pending + running jobs at the start of a run. */
-  controllerActiveJobs: 'FamilyProvisionerJobsActive',
-  /** The cap on them this run (derived from the online daemons, or configured). */
-  controllerJobCap: 'FamilyProvisionerJobCap',
-  /** 1 when the run stopped creating because the cap was reached and children were still missing. */
-  atCap: 'FamilyProvisionerAtCap',
-  /** Online daemons able to take the managed templates' jobs (the fewest over those templates). */
-  matchingDaemons: 'FamilyProvisionerDaemonsOnline',
-  /** Jobs waiting in Coder's queue, everyone's. */
-  queued: 'ProvisionerQueueSize',
-  /** Seconds the oldest pending job not initiated by the controller has waited: people's wait. */
-  othersOldestPendingSeconds: 'ProvisionerQueueOldestOthersSeconds',
-} as const;
