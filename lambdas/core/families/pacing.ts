@@ -7,6 +7,7 @@
  * the next run carries on. Nothing waits inside a Lambda.
  */
 
+import { isDeadlineStop } from '../contracts/deadline.js';
 import { isDestructive } from './action-kinds.js';
 import type { FamiliesConfig } from './config.js';
 import type { FamilyWorkspace, PlannedAction } from './model.js';
@@ -211,7 +212,7 @@ export class RunPacing {
     try {
       this.capacity = await this.parts.read();
     } catch (error) {
-      if (typeof error === 'object' && error !== null && 'kind' in error && error.kind === 'deadline') {
+      if (isDeadlineStop(error)) {
         this.reading = undefined;
         throw error;
       }
